@@ -1,0 +1,39 @@
+# mynacar: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint unit service e2e rabbitmq venv clean
+
+run: venv rabbitmq ## start the whole system locally with Miyakonojo demo data
+	$(PY) -m deploy.local.run
+
+test: venv rabbitmq lint ## the whole suite: unit, service (real AMQP) and end-to-end
+	$(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest tests/unit
+
+service: venv rabbitmq
+	$(PY) -m pytest tests/service
+
+e2e: venv rabbitmq
+	$(PY) -m pytest tests/e2e
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@bash deploy/local/ensure-python.sh $(PYTHON) $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+rabbitmq: ## install and start a local RabbitMQ (with the management plugin) if none answers
+	@bash deploy/local/ensure-rabbitmq.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache var

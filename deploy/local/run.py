@@ -1,0 +1,70 @@
+"""`make run`: the whole system on this machine, with Miyakonojo's demo configuration."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+from deploy.local.stack import SERVICES, Stack
+
+BANNER = """
+mynacar is running (Miyakonojo demo configuration; data lives in memory until you stop it).
+
+  booking       {booking}/api/v1/bookings          (POST a booking; GET /api/v1/bookings/{{id}})
+  scheduling    {scheduling}/api/v1/visits         (suggestions, slots, crew days)
+  notification  {notification}/api/v1/call-tasks?date=YYYY-MM-DD
+  outreach      {outreach}/api/v1/funnel
+  liaison       {liaison}/api/v1/referrals         (community-hall liaison channel)
+
+  every service: /metrics, /health/live, /health/ready
+  e-mail:        SMTP sink on {host}:{smtp}; messages in {maildir}
+  logs:          {logs}
+  RabbitMQ:      {amqp} (management UI http://localhost:15672, guest/guest)
+
+Try:  curl -s -X POST {booking}/api/v1/bookings -H 'Content-Type: application/json' \\
+        -d @deploy/local/example-booking.json
+
+Ctrl-C stops everything.
+"""
+
+
+def main() -> None:
+    stack = Stack(
+        amqp_uri=os.environ.get("AMQP_URI", "amqp://guest:guest@localhost:5672/"),
+        host=os.environ.get("MYNACAR_HOST", "127.0.0.1"),
+    )
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    print("Starting the mail sink and", ", ".join(s.name for s in SERVICES), "...", flush=True)
+    try:
+        stack.start()
+    except (RuntimeError, TimeoutError) as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        stack.stop()
+        sys.exit(1)
+    print(
+        BANNER.format(
+            **{s.name: stack.url(s.name) for s in SERVICES},
+            host=stack.host,
+            smtp=stack.smtp_port,
+            maildir=stack.maildir,
+            logs=stack.log_path("*"),
+            amqp=stack.amqp_uri.replace("guest:guest@", ""),
+        ),
+        flush=True,
+    )
+    while not stopping.wait(1):
+        for name, process in stack.processes.items():
+            if process.poll() is not None:
+                print(f"{name} stopped unexpectedly (exit {process.returncode}); see {stack.log_path(name)}")
+                stopping.set()
+    print("Stopping...", flush=True)
+    stack.stop()
+    print("Stopped.")
+
+
+if __name__ == "__main__":
+    main()

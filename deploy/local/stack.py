@@ -1,0 +1,132 @@
+"""Runs the whole system as local processes: the four services, the liaison channel and a mail
+sink. `make run` uses it, and so do the end-to-end tests, so both start things the same way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "deploy" / "config.yaml"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    target: str  # module:Class for `nameko run`
+    port: int
+
+
+SERVICES = (
+    ServiceSpec("booking", "services.booking.service:BookingService", 8001),
+    ServiceSpec("scheduling", "services.scheduling.service:SchedulingService", 8002),
+    ServiceSpec("notification", "services.notification.service:NotificationService", 8003),
+    ServiceSpec("outreach", "services.outreach.service:OutreachService", 8004),
+    ServiceSpec("liaison", "services.liaison.service:LiaisonChannelService", 8005),
+)
+
+
+def service_command(spec: ServiceSpec) -> list[str]:
+    return [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG), spec.target]
+
+
+@dataclass
+class Stack:
+    amqp_uri: str = "amqp://guest:guest@localhost:5672/"
+    host: str = "127.0.0.1"
+    port_offset: int = 0
+    smtp_port: int = 1025
+    var_dir: Path = ROOT / "var"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def port(self, spec: ServiceSpec) -> int:
+        return spec.port + self.port_offset
+
+    def url(self, name: str) -> str:
+        spec = next(s for s in SERVICES if s.name == name)
+        return f"http://{self.host}:{self.port(spec)}"
+
+    @property
+    def maildir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def log_path(self, name: str) -> Path:
+        return self.var_dir / "logs" / f"{name}.log"
+
+    def env(self, spec: ServiceSpec | None = None) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "AMQP_URI": self.amqp_uri,
+            "SMTP_HOST": self.host,
+            "SMTP_PORT": str(self.smtp_port),
+            **self.extra_env,
+        }
+        if spec is not None:
+            env["WEB_SERVER_ADDRESS"] = f"{self.host}:{self.port(spec)}"
+        return env
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.log_path(name).parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path(name), "ab")
+        self.processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start_mail_sink(self) -> None:
+        self._spawn(
+            "mailsink",
+            [sys.executable, "-m", "deploy.local.mailsink", "--host", self.host,
+             "--port", str(self.smtp_port), "--maildir", str(self.maildir)],
+            self.env(),
+        )
+
+    def start_service(self, spec: ServiceSpec) -> None:
+        self._spawn(spec.name, service_command(spec), self.env(spec))
+
+    def start(self, timeout: float = 90) -> None:
+        self.start_mail_sink()
+        for spec in SERVICES:
+            self.start_service(spec)
+        self.wait_ready(timeout)
+
+    def ready(self, spec: ServiceSpec) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url(spec.name)}/health/ready", timeout=2) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float, services: tuple[ServiceSpec, ...] = SERVICES) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(services)
+        while waiting:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_path(name)}")
+            waiting = [s for s in waiting if not self.ready(s)]
+            if waiting and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout}s: {[s.name for s in waiting]}")
+            time.sleep(0.3)
+
+    def stop_process(self, name: str, timeout: float = 15) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for name in [s.name for s in reversed(SERVICES)] + ["mailsink"]:
+            self.stop_process(name)

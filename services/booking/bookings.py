@@ -1,0 +1,103 @@
+"""Accepting and cancelling bookings: the state change and its event in one document write."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.booking.references import next_reference
+from shared import clock, events, outbox
+from shared.household import household_json
+
+
+def _event(event_type: events.EventType, payload: dict, booking_id: str, municipality_code: str) -> dict:
+    return outbox.entry(
+        event_type,
+        events.build(event_type, payload, correlation_id=booking_id, municipality_code=municipality_code),
+    )
+
+
+def create(db: Any, household: dict, channel: str, municipality_code: str, referral_id: str | None = None) -> dict:
+    """Stores a new booking with its request_received event. Returns the stored document."""
+    now = clock.now()
+    booking_id = str(uuid.uuid4())
+    payload = {
+        "booking_id": booking_id,
+        "reference": next_reference(db, now.date()),
+        "channel": channel,
+        "referral_id": referral_id,
+        "district": household["address"]["district"],
+        "household_size": len(household["applicants"]),
+        "preferred": household["preferred"],
+        "has_needs": bool(household["needs"]),
+        "contact_by": "email" if household["email"] else "phone",
+    }
+    doc = {
+        "_id": booking_id,
+        "reference": payload["reference"],
+        "status": "received",
+        "channel": channel,
+        "household": household_json(household),
+        "municipality_code": municipality_code,
+        "created_at": now,
+        "updated_at": now,
+        "outbox": [_event(events.REQUEST_RECEIVED, payload, booking_id, municipality_code)],
+    }
+    if referral_id:
+        doc["referral_id"] = referral_id
+    db.bookings.insert_one(doc)
+    return doc
+
+
+def cancel(db: Any, booking_id: str, reason: str) -> tuple[dict | None, bool]:
+    """Cancels a booking once. Returns the booking as it is now (None if unknown) and whether
+    this call cancelled it."""
+    booking = db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
+    if booking is None or booking["status"] == "cancelled":
+        return booking, False
+    now = clock.now()
+    entry = _event(
+        events.REQUEST_CANCELLED,
+        {"booking_id": booking_id, "reason": reason},
+        booking_id,
+        booking["municipality_code"],
+    )
+    result = db.bookings.update_one(
+        {"_id": booking_id, "status": {"$ne": "cancelled"}},
+        {
+            "$set": {"status": "cancelled", "cancel_reason": reason, "cancelled_at": now, "updated_at": now},
+            "$push": {"outbox": entry},
+        },
+    )
+    return db.bookings.find_one({"_id": booking_id}, {"outbox": 0}), result.modified_count == 1
+
+
+def public_view(booking: dict) -> dict:
+    """The booking as the API shows it."""
+    return {
+        "booking_id": booking["_id"],
+        "reference": booking["reference"],
+        "status": booking["status"],
+        "channel": booking["channel"],
+        "referral_id": booking.get("referral_id"),
+        "household": booking["household"],
+        "created_at": clock.iso(booking["created_at"]),
+        "cancelled_at": clock.iso(booking["cancelled_at"]) if booking.get("cancelled_at") else None,
+        "cancel_reason": booking.get("cancel_reason"),
+    }
+
+
+def contact(booking: dict) -> dict:
+    """What notification and the crew's call list need to reach the household, and no more."""
+    first = booking["household"]["applicants"][0]
+    return {
+        "booking_id": booking["_id"],
+        "reference": booking["reference"],
+        "status": booking["status"],
+        "name": f"{first['family_name']} {first['given_name']}",
+        "name_kana": f"{first['family_name_kana']} {first['given_name_kana']}",
+        "phone": booking["household"]["phone"],
+        "email": booking["household"]["email"],
+        "district": booking["household"]["address"]["district"],
+        "household_size": len(booking["household"]["applicants"]),
+    }

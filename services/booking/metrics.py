@@ -1,0 +1,26 @@
+"""Booking's own metrics (labels: channel codes only)."""
+
+from prometheus_client import Counter
+
+from shared.metrics import PREFIX, registry_for
+
+_registry = registry_for("booking")
+
+bookings_received = Counter(
+    PREFIX + "bookings_received_total", "Bookings accepted, by channel.", ["channel"], registry=_registry
+)
+bookings_cancelled = Counter(
+    PREFIX + "bookings_cancelled_total", "Bookings cancelled, by channel.", ["channel"], registry=_registry
+)
+persons_requested = Counter(
+    PREFIX + "persons_requested_total",
+    "People in accepted bookings (applicants), by channel.",
+    ["channel"],
+    registry=_registry,
+)
+referrals_rejected = Counter(
+    PREFIX + "referrals_rejected_total",
+    "Referrals from outreach channels that failed validation, by channel.",
+    ["channel"],
+    registry=_registry,
+)

@@ -1,0 +1,133 @@
+"""Booking: takes requests from residents, reception staff and outreach channels."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kombu import Queue
+from marshmallow import ValidationError
+from nameko.messaging import consume
+from nameko.rpc import rpc
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.booking import bookings
+from services.booking import metrics as m
+from services.booking.schemas import BookingRequestSchema, CancelSchema
+from shared import events, municipality
+from shared.consumer import consumes
+from shared.db import Mongo, is_duplicate_key
+from shared.household import HouseholdSchema
+from shared.http import api, json_response, load_body, not_found
+from shared.operations import Operations
+from shared.outbox import OutboxRelay, channel_exchange
+from shared.validation import refuse_individual_numbers
+
+log = logging.getLogger(__name__)
+
+REFERRALS_QUEUE = Queue(
+    "booking.referrals", exchange=channel_exchange(), routing_key="referral.#", durable=True
+)
+
+
+class BookingService(Operations):
+    name = "booking"
+
+    db = Mongo(
+        indexes={
+            "bookings": [
+                ("reference", {"unique": True}),
+                ("referral_id", {"unique": True, "sparse": True}),
+                ("created_at", {}),
+            ],
+        }
+    )
+    outbox = OutboxRelay("bookings")
+
+    @http("POST", "/api/v1/bookings")
+    @api
+    def create_booking(self, request: Request) -> Response:
+        household = load_body(request, BookingRequestSchema())
+        channel = household.pop("channel")
+        household.pop("consent")
+        booking = self._store(household, channel)
+        return json_response(
+            {
+                "booking_id": booking["_id"],
+                "reference": booking["reference"],
+                "status": booking["status"],
+                "message": {
+                    "ja": f"お申し込みを受け付けました。受付番号は {booking['reference']} です。"
+                    "日時の調整のため、担当者からご連絡します。",
+                    "en": f"Your request is received. Reference {booking['reference']}. "
+                    "Staff will contact you to arrange the date and time.",
+                },
+            },
+            status=201,
+        )
+
+    @http("GET", "/api/v1/bookings/<booking_id>")
+    @api
+    def get_booking(self, request: Request, booking_id: str) -> Response:
+        booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
+        if booking is None:
+            raise not_found("booking")
+        return json_response(bookings.public_view(booking))
+
+    @http("POST", "/api/v1/bookings/<booking_id>/cancel")
+    @api
+    def cancel_booking(self, request: Request, booking_id: str) -> Response:
+        data = load_body(request, CancelSchema()) if request.get_data() else CancelSchema().load({})
+        booking, cancelled_now = bookings.cancel(self.db, booking_id, data["reason"])
+        if booking is None:
+            raise not_found("booking")
+        if cancelled_now:
+            m.bookings_cancelled.labels(booking["channel"]).inc()
+            self.outbox.kick()
+        return json_response(bookings.public_view(booking))
+
+    @rpc
+    def get_contact(self, booking_id: str) -> dict | None:
+        """Contact details for notification and the crew's call list, asked at the moment of use
+        so that events never carry them."""
+        booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
+        return bookings.contact(booking) if booking else None
+
+    @rpc
+    def get_contacts(self, booking_ids: list[str]) -> dict[str, dict]:
+        found = self.db.bookings.find({"_id": {"$in": list(booking_ids)}}, {"outbox": 0})
+        return {booking["_id"]: bookings.contact(booking) for booking in found}
+
+    @consume(REFERRALS_QUEUE)
+    @consumes(events.REFERRAL_RECEIVED)
+    def on_referral(self, event: events.Event) -> None:
+        """A referral from any outreach channel becomes a booking with that channel."""
+        referral = event.payload
+        channel = referral["channel"]
+        try:
+            refuse_individual_numbers(referral["household"])
+            household = HouseholdSchema().load(referral["household"])
+        except ValidationError as error:
+            m.referrals_rejected.labels(channel).inc()
+            log.error(
+                "referral %s from %s rejected: bad fields %s",
+                referral["referral_id"], channel, sorted(error.messages),
+            )
+            return
+        try:
+            self._store(household, channel, referral_id=referral["referral_id"])
+        except Exception as error:
+            if not is_duplicate_key(error):
+                raise
+            log.info("referral %s already booked", referral["referral_id"])
+
+    def _store(self, household: dict, channel: str, referral_id: str | None = None) -> dict[str, Any]:
+        booking = bookings.create(
+            self.db, household, channel, municipality.load().code, referral_id=referral_id
+        )
+        m.bookings_received.labels(channel).inc()
+        m.persons_requested.labels(channel).inc(len(household["applicants"]))
+        self.outbox.kick()
+        log.info("booking %s received from %s", booking["_id"], channel)
+        return booking

@@ -1,0 +1,112 @@
+"""Messages to residents: one per kind and occasion, so the same event never sends twice.
+
+A message is claimed (stored as pending) before it is sent and marked sent after. A crash between
+the two leaves it pending and it is sent again on retry: at-least-once, with the Message-ID kept
+stable so the duplicate window is one SMTP transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from shared import clock, events, outbox
+from shared.db import is_duplicate_key
+
+FINAL = ("sent", "to_call", "skipped")
+RETRY_DELAYS_SECONDS = (10, 30, 60, 120, 300, 600)  # then it stays failed for staff to see
+
+
+def message_id(kind: str, booking_id: str, occasion: str = "") -> str:
+    return f"{kind}-{booking_id}" + (f"-{occasion}" if occasion else "")
+
+
+def claim(db: Any, mid: str, kind: str, booking_id: str, municipality_code: str, details: dict) -> dict | None:
+    """The message to send now, or None when it was already sent or recorded."""
+    doc = {
+        "_id": mid,
+        "kind": kind,
+        "booking_id": booking_id,
+        "municipality_code": municipality_code,
+        "status": "pending",
+        "attempts": 0,
+        "details": details,
+        "created_at": clock.now(),
+        # If this process dies before finishing, the retry timer picks the message up from here.
+        "next_attempt_at": clock.now() + dt.timedelta(seconds=RETRY_DELAYS_SECONDS[1]),
+    }
+    try:
+        db.messages.insert_one(doc)
+        return doc
+    except Exception as error:
+        if not is_duplicate_key(error):
+            raise
+    existing = db.messages.find_one({"_id": mid})
+    return None if existing["status"] in FINAL else existing
+
+
+def _event(event_type: events.EventType, message: dict, payload: dict) -> dict:
+    return outbox.entry(
+        event_type,
+        events.build(
+            event_type,
+            {"message_id": message["_id"], "booking_id": message["booking_id"], "kind": message["kind"], **payload},
+            correlation_id=message["booking_id"],
+            municipality_code=message["municipality_code"],
+        ),
+    )
+
+
+def finish(db: Any, message: dict, status: str, channel: str) -> None:
+    db.messages.update_one(
+        {"_id": message["_id"]},
+        {
+            "$set": {"status": status, "channel": channel, "finished_at": clock.now()},
+            "$inc": {"attempts": 1},
+            "$push": {"outbox": _event(events.NOTIFICATION_SENT, message, {"channel": channel})},
+        },
+    )
+
+
+def fail(db: Any, message: dict, reason: str) -> bool:
+    """Records a failed attempt; returns True when another attempt is scheduled."""
+    attempts = message.get("attempts", 0) + 1
+    retry = attempts <= len(RETRY_DELAYS_SECONDS)
+    update: dict[str, Any] = {
+        "$set": {
+            "status": "retrying" if retry else "failed",
+            "last_error": reason,
+            "attempts": attempts,
+            "next_attempt_at": clock.now() + dt.timedelta(seconds=RETRY_DELAYS_SECONDS[attempts - 1])
+            if retry
+            else None,
+        }
+    }
+    if not retry:
+        update["$push"] = {
+            "outbox": _event(events.NOTIFICATION_FAILED, message, {"channel": "email", "reason": reason})
+        }
+    db.messages.update_one({"_id": message["_id"]}, update)
+    return retry
+
+
+def due_for_retry(db: Any, limit: int = 50) -> list[dict]:
+    return list(
+        db.messages.find(
+            {"status": {"$in": ["retrying", "pending"]}, "next_attempt_at": {"$lte": clock.now()}},
+            {"outbox": 0},
+        ).limit(limit)
+    )
+
+
+def view(message: dict) -> dict:
+    return {
+        "message_id": message["_id"],
+        "booking_id": message["booking_id"],
+        "kind": message["kind"],
+        "status": message["status"],
+        "channel": message.get("channel"),
+        "attempts": message.get("attempts", 0),
+        "created_at": clock.iso(message["created_at"]),
+        "finished_at": clock.iso(message["finished_at"]) if message.get("finished_at") else None,
+    }

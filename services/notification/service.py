@@ -1,0 +1,182 @@
+"""Notification: tells residents what happens (受付, 日時確定, after the visit) and plans the
+day-of phone call. E-mail where the resident gave an address; otherwise a call or a letter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from nameko.events import event_handler
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.notification import calltasks, messages, templates
+from services.notification import metrics as m
+from services.notification.mailer import Mailer
+from shared import clock, events, municipality
+from shared.consumer import consumes
+from shared.contacts import ContactUnavailable, contact, contacts
+from shared.db import Mongo
+from shared.http import api, json_response, load_body, load_query, not_found
+from shared.operations import Operations
+from shared.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+class NotificationQuery(Schema):
+    booking_id = fields.Str(required=True, validate=validate.Length(1, 64))
+
+
+class CallTaskQuery(Schema):
+    date = fields.Date(required=True)
+    crew_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
+
+
+class CallResult(Schema):
+    result = fields.Str(required=True, validate=validate.OneOf(calltasks.RESULTS))
+
+
+class NotificationService(Operations):
+    name = "notification"
+
+    db = Mongo(
+        indexes={
+            "messages": [("booking_id", {}), ([("status", 1), ("next_attempt_at", 1)], {})],
+            "call_tasks": [("date", {}), ("visit_id", {})],
+        }
+    )
+    outbox = OutboxRelay("messages")
+    booking = RpcProxy("booking")
+    mailer = Mailer()
+
+    # --- events -------------------------------------------------------------------------------
+
+    @event_handler("booking", "request_received")
+    @consumes(events.REQUEST_RECEIVED)
+    def on_request_received(self, event: events.Event) -> None:
+        self._notify("acknowledgement", event, {})
+
+    @event_handler("booking", "request_cancelled")
+    @consumes(events.REQUEST_CANCELLED)
+    def on_request_cancelled(self, event: events.Event) -> None:
+        self._notify("cancellation", event, {})
+
+    @event_handler("scheduling", "slot_fixed")
+    @consumes(events.SLOT_FIXED)
+    def on_slot_fixed(self, event: events.Event) -> None:
+        slot = event.payload
+        if calltasks.create(self.db, slot, municipality.load()):
+            m.call_tasks_created.inc()
+        details = {"start": clock.iso(slot["start"]), "window_end": clock.iso(slot["window_end"])}
+        self._notify("confirmation", event, details, occasion=f"{slot['start']:%Y%m%d%H%M}")
+
+    @event_handler("scheduling", "slot_released")
+    @consumes(events.SLOT_RELEASED)
+    def on_slot_released(self, event: events.Event) -> None:
+        calltasks.cancel(self.db, event.payload["visit_id"], event.payload["start"])
+
+    @event_handler("scheduling", "visit_done")
+    @consumes(events.VISIT_DONE)
+    def on_visit_done(self, event: events.Event) -> None:
+        done = event.payload
+        self._notify(
+            "after_visit", event, {"outcome": done["outcome"]}, occasion=f"{done['visit_id']}-{done['outcome']}"
+        )
+
+    @timer(interval=5)
+    def retry_due(self) -> None:
+        """Sends again what failed (SMTP or booking away) or was left pending by a crash."""
+        for message in messages.due_for_retry(self.db):
+            self._deliver(message)
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    @http("GET", "/api/v1/notifications")
+    @api
+    def list_notifications(self, request: Request) -> Response:
+        query = load_query(request, NotificationQuery())
+        found = self.db.messages.find({"booking_id": query["booking_id"]}, {"outbox": 0}).sort("created_at", 1)
+        return json_response({"notifications": [messages.view(msg) for msg in found]})
+
+    @http("GET", "/api/v1/call-tasks")
+    @api
+    def list_call_tasks(self, request: Request) -> Response:
+        query = load_query(request, CallTaskQuery())
+        match: dict[str, Any] = {"date": query["date"].isoformat()}
+        if query["crew_id"]:
+            match["crew_id"] = query["crew_id"]
+        tasks = list(self.db.call_tasks.find(match).sort("call_by", 1))
+        known = contacts(self.booking, [t["booking_id"] for t in tasks])
+        city = municipality.load()
+        return json_response(
+            {
+                "date": query["date"].isoformat(),
+                "contacts_available": known is not None,
+                "call_tasks": [calltasks.view(t, (known or {}).get(t["booking_id"]), city) for t in tasks],
+            }
+        )
+
+    @http("POST", "/api/v1/call-tasks/<task_id>/result")
+    @api
+    def record_call(self, request: Request, task_id: str) -> Response:
+        data = load_body(request, CallResult())
+        task = self.db.call_tasks.find_one({"_id": task_id})
+        if task is None:
+            raise not_found("call task")
+        self.db.call_tasks.update_one(
+            {"_id": task_id}, {"$set": {"status": "done", "result": data["result"], "closed_at": clock.now()}}
+        )
+        task = self.db.call_tasks.find_one({"_id": task_id})
+        return json_response(calltasks.view(task, None, municipality.load()))
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def _notify(self, kind: str, event: events.Event, details: dict, occasion: str = "") -> None:
+        booking_id = event.payload["booking_id"]
+        message = messages.claim(
+            self.db,
+            messages.message_id(kind, booking_id, occasion),
+            kind,
+            booking_id,
+            event.municipality_code,
+            details,
+        )
+        if message is not None:
+            self._deliver(message)
+
+    def _deliver(self, message: dict) -> None:
+        kind = message["kind"]
+        try:
+            found = contact(self.booking, message["booking_id"])
+            if found["email"]:
+                self.mailer.send(found["email"], self._render(message, found), message["_id"])
+                status, channel = "sent", "email"
+            else:
+                status, channel = "to_call", "phone"  # staff phone the resident or post a letter
+        except (ContactUnavailable, OSError) as error:
+            retry = messages.fail(self.db, message, type(error).__name__)
+            m.notifications.labels(kind, "email", "retrying" if retry else "failed").inc()
+            log.warning("message %s not delivered (%s); retry: %s", message["_id"], type(error).__name__, retry)
+            if not retry:
+                self.outbox.kick()
+            return
+        messages.finish(self.db, message, status, channel)
+        m.notifications.labels(kind, channel, status).inc()
+        self.outbox.kick()
+        log.info("message %s %s by %s", message["_id"], status, channel)
+
+    def _render(self, message: dict, resident: dict) -> templates.Rendered:
+        city, details = municipality.load(), message["details"]
+        name, reference = resident["name"], resident["reference"]
+        if message["kind"] == "acknowledgement":
+            return templates.acknowledgement(name, reference, city)
+        if message["kind"] == "confirmation":
+            start = dt.datetime.fromisoformat(details["start"])
+            return templates.confirmation(name, reference, start, dt.datetime.fromisoformat(details["window_end"]), city)
+        if message["kind"] == "after_visit":
+            return templates.after_visit(name, reference, details["outcome"], city)
+        return templates.cancellation(name, reference, city)

@@ -1,0 +1,101 @@
+"""The residents' messages, in plain polite Japanese. Rendered at sending time and never stored,
+so names stay in booking's database only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from shared.municipality import Municipality
+
+WEEKDAYS = "月火水木金土日"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def when(start: dt.datetime, window_end: dt.datetime) -> str:
+    """2026年12月1日（火）午前9時30分〜午前10時00分"""
+
+    def clock_text(moment: dt.datetime) -> str:
+        half = "午前" if moment.hour < 12 else "午後"
+        hour = moment.hour if moment.hour <= 12 else moment.hour - 12
+        return f"{half}{hour}時{moment.minute:02d}分"
+
+    return (
+        f"{start.year}年{start.month}月{start.day}日（{WEEKDAYS[start.weekday()]}）"
+        f"{clock_text(start)}〜{clock_text(window_end)}"
+    )
+
+
+def _footer(city: Municipality) -> str:
+    return f"\n\n{city.contact_office}\n電話 {city.contact_phone}\n（このメールは送信専用です。ご返信いただいてもお答えできません。）\n"
+
+
+def acknowledgement(name: str, reference: str, city: Municipality) -> Rendered:
+    return Rendered(
+        subject=f"【{city.name}】マイナンバーカード申請補助（出張）のお申し込みを受け付けました",
+        body=(
+            f"{name} 様\n\n"
+            "マイナンバーカードの申請補助（マイナちゃんカーによる出張）のお申し込みを受け付けました。\n"
+            f"受付番号：{reference}\n\n"
+            "訪問の日時は、担当者からお電話またはメールでご相談します。しばらくお待ちください。"
+            + _footer(city)
+        ),
+    )
+
+
+def confirmation(
+    name: str, reference: str, start: dt.datetime, window_end: dt.datetime, city: Municipality
+) -> Rendered:
+    return Rendered(
+        subject=f"【{city.name}】訪問日時が決まりました（受付番号 {reference}）",
+        body=(
+            f"{name} 様\n\n"
+            "マイナンバーカードの申請補助の訪問日時が決まりました。\n\n"
+            f"訪問日時：{when(start, window_end)} の間に伺います\n"
+            f"受付番号：{reference}\n\n"
+            "当日は、伺う前に担当者からお電話します。\n"
+            "職員2名が車で伺い、車内で写真撮影と申請をお手伝いします（1人あたり約30分）。\n"
+            "本人確認書類（運転免許証、保険証など）と、届いている方は交付申請書をご用意ください。\n"
+            "15歳未満の方は、保護者の方の同席が必要です。"
+            + _footer(city)
+        ),
+    )
+
+
+_RESULT_TEXT = {
+    "completed": (
+        "本日は申請補助をご利用いただき、ありがとうございました。\n"
+        "マイナンバーカードは約1か月後に「本人限定受取郵便」でお届けします。"
+        "ご本人しか受け取れませんので、ご注意ください（転送はされません）。"
+    ),
+    "partial": (
+        "本日は申請補助をご利用いただき、ありがとうございました。\n"
+        "申請がお済みの方のカードは約1か月後に「本人限定受取郵便」でお届けします。"
+        "まだ申請されていない方については、改めて担当者からご連絡します。"
+    ),
+    "absent": "本日伺いましたが、お会いできませんでした。改めて担当者からご連絡します。",
+    "postponed": "本日の訪問は延期となりました。改めて担当者から日時のご相談のご連絡をします。",
+}
+
+
+def after_visit(name: str, reference: str, outcome: str, city: Municipality) -> Rendered:
+    return Rendered(
+        subject=f"【{city.name}】マイナンバーカード申請補助のご利用について（受付番号 {reference}）",
+        body=f"{name} 様\n\n{_RESULT_TEXT[outcome]}\n受付番号：{reference}" + _footer(city),
+    )
+
+
+def cancellation(name: str, reference: str, city: Municipality) -> Rendered:
+    return Rendered(
+        subject=f"【{city.name}】お申し込みの取り消しを承りました（受付番号 {reference}）",
+        body=(
+            f"{name} 様\n\n"
+            f"受付番号 {reference} のお申し込みの取り消しを承りました。\n"
+            "またのご利用をお待ちしております。" + _footer(city)
+        ),
+    )

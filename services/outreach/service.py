@@ -1,0 +1,88 @@
+"""Outreach: follows every channel's referrals and the bookings, visits and people that came of
+them. Channels are separate services; a new one needs no change here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kombu import Queue
+from marshmallow import Schema, ValidationError, fields, validates_schema
+from nameko.events import event_handler
+from nameko.messaging import consume
+from nameko.web.handlers import http
+from prometheus_client import Counter
+from werkzeug.wrappers import Request, Response
+
+from services.outreach import funnel
+from shared import clock, events, municipality
+from shared.consumer import consumes
+from shared.db import Mongo
+from shared.http import api, json_response, load_query
+from shared.metrics import PREFIX, registry_for
+from shared.operations import Operations
+from shared.outbox import channel_exchange
+
+REFERRALS_QUEUE = Queue(
+    "outreach.referrals", exchange=channel_exchange(), routing_key="referral.#", durable=True
+)
+
+referrals_received = Counter(
+    PREFIX + "referrals_received_total",
+    "Referrals from outreach channels, by channel.",
+    ["channel"],
+    registry=registry_for("outreach"),
+)
+
+
+class PeriodSchema(Schema):
+    from_ = fields.Date(data_key="from", load_default=None)
+    to = fields.Date(load_default=None)
+
+    @validates_schema
+    def ordered(self, data: dict, **kwargs: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("Must be on or after 'from'.", "to")
+
+
+class OutreachService(Operations):
+    name = "outreach"
+
+    db = Mongo(indexes={"funnel": [("booked_at", {})], "referrals": [("received_at", {})]})
+
+    @consume(REFERRALS_QUEUE)
+    @consumes(events.REFERRAL_RECEIVED)
+    def on_referral(self, event: events.Event) -> None:
+        funnel.record_referral(self.db, event)
+        referrals_received.labels(event.payload["channel"]).inc()
+
+    @event_handler("booking", "request_received")
+    @consumes(events.REQUEST_RECEIVED)
+    def on_request_received(self, event: events.Event) -> None:
+        funnel.record_booking(self.db, event)
+
+    @event_handler("scheduling", "slot_fixed")
+    @consumes(events.SLOT_FIXED)
+    def on_slot_fixed(self, event: events.Event) -> None:
+        funnel.record_slot(self.db, event)
+
+    @event_handler("scheduling", "visit_done")
+    @consumes(events.VISIT_DONE)
+    def on_visit_done(self, event: events.Event) -> None:
+        funnel.record_visit(self.db, event)
+
+    @http("GET", "/api/v1/funnel")
+    @api
+    def get_funnel(self, request: Request) -> Response:
+        period = load_query(request, PeriodSchema())
+        today = clock.today()
+        last = period["to"] or today
+        first = period["from_"] or last.replace(day=1)
+        if first > last:
+            raise ValidationError({"from": ["Must be on or before 'to'."]})
+        return json_response(funnel.figures(self.db, first, last, municipality.load().timezone))
+
+    @http("GET", "/api/v1/channels")
+    @api
+    def list_channels(self, request: Request) -> Response:
+        seen = set(self.db.funnel.distinct("channel")) | set(self.db.referrals.distinct("channel"))
+        return json_response({"channels": sorted(c for c in seen if c)})

@@ -1,0 +1,240 @@
+"""Scheduling: turns requests into visits, offers and fixes slots, and gives each crew its day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from nameko.events import event_handler
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.scheduling import daysheet, planning, visits
+from services.scheduling import metrics as m
+from services.scheduling.locks import Busy, crew_day_lock
+from services.scheduling.schemas import (
+    FixSlotSchema,
+    SuggestionQuerySchema,
+    VisitQuerySchema,
+    VisitResultSchema,
+)
+from services.scheduling.travel import default_model
+from shared import clock, events, municipality, workcalendar
+from shared.consumer import consumes
+from shared.contacts import contacts
+from shared.db import Mongo, is_duplicate_key
+from shared.http import ApiError, api, conflict, json_response, load_body, load_query, not_found
+from shared.operations import Operations
+from shared.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+def _option_view(option: planning.Option) -> dict:
+    return {
+        "crew_id": option.crew_id,
+        "start": clock.iso(option.start),
+        "end": clock.iso(option.end),
+        "added_drive_minutes": option.added_drive_minutes,
+        "matches_preference": option.matches_preference,
+    }
+
+
+class SchedulingService(Operations):
+    name = "scheduling"
+
+    db = Mongo(
+        indexes={
+            "visits": [
+                ("booking_id", {"unique": True}),
+                ([("slot.crew_id", 1), ("slot.date", 1)], {}),
+                ("status", {}),
+            ],
+        }
+    )
+    outbox = OutboxRelay("visits")
+    booking = RpcProxy("booking")
+
+    # --- events -------------------------------------------------------------------------------
+
+    @event_handler("booking", "request_received")
+    @consumes(events.REQUEST_RECEIVED)
+    def on_request_received(self, event: events.Event) -> None:
+        try:
+            visit = visits.create_from_request(self.db, event, municipality.load())
+        except Exception as error:
+            if not is_duplicate_key(error):
+                raise
+            visit = None
+        if visit:
+            log.info("visit %s created for booking %s", visit["_id"], visit["booking_id"])
+
+    @event_handler("booking", "request_cancelled")
+    @consumes(events.REQUEST_CANCELLED)
+    def on_request_cancelled(self, event: events.Event) -> None:
+        visit = visits.cancel(self.db, event.payload["booking_id"])
+        if visit and visit.get("slot"):
+            m.slots_released.labels("cancelled").inc()
+            self.outbox.kick()
+
+    @timer(interval=15)
+    def refresh_gauges(self) -> None:
+        m.visits_waiting.set(self.db.visits.count_documents({"status": "unscheduled"}))
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    @http("GET", "/api/v1/visits")
+    @api
+    def list_visits(self, request: Request) -> Response:
+        query = load_query(request, VisitQuerySchema())
+        match = {k: query[k] for k in ("booking_id", "status") if query[k]}
+        city = municipality.load()
+        found = self.db.visits.find(match, {"outbox": 0}).sort("requested_at", 1).limit(query["limit"])
+        return json_response({"visits": [visits.view(v, city) for v in found]})
+
+    @http("GET", "/api/v1/visits/<visit_id>")
+    @api
+    def get_visit(self, request: Request, visit_id: str) -> Response:
+        return json_response(visits.view(self._visit(visit_id), municipality.load()))
+
+    @http("GET", "/api/v1/visits/<visit_id>/suggestions")
+    @api
+    def suggestions(self, request: Request, visit_id: str) -> Response:
+        query = load_query(request, SuggestionQuerySchema())
+        visit = self._visit(visit_id)
+        self._require(visit, ("unscheduled", "scheduled"))
+        options = self._options(visit, query["start"], query["days"], query["limit"])
+        return json_response({"visit_id": visit_id, "suggestions": [_option_view(o) for o in options]})
+
+    @http("POST", "/api/v1/visits/<visit_id>/slot")
+    @api
+    def fix_slot(self, request: Request, visit_id: str) -> Response:
+        data = load_body(request, FixSlotSchema())
+        city = municipality.load()
+        if city.crew(data["crew_id"]) is None:
+            raise ApiError(422, "unknown_crew", "Unknown crew.", "班が見つかりません。")
+        visit = self._visit(visit_id)
+        self._require(visit, ("unscheduled", "scheduled"))
+        start = data["start"]
+        if start <= clock.now() or not workcalendar.is_working_day(start.date(), city.calendar):
+            raise ApiError(
+                422, "not_a_working_time", "The start must be on a future working day.",
+                "開始日時は今後の業務日を指定してください。",
+            )
+        end = start + dt.timedelta(minutes=visit["duration_minutes"])
+        try:
+            with crew_day_lock(self.db, data["crew_id"], start.date()):
+                fresh = self._visit(visit_id)
+                self._require(fresh, ("unscheduled", "scheduled"))
+                stops = visits.day_stops(self.db, data["crew_id"], start.date(), city, exclude=visit_id)
+                added = planning.added_drive(
+                    stops, city.district(visit["district"]), start, end, city.depot,
+                    planning.day_frame(city, start.date()), default_model(city),
+                )
+                if added is None:
+                    m.slot_clashes.inc()
+                    raise conflict(
+                        "slot_unavailable",
+                        "That time does not fit the crew's day (other visits, drive time, hours or lunch).",
+                        "その時間はほかの訪問・移動時間・業務時間と重なるため指定できません。",
+                        suggestions=[_option_view(o) for o in self._options(fresh, None, None, 5)],
+                    )
+                slot = visits.slot_document(data["crew_id"], start, end, city.visits.window_minutes)
+                fixed = visits.fix(self.db, fresh, slot)
+        except Busy:
+            raise ApiError(
+                503, "busy", "The crew's day is being changed; try again.", "ただいま混み合っています。もう一度お試しください。"
+            ) from None
+        m.slots_fixed.labels(data["crew_id"]).inc()
+        self.outbox.kick()
+        return json_response({**visits.view(fixed, city), "added_drive_minutes": added})
+
+    @http("POST", "/api/v1/visits/<visit_id>/done")
+    @api
+    def visit_done(self, request: Request, visit_id: str) -> Response:
+        result = load_body(request, VisitResultSchema())
+        visit = self._visit(visit_id)
+        self._require(visit, ("scheduled",))
+        if result["persons_applied"] > visit["household_size"]:
+            raise ApiError(
+                422, "validation_failed", "Some fields are invalid.", "入力内容に誤りがあります。",
+                fields=[{
+                    "field": "persons_applied",
+                    "en": "Must not be more than the household size.",
+                    "ja": "世帯の人数を超えています。",
+                }],
+            )
+        updated = visits.record_result(self.db, visit, result, municipality.load())
+        m.visits_done.labels(result["outcome"]).inc()
+        m.persons_applied.inc(result["persons_applied"])
+        self.outbox.kick()
+        return json_response(visits.view(updated, municipality.load()))
+
+    @http("GET", "/api/v1/crews")
+    @api
+    def list_crews(self, request: Request) -> Response:
+        crews = municipality.load().crews
+        return json_response({"crews": [{"crew_id": c.id, "name": c.name, "car": c.car} for c in crews]})
+
+    @http("GET", "/api/v1/crews/<crew_id>/days/<day>")
+    @api
+    def crew_day(self, request: Request, crew_id: str, day: str) -> Response:
+        city = municipality.load()
+        if city.crew(crew_id) is None:
+            raise not_found("crew")
+        try:
+            date = dt.date.fromisoformat(day)
+        except ValueError:
+            raise ApiError(
+                400, "invalid_date", "The date must look like 2026-12-01.", "日付は 2026-12-01 の形式で指定してください。"
+            ) from None
+        found = list(
+            self.db.visits.find(
+                {"slot.crew_id": crew_id, "slot.date": date.isoformat(), "status": {"$in": list(visits.ACTIVE)}},
+                {"outbox": 0},
+            )
+        )
+        known = contacts(self.booking, [v["booking_id"] for v in found])
+        return json_response(daysheet.build(found, known, crew_id, date, city, default_model(city)))
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _visit(self, visit_id: str) -> dict:
+        visit = self.db.visits.find_one({"_id": visit_id}, {"outbox": 0})
+        if visit is None:
+            raise not_found("visit")
+        return visit
+
+    @staticmethod
+    def _require(visit: dict, statuses: tuple[str, ...]) -> None:
+        if visit["status"] not in statuses:
+            raise conflict(
+                "wrong_status",
+                f"The visit is {visit['status']}.",
+                "この訪問は現在の状態では変更できません。",
+                visit_status=visit["status"],
+            )
+
+    def _options(self, visit: dict, first: dt.date | None, days: int | None, limit: int) -> list:
+        city = municipality.load()
+        first = first or clock.today() + dt.timedelta(days=1)
+        horizon = list(
+            workcalendar.working_days(first, days or city.visits.booking_horizon_working_days, city.calendar)
+        )
+        if not horizon:
+            return []
+        preferred = [
+            {"date": dt.date.fromisoformat(p["date"]), "period": p["period"]} for p in visit["preferred"]
+        ]
+        return planning.suggest(
+            city=city,
+            travel=default_model(city),
+            place=city.district(visit["district"]),
+            duration_minutes=visit["duration_minutes"],
+            preferred=preferred,
+            days=horizon,
+            stops_by_crew_day=visits.stops_between(self.db, horizon[0], horizon[-1], city, exclude=visit["_id"]),
+            not_before=clock.now(),
+            limit=limit,
+        )

@@ -1,0 +1,50 @@
+"""Drive times between places, behind one interface so a municipality can supply its own."""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from shared.municipality import Municipality, Place, TravelRules
+
+EARTH_RADIUS_KM = 6371.0
+
+
+class TravelModel(Protocol):
+    def minutes(self, origin: Place, destination: Place) -> int: ...
+
+
+def distance_km(a: Place, b: Place) -> float:
+    """Great-circle distance (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+class StraightLineTravel:
+    """Straight-line distance x road factor at an average speed, never under a minimum (parking,
+    finding the house), even between two households of one district. Staying put costs nothing."""
+
+    def __init__(self, rules: TravelRules) -> None:
+        self.rules = rules
+
+    def minutes(self, origin: Place, destination: Place) -> int:
+        if origin is destination:
+            return 0
+        hours = distance_km(origin, destination) * self.rules.road_factor / self.rules.average_speed_kmh
+        return max(self.rules.minimum_minutes, math.ceil(hours * 60))
+
+
+class MatrixTravel:
+    """A municipality's own district-to-district minutes, keyed by place name."""
+
+    def __init__(self, matrix: dict[str, dict[str, int]], fallback: TravelModel) -> None:
+        self.matrix, self.fallback = matrix, fallback
+
+    def minutes(self, origin: Place, destination: Place) -> int:
+        known = self.matrix.get(origin.name, {}).get(destination.name)
+        return known if known is not None else self.fallback.minutes(origin, destination)
+
+
+def default_model(city: Municipality) -> TravelModel:
+    return StraightLineTravel(city.travel)

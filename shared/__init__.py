@@ -1,0 +1,1 @@
+"""Code the mynacar services share: event contract, data access, HTTP helpers, config."""

@@ -1,0 +1,218 @@
+"""The event contract: one envelope for every event, and the payload of each event type.
+
+nameko's convention carries the events: each service publishes to the topic exchange
+`<service>.events` with the short event name as routing key (`request_received`), so any AMQP
+client can bind a queue there. The envelope's `event_type` is the full name
+(`booking.request_received`). Outreach channels publish referrals to one shared exchange,
+`outreach.channels`, with the routing key `referral.<channel>`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared import clock
+
+SCHEMA_VERSION = 1
+CHANNEL_EXCHANGE = "outreach.channels"
+CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_-]{1,31}$")
+PERIODS = ("am", "pm", "any")
+OUTCOMES = ("completed", "partial", "absent", "postponed")
+
+
+class PreferenceSchema(Schema):
+    date = fields.Date(required=True)
+    period = fields.Str(required=True, validate=validate.OneOf(PERIODS))
+
+
+class RequestReceived(Schema):
+    booking_id = fields.Str(required=True)
+    reference = fields.Str(required=True)
+    channel = fields.Str(required=True, validate=CHANNEL_NAME)
+    referral_id = fields.Str(allow_none=True, load_default=None)
+    district = fields.Str(required=True)
+    household_size = fields.Int(required=True, validate=validate.Range(1, 10))
+    preferred = fields.List(fields.Nested(PreferenceSchema), load_default=list)
+    has_needs = fields.Bool(load_default=False)
+    contact_by = fields.Str(required=True, validate=validate.OneOf(("email", "phone")))
+
+
+class RequestCancelled(Schema):
+    booking_id = fields.Str(required=True)
+    reason = fields.Str(required=True)
+
+
+class SlotFixed(Schema):
+    visit_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    crew_id = fields.Str(required=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    window_start = fields.AwareDateTime(required=True)
+    window_end = fields.AwareDateTime(required=True)
+    district = fields.Str(required=True)
+    household_size = fields.Int(required=True)
+    rescheduled = fields.Bool(load_default=False)
+
+
+class SlotReleased(Schema):
+    visit_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    crew_id = fields.Str(required=True)
+    start = fields.AwareDateTime(required=True)
+    reason = fields.Str(required=True)
+
+
+class VisitDone(Schema):
+    visit_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    crew_id = fields.Str(required=True)
+    date = fields.Date(required=True)
+    district = fields.Str(required=True)
+    outcome = fields.Str(required=True, validate=validate.OneOf(OUTCOMES))
+    persons_applied = fields.Int(required=True, validate=validate.Range(0, 10))
+
+
+class NotificationSent(Schema):
+    message_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    kind = fields.Str(required=True)
+    channel = fields.Str(required=True)
+
+
+class NotificationFailed(NotificationSent):
+    reason = fields.Str(required=True)
+
+
+class ReferralReceived(Schema):
+    """A referral from an outreach channel. It carries the household (the booking needs it):
+    the only event with personal data, on the channels exchange only."""
+
+    referral_id = fields.Str(required=True)
+    channel = fields.Str(required=True, validate=CHANNEL_NAME)
+    referrer_id = fields.Str(required=True)
+    household = fields.Dict(required=True)
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str  # full name, as in the envelope
+    payload: type[Schema]
+
+    @property
+    def source(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def short_name(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    @property
+    def exchange(self) -> str:
+        return CHANNEL_EXCHANGE if self is REFERRAL_RECEIVED else f"{self.source}.events"
+
+
+REQUEST_RECEIVED = EventType("booking.request_received", RequestReceived)
+REQUEST_CANCELLED = EventType("booking.request_cancelled", RequestCancelled)
+SLOT_FIXED = EventType("scheduling.slot_fixed", SlotFixed)
+SLOT_RELEASED = EventType("scheduling.slot_released", SlotReleased)
+VISIT_DONE = EventType("scheduling.visit_done", VisitDone)
+NOTIFICATION_SENT = EventType("notification.sent", NotificationSent)
+NOTIFICATION_FAILED = EventType("notification.failed", NotificationFailed)
+REFERRAL_RECEIVED = EventType("outreach.referral_received", ReferralReceived)
+
+EVENT_TYPES: dict[str, EventType] = {
+    t.name: t
+    for t in (
+        REQUEST_RECEIVED,
+        REQUEST_CANCELLED,
+        SLOT_FIXED,
+        SLOT_RELEASED,
+        VISIT_DONE,
+        NOTIFICATION_SENT,
+        NOTIFICATION_FAILED,
+        REFERRAL_RECEIVED,
+    )
+}
+
+
+class Envelope(Schema):
+    event_id = fields.UUID(required=True)
+    event_type = fields.Str(required=True, validate=validate.OneOf(list(EVENT_TYPES)))
+    schema_version = fields.Int(required=True, validate=validate.Equal(SCHEMA_VERSION))
+    occurred_at = fields.AwareDateTime(required=True)
+    municipality_code = fields.Str(required=True, validate=validate.Regexp(r"^\d{6}$"))
+    correlation_id = fields.Str(required=True, validate=validate.Length(1, 64))
+    payload = fields.Dict(required=True)
+
+
+class InvalidEvent(ValueError):
+    """An event that breaks the contract. Its text names fields, never their values."""
+
+
+def _check(event_type: EventType, envelope: dict) -> None:
+    try:
+        event_type.payload().load(envelope["payload"])
+    except ValidationError as error:
+        raise InvalidEvent(f"{event_type.name}: bad payload fields {sorted(error.messages)}") from None
+
+
+def build(
+    event_type: EventType, payload: dict, *, correlation_id: str, municipality_code: str
+) -> dict:
+    """A new event, validated, as the JSON-ready dict that goes on the bus."""
+    envelope = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type.name,
+        "schema_version": SCHEMA_VERSION,
+        "occurred_at": clock.iso(clock.now()),
+        "municipality_code": municipality_code,
+        "correlation_id": correlation_id,
+        "payload": event_type.payload().dump(payload),
+    }
+    errors = Envelope().validate(envelope)
+    if errors:
+        raise InvalidEvent(f"{event_type.name}: bad envelope fields {sorted(errors)}")
+    _check(event_type, envelope)
+    return envelope
+
+
+@dataclass(frozen=True)
+class Event:
+    """A received event: envelope fields plus the payload loaded with its schema."""
+
+    event_id: str
+    event_type: str
+    occurred_at: Any
+    municipality_code: str
+    correlation_id: str
+    payload: dict
+
+
+def parse(body: Any, expected: EventType | None = None) -> Event:
+    """Validates a received message body against the contract."""
+    if not isinstance(body, dict):
+        raise InvalidEvent("event body is not an object")
+    try:
+        envelope = Envelope().load(body)
+    except ValidationError as error:
+        raise InvalidEvent(f"bad envelope fields {sorted(error.messages)}") from None
+    event_type = EVENT_TYPES[envelope["event_type"]]
+    if expected is not None and event_type is not expected:
+        raise InvalidEvent(f"expected {expected.name}, got {event_type.name}")
+    try:
+        payload = event_type.payload().load(envelope["payload"])
+    except ValidationError as error:
+        raise InvalidEvent(f"{event_type.name}: bad payload fields {sorted(error.messages)}") from None
+    return Event(
+        event_id=str(envelope["event_id"]),
+        event_type=event_type.name,
+        occurred_at=envelope["occurred_at"],
+        municipality_code=envelope["municipality_code"],
+        correlation_id=envelope["correlation_id"],
+        payload=payload,
+    )

@@ -1,0 +1,122 @@
+"""The household a visit is for, as residents, reception staff and liaisons enter it.
+
+Shared by the booking API and the outreach channels, so a referral is checked with the same rules
+before it leaves the channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from shared import clock, municipality, validation, workcalendar
+from shared.events import PERIODS
+
+
+class _Normalized(fields.Str):
+    """A string field that folds width variants and applies a normalizer."""
+
+    def normalize(self, text: str) -> str:
+        text = validation.normalize(text)
+        if not text:
+            raise ValidationError("Must not be blank.")
+        return text
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return self.normalize(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Text(_Normalized):
+    pass
+
+
+class Kana(_Normalized):
+    def normalize(self, text: str) -> str:
+        return validation.normalize_kana(text)
+
+
+class Phone(_Normalized):
+    def normalize(self, text: str) -> str:
+        return validation.normalize_phone(text)
+
+
+class PostalCode(_Normalized):
+    def normalize(self, text: str) -> str:
+        return validation.normalize_postal_code(text)
+
+
+class DistrictField(_Normalized):
+    """Takes a district's id or Japanese name; stores its id."""
+
+    def normalize(self, text: str) -> str:
+        district = municipality.load().district(validation.normalize(text))
+        if district is None:
+            raise ValidationError("Unknown district.")
+        return district.id
+
+
+class ApplicantSchema(Schema):
+    family_name = Text(required=True, validate=validate.Length(1, 30))
+    given_name = Text(required=True, validate=validate.Length(1, 30))
+    family_name_kana = Kana(required=True, validate=validate.Length(1, 40))
+    given_name_kana = Kana(required=True, validate=validate.Length(1, 40))
+    birth_date = fields.Date(required=True, validate=validate.Range(min=dt.date(1900, 1, 1)))
+
+    @validates("birth_date")
+    def not_in_future(self, value: dt.date, **kwargs: Any) -> None:
+        if value > clock.today():
+            raise ValidationError("Must not be in the future.")
+
+
+class AddressSchema(Schema):
+    postal_code = PostalCode(required=True)
+    district = DistrictField(required=True)
+    line = Text(required=True, validate=validate.Length(1, 100))
+
+
+class PreferenceInputSchema(Schema):
+    date = fields.Date(required=True)
+    period = fields.Str(load_default="any", validate=validate.OneOf(PERIODS))
+
+    @validates("date")
+    def on_a_working_day(self, value: dt.date, **kwargs: Any) -> None:
+        if value < clock.today():
+            raise ValidationError("Must be today or later.")
+        if not workcalendar.is_working_day(value, municipality.load().calendar):
+            raise ValidationError("Not a working day of the city office.")
+
+
+class HouseholdSchema(Schema):
+    applicants = fields.List(
+        fields.Nested(ApplicantSchema), required=True, validate=validate.Length(1, 10)
+    )
+    address = fields.Nested(AddressSchema, required=True)
+    phone = Phone(required=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    preferred = fields.List(
+        fields.Nested(PreferenceInputSchema), load_default=list, validate=validate.Length(0, 10)
+    )
+    needs = fields.Str(load_default="", validate=validate.Length(0, 500))
+
+
+def household_json(household: dict) -> dict:
+    """The validated household as plain JSON types (for events and documents)."""
+    return {
+        **household,
+        "applicants": [
+            {**a, "birth_date": a["birth_date"].isoformat()} for a in household["applicants"]
+        ],
+        "preferred": [
+            {"date": p["date"].isoformat(), "period": p["period"]} for p in household["preferred"]
+        ],
+    }
+
+
+class ConsentMixin(Schema):
+    consent = fields.Bool(required=True)
+
+    @validates("consent")
+    def given(self, value: bool, **kwargs: Any) -> None:
+        if value is not True:
+            raise ValidationError("Consent is required.")

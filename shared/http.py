@@ -1,0 +1,101 @@
+"""JSON over nameko's @http: responses, request bodies and errors that are always 4xx, never 500."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from werkzeug.wrappers import Request, Response
+
+from shared.validation import field_errors, refuse_individual_numbers
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ApiError(Exception):
+    """An answer for the client: an HTTP status, a code, and a message in Japanese and English."""
+
+    def __init__(self, status: int, code: str, en: str, ja: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.status, self.code, self.en, self.ja, self.extra = status, code, en, ja, extra
+
+    def body(self) -> dict:
+        return {"error": self.code, "message": {"ja": self.ja, "en": self.en}, **self.extra}
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"No such {what}.", "指定されたものが見つかりません。")
+
+
+def conflict(code: str, en: str, ja: str, **extra: Any) -> ApiError:
+    return ApiError(409, code, en, ja, **extra)
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, default=str),
+        status=status,
+        mimetype="application/json",
+    )
+
+
+def validation_response(error: ValidationError) -> Response:
+    return json_response(
+        {
+            "error": "validation_failed",
+            "message": {"ja": "入力内容に誤りがあります。", "en": "Some fields are invalid."},
+            "fields": field_errors(error.messages),
+        },
+        status=422,
+    )
+
+
+def read_json(request: Request) -> Any:
+    """The request's JSON body; a 4xx ApiError when it is too large or not JSON."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise ApiError(413, "body_too_large", "The request body is too large.", "送信内容が大きすぎます。")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "body_too_large", "The request body is too large.", "送信内容が大きすぎます。")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiError(
+            400, "invalid_json", "The request body is not valid JSON.", "送信内容が JSON の形式ではありません。"
+        ) from None
+
+
+def load_body(request: Request, schema: Schema) -> dict:
+    """Reads, screens and validates a JSON object body."""
+    data = read_json(request)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "The body must be a JSON object.", "送信内容はオブジェクト形式にしてください。")
+    refuse_individual_numbers(data)
+    return schema.load(data)
+
+
+def load_query(request: Request, schema: Schema) -> dict:
+    args = {key: request.args.get(key) for key in request.args}
+    refuse_individual_numbers(args)
+    return schema.load(args)
+
+
+def api(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Turns expected failures into 4xx answers. Anything else is a bug: logged, answered 500."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return handler(*args, **kwargs)
+        except ApiError as error:
+            return json_response(error.body(), status=error.status)
+        except ValidationError as error:
+            return validation_response(error)
+
+    return wrapper

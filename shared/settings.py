@@ -1,0 +1,35 @@
+"""Settings from environment variables, with defaults that serve a local run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MUNICIPALITY_DIR = Path(__file__).parent / "municipalities"
+
+
+def env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value else default
+
+
+def amqp_uri() -> str:
+    return env("AMQP_URI", "amqp://guest:guest@localhost:5672/")
+
+
+def mongodb_uri() -> str:
+    """Empty means: use the in-process stand-in (see shared.db)."""
+    return os.environ.get("MONGODB_URI", "")
+
+
+def database_prefix() -> str:
+    return env("MONGODB_DATABASE_PREFIX", "mynacar_")
+
+
+def municipality_config_path() -> Path:
+    return Path(env("MUNICIPALITY_CONFIG", str(MUNICIPALITY_DIR / "miyakonojo.yaml")))
+
+
+def service_url(service: str, default_port: int) -> str:
+    """Base URL of another service's HTTP API (only used by tools and tests)."""
+    return env(f"{service.upper()}_URL", f"http://localhost:{default_port}")

@@ -1,0 +1,158 @@
+"""Input rules shared by every API: field errors in Japanese and English, Japanese formats,
+and the refusal of Individual Numbers (マイナンバー) anywhere in the input."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from marshmallow import ValidationError
+
+# Marshmallow's own messages and ours, with their Japanese. Patterns cover messages with numbers.
+_JA_EXACT = {
+    "Missing data for required field.": "必須項目です。",
+    "Unknown field.": "この項目は受け付けていません。",
+    "Field may not be null.": "空にはできません。",
+    "Not a valid string.": "文字列で入力してください。",
+    "Not a valid integer.": "整数で入力してください。",
+    "Not a valid boolean.": "true または false で指定してください。",
+    "Not a valid date.": "日付の形式が正しくありません（例: 2026-12-01）。",
+    "Not a valid datetime.": "日時の形式が正しくありません（例: 2026-12-01T09:00:00+09:00）。",
+    "Not a valid list.": "リスト形式で入力してください。",
+    "Not a valid email address.": "メールアドレスの形式が正しくありません。",
+    "Invalid input type.": "入力の形式が正しくありません。",
+    "Invalid value.": "値が正しくありません。",
+    "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678).":
+        "電話番号の形式が正しくありません（例: 0986-23-2111、090-1234-5678）。",
+    "Must be a postal code like 885-0000.": "郵便番号は 885-0000 の形式で入力してください。",
+    "Must be written in katakana or hiragana.": "フリガナはカタカナまたはひらがなで入力してください。",
+    "Unknown district.": "地区名が正しくありません。",
+    "Consent is required.": "個人情報の取扱いへの同意が必要です。",
+    "Must not be in the future.": "未来の日付は入力できません。",
+    "Must be today or later.": "本日以降の日付を入力してください。",
+    "Not a working day of the city office.": "市役所の業務日ではありません（土日祝日・年末年始を除く）。",
+    "Must not contain an Individual Number (12 digits).":
+        "マイナンバー（12桁の個人番号）は入力しないでください。",
+    "Must not be blank.": "空欄にはできません。",
+    "Must be a whole date and time with time zone.": "タイムゾーン付きの日時で入力してください。",
+    "Must not be more than the household size.": "世帯の人数を超えています。",
+    "Must be 0 when the resident was absent.": "不在の場合は 0 にしてください。",
+    "Unknown crew.": "班が見つかりません。",
+    "Not a valid value.": "値が正しくありません。",
+    "Must be on or after 'from'.": "終了日は開始日以降にしてください。",
+    "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
+}
+_JA_PATTERNS = [
+    (re.compile(r"^Must be one of: (.*)\.$"), "次のいずれかを指定してください: {0}"),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "{0}〜{1} 件（文字）で入力してください。"),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), "{0} 件（文字）以上で入力してください。"),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), "{0} 件（文字）以内で入力してください。"),
+    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+     "{0} 以上 {1} 以下で入力してください。"),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "{0} 以上で入力してください。"),
+]
+_JA_FALLBACK = "入力内容を確認してください。"
+
+
+def japanese(message: str) -> str:
+    if message in _JA_EXACT:
+        return _JA_EXACT[message]
+    for pattern, template in _JA_PATTERNS:
+        match = pattern.match(message)
+        if match:
+            return template.format(*match.groups())
+    return _JA_FALLBACK
+
+
+def field_errors(messages: Any, prefix: str = "") -> list[dict]:
+    """Flattens marshmallow's nested messages to [{field, en, ja}] with dotted paths."""
+    if isinstance(messages, dict):
+        found = []
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                path = prefix or "_schema"
+            found.extend(field_errors(value, path))
+        return found
+    if isinstance(messages, list | tuple):
+        found = []
+        for item in messages:
+            if isinstance(item, str):
+                found.append({"field": prefix, "en": item, "ja": japanese(item)})
+            else:
+                found.extend(field_errors(item, prefix))
+        return found
+    return [{"field": prefix, "en": str(messages), "ja": japanese(str(messages))}]
+
+
+def normalize(text: str) -> str:
+    """NFKC folds full-width digits and half-width katakana, as residents type them."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+# Digit runs with the separators people write between them (spaces and hyphens of any width).
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-‐－ー―]*\d)*")
+INDIVIDUAL_NUMBER_MESSAGE = "Must not contain an Individual Number (12 digits)."
+
+
+def contains_individual_number(text: str) -> bool:
+    for run in _DIGIT_RUN.findall(unicodedata.normalize("NFKC", text)):
+        if sum(ch.isdigit() for ch in run) == 12:
+            return True
+    return False
+
+
+def find_individual_numbers(data: Any, prefix: str = "") -> list[str]:
+    """Paths of every string in `data` that holds a 12-digit number."""
+    if isinstance(data, str):
+        return [prefix or "_schema"] if contains_individual_number(data) else []
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in find_individual_numbers(v, f"{prefix}.{k}" if prefix else str(k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in find_individual_numbers(v, f"{prefix}.{i}" if prefix else str(i))]
+    if isinstance(data, int) and not isinstance(data, bool):
+        return find_individual_numbers(str(data), prefix)
+    return []
+
+
+def refuse_individual_numbers(data: Any) -> None:
+    paths = find_individual_numbers(data)
+    if paths:
+        raise ValidationError({path: [INDIVIDUAL_NUMBER_MESSAGE] for path in paths})
+
+
+_PHONE_MOBILE = re.compile(r"^0[5789]0\d{8}$")
+_PHONE_LANDLINE = re.compile(r"^(?!0[5789]0)0[1-9]\d{8}$")
+PHONE_MESSAGE = "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678)."
+
+
+def normalize_phone(text: str) -> str:
+    """Returns the phone number as digits and hyphens as typed, or raises ValidationError."""
+    folded = re.sub(r"[\s\-‐－ー―()（）]", "", normalize(text))
+    if not (_PHONE_MOBILE.match(folded) or _PHONE_LANDLINE.match(folded)):
+        raise ValidationError(PHONE_MESSAGE)
+    return folded
+
+
+def format_phone(digits: str) -> str:
+    """A readable form for staff: 090-1234-5678; landlines keep the digits as one group."""
+    if len(digits) == 11:
+        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+    return digits
+
+
+def normalize_postal_code(text: str) -> str:
+    folded = re.sub(r"[\s\-‐－ー―〒]", "", normalize(text))
+    if not re.fullmatch(r"\d{7}", folded):
+        raise ValidationError("Must be a postal code like 885-0000.")
+    return f"{folded[:3]}-{folded[3:]}"
+
+
+def normalize_kana(text: str) -> str:
+    """Accepts katakana or hiragana (full or half width) and stores katakana."""
+    folded = normalize(text)
+    katakana = "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in folded)
+    if not katakana or not re.fullmatch(r"[ァ-ヺー・ 　]+", katakana):
+        raise ValidationError("Must be written in katakana or hiragana.")
+    return re.sub(r"\s+", " ", katakana)

@@ -1,0 +1,37 @@
+"""Working days: not a weekend, a Japanese public holiday, the New Year closure or a closed day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import jpholiday
+
+from shared.municipality import Calendar
+
+
+def in_closure(day: dt.date, calendar: Calendar) -> bool:
+    md = (day.month, day.day)
+    start, end = calendar.closure_start, calendar.closure_end
+    if start <= end:
+        return start <= md <= end
+    return md >= start or md <= end  # the closure wraps over New Year
+
+
+def is_working_day(day: dt.date, calendar: Calendar) -> bool:
+    return not (
+        day.weekday() >= 5
+        or jpholiday.is_holiday(day)
+        or in_closure(day, calendar)
+        or day in calendar.extra_closed_days
+    )
+
+
+def working_days(first: dt.date, count: int, calendar: Calendar) -> Iterator[dt.date]:
+    """The next `count` working days from `first` (inclusive)."""
+    day, found = first, 0
+    while found < count:
+        if is_working_day(day, calendar):
+            found += 1
+            yield day
+        day += dt.timedelta(days=1)
