@@ -1,0 +1,130 @@
+import uuid
+
+import pytest
+from services.booking.service import BookingService
+from shared import events
+from tests.factories import booking_body, json_request, response_json, worker
+
+
+@pytest.fixture
+def service(db):
+    return worker(BookingService, db)
+
+
+def post(service, body=None, raw=None):
+    return service.create_booking(json_request(body, raw=raw))
+
+
+def test_a_booking_is_stored_with_its_event_and_answered_201(service, db):
+    response = post(service, booking_body())
+    assert response.status_code == 201
+    answer = response_json(response)
+    stored = db.bookings.find_one({"_id": answer["booking_id"]})
+    assert stored["status"] == "received" and answer["status"] == "received"
+    assert answer["reference"] == stored["reference"] and "受付番号" in answer["message"]["ja"]
+    [entry] = stored["outbox"]
+    event = events.parse(entry["event"], events.REQUEST_RECEIVED)
+    assert (entry["exchange"], entry["routing_key"]) == ("booking.events", "request_received")
+    assert event.correlation_id == answer["booking_id"]
+    assert event.payload["household_size"] == 2 and event.payload["district"] == "takazaki"
+    service.outbox.kick.assert_called()
+
+
+def test_the_event_carries_no_personal_data(service, db):
+    body = booking_body()
+    answer = response_json(post(service, body))
+    text = str(db.bookings.find_one({"_id": answer["booking_id"]})["outbox"])
+    for secret in ("都城", "花子", "ミヤコノジョウ", "0986221234", "hanako@example.jp", "大牟田", "1942-05-10"):
+        assert secret not in text
+
+
+def test_references_count_up_within_a_day(service):
+    first = response_json(post(service, booking_body()))["reference"]
+    second = response_json(post(service, booking_body()))["reference"]
+    assert first.split("-")[0] == second.split("-")[0]
+    assert int(second.split("-")[1]) == int(first.split("-")[1]) + 1
+
+
+def test_bad_fields_get_422_with_messages_in_both_languages_and_nothing_is_stored(service, db):
+    body = booking_body(phone="12", consent=False)
+    body["applicants"][0]["birth_date"] = "1942-13-40"
+    response = post(service, body)
+    assert response.status_code == 422
+    fields = {f["field"]: f for f in response_json(response)["fields"]}
+    assert set(fields) == {"phone", "consent", "applicants.0.birth_date"}
+    assert fields["consent"]["ja"] and fields["consent"]["en"] == "Consent is required."
+    assert db.bookings.count_documents({}) == 0
+
+
+def test_an_individual_number_anywhere_is_refused(service, db):
+    response = post(service, booking_body(needs="マイナンバーは 1234 5678 9012 です"))
+    assert response.status_code == 422
+    [field] = response_json(response)["fields"]
+    assert field["field"] == "needs" and "マイナンバー" in field["ja"]
+    assert db.bookings.count_documents({}) == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"), [(b"{not json", 400), (b"[1, 2]", 400), (b"\xff\xfe", 400), (b"{}" + b" " * 70000, 413)]
+)
+def test_malformed_bodies_get_4xx(service, db, raw, status):
+    assert post(service, raw=raw).status_code == status
+    assert db.bookings.count_documents({}) == 0
+
+
+def test_unknown_bookings_are_404(service):
+    assert service.get_booking(json_request(method="GET"), "nope").status_code == 404
+    assert service.cancel_booking(json_request(), "nope").status_code == 404
+
+
+def test_cancelling_twice_emits_one_event(service, db):
+    booking_id = response_json(post(service, booking_body()))["booking_id"]
+    first = service.cancel_booking(json_request({"reason": "duplicate"}), booking_id)
+    second = service.cancel_booking(json_request(), booking_id)
+    assert response_json(first)["status"] == response_json(second)["status"] == "cancelled"
+    outbox = db.bookings.find_one({"_id": booking_id})["outbox"]
+    assert [e["event"]["event_type"] for e in outbox] == ["booking.request_received", "booking.request_cancelled"]
+    assert outbox[1]["event"]["payload"]["reason"] == "duplicate"
+
+
+def test_contact_details_are_given_over_rpc_only(service):
+    booking_id = response_json(post(service, booking_body()))["booking_id"]
+    contact = service.get_contact(booking_id)
+    assert contact["name"] == "都城 花子" and contact["phone"] == "0986221234"
+    assert service.get_contact("nope") is None
+    assert set(service.get_contacts([booking_id, "nope"])) == {booking_id}
+
+
+def referral(household, referral_id=None, channel="liaison"):
+    referral_id = referral_id or str(uuid.uuid4())
+    return events.build(
+        events.REFERRAL_RECEIVED,
+        {"referral_id": referral_id, "channel": channel, "referrer_id": "hall-7", "household": household},
+        correlation_id=referral_id,
+        municipality_code="452025",
+    )
+
+
+def household():
+    body = booking_body()
+    for key in ("channel", "consent"):
+        body.pop(key)
+    return body
+
+
+def test_a_referral_becomes_a_booking_of_that_channel_once(service, db):
+    event = referral(household(), channel="newsletter")
+    service.on_referral(event)
+    service.on_referral(event)  # redelivered
+    service.on_referral({**event, "event_id": str(uuid.uuid4())})  # published twice
+    [booking] = db.bookings.find({})
+    assert booking["channel"] == "newsletter"
+    assert booking["referral_id"] == event["payload"]["referral_id"]
+
+
+def test_a_bad_referral_is_dropped_without_a_booking_or_a_crash(service, db):
+    bad = household()
+    bad["phone"] = "nope"
+    service.on_referral(referral(bad))
+    service.on_referral({"not": "an event"})
+    assert db.bookings.count_documents({}) == 0

@@ -1,0 +1,96 @@
+import datetime as dt
+import uuid
+
+import pytest
+
+from shared import clock, events
+
+
+def request_payload(**overrides):
+    payload = {
+        "booking_id": str(uuid.uuid4()),
+        "reference": "261201-001",
+        "channel": "phone",
+        "referral_id": None,
+        "district": "takazaki",
+        "household_size": 2,
+        "preferred": [{"date": dt.date(2026, 12, 1), "period": "am"}],
+        "has_needs": False,
+        "contact_by": "email",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def test_built_events_carry_the_whole_envelope_and_parse_back():
+    payload = request_payload()
+    body = events.build(
+        events.REQUEST_RECEIVED, payload, correlation_id=payload["booking_id"], municipality_code="452025"
+    )
+    assert set(body) == {
+        "event_id", "event_type", "schema_version", "occurred_at", "municipality_code", "correlation_id", "payload"
+    }
+    assert body["event_type"] == "booking.request_received"
+    assert dt.datetime.fromisoformat(body["occurred_at"]).utcoffset() == dt.timedelta(hours=9)
+    event = events.parse(body, events.REQUEST_RECEIVED)
+    assert event.payload["preferred"] == [{"date": dt.date(2026, 12, 1), "period": "am"}]
+    assert event.correlation_id == payload["booking_id"]
+
+
+def test_building_an_event_with_a_bad_payload_fails_before_anything_is_stored():
+    with pytest.raises(events.InvalidEvent):
+        events.build(
+            events.REQUEST_RECEIVED, request_payload(household_size=0), correlation_id="b", municipality_code="452025"
+        )
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda b: b.pop("event_id"),
+        lambda b: b.update(event_id="not-a-uuid"),
+        lambda b: b.update(schema_version=99),
+        lambda b: b.update(occurred_at="2026-12-01T09:00:00"),  # no offset
+        lambda b: b.update(municipality_code="45202"),
+        lambda b: b["payload"].pop("district"),
+        lambda b: b.update(event_type="booking.unknown"),
+    ],
+)
+def test_received_events_that_break_the_contract_are_refused(breakage):
+    body = events.build(events.REQUEST_RECEIVED, request_payload(), correlation_id="b", municipality_code="452025")
+    breakage(body)
+    with pytest.raises(events.InvalidEvent):
+        events.parse(body, events.REQUEST_RECEIVED)
+
+
+def test_an_event_of_another_type_is_refused_and_non_objects_too():
+    body = events.build(
+        events.REQUEST_CANCELLED, {"booking_id": "b", "reason": "duplicate"}, correlation_id="b",
+        municipality_code="452025",
+    )
+    with pytest.raises(events.InvalidEvent):
+        events.parse(body, events.REQUEST_RECEIVED)
+    with pytest.raises(events.InvalidEvent):
+        events.parse("not json object")
+
+
+def test_routing_follows_namekos_convention_and_channels_share_one_exchange():
+    assert events.SLOT_FIXED.exchange == "scheduling.events"
+    assert events.SLOT_FIXED.short_name == "slot_fixed"
+    assert events.REFERRAL_RECEIVED.exchange == "outreach.channels"
+
+
+def test_error_text_names_fields_never_values():
+    secret = "都城 花子 0986221234"
+    body = events.build(events.REQUEST_RECEIVED, request_payload(), correlation_id="b", municipality_code="452025")
+    body["payload"]["district"] = {"oops": secret}
+    with pytest.raises(events.InvalidEvent) as raised:
+        events.parse(body)
+    assert secret not in str(raised.value)
+    assert "district" in str(raised.value)
+
+
+def test_occurred_at_is_now_in_japan_time():
+    body = events.build(events.REQUEST_CANCELLED, {"booking_id": "b", "reason": "other"}, correlation_id="b",
+                        municipality_code="452025")
+    assert abs(dt.datetime.fromisoformat(body["occurred_at"]) - clock.now()) < dt.timedelta(seconds=5)

@@ -1,0 +1,68 @@
+import pytest
+from marshmallow import ValidationError
+
+from shared import validation
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["123456789012", "1234 5678 9012", "1234-5678-9012", "１２３４５６７８９０１２", "番号は1234ー5678ー9012です"],
+)
+def test_individual_numbers_are_found_in_any_writing(text):
+    assert validation.contains_individual_number(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0986-22-1234", "090-1234-5678", "885-0021", "12345678901", "1234567890123", "電話 0986 22 1234"],
+)
+def test_phone_numbers_postal_codes_and_other_lengths_are_not_individual_numbers(text):
+    assert not validation.contains_individual_number(text)
+
+
+def test_refusal_names_every_path_holding_a_number():
+    data = {"needs": "番号 123456789012", "applicants": [{"given_name": "x"}, {"family_name": "1234 5678 9012"}]}
+    with pytest.raises(ValidationError) as raised:
+        validation.refuse_individual_numbers(data)
+    assert set(raised.value.messages) == {"needs", "applicants.1.family_name"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("0986-22-1234", "0986221234"), ("０９０－１２３４－５６７８", "09012345678"), ("(0986) 22 1234", "0986221234")],
+)
+def test_phone_numbers_are_folded_to_digits(typed, stored):
+    assert validation.normalize_phone(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["12345", "0901234567", "+81-90-1234-5678", "abc", "0986-22-12345"])
+def test_phone_numbers_that_are_not_japanese_are_refused(typed):
+    with pytest.raises(ValidationError):
+        validation.normalize_phone(typed)
+
+
+def test_kana_accepts_hiragana_and_half_width_and_stores_katakana():
+    assert validation.normalize_kana("みやこのじょう") == "ミヤコノジョウ"
+    assert validation.normalize_kana("ﾊﾅｺ") == "ハナコ"
+    with pytest.raises(ValidationError):
+        validation.normalize_kana("都城")
+
+
+def test_postal_codes_are_normalized():
+    assert validation.normalize_postal_code("〒８８５００２１") == "885-0021"
+    with pytest.raises(ValidationError):
+        validation.normalize_postal_code("885-002")
+
+
+def test_field_errors_are_flattened_with_japanese():
+    errors = validation.field_errors(
+        {"applicants": {0: {"birth_date": ["Not a valid date."]}}, "consent": ["Consent is required."]}
+    )
+    assert {"field": "applicants.0.birth_date", "en": "Not a valid date.",
+            "ja": "日付の形式が正しくありません（例: 2026-12-01）。"} in errors
+    assert any(e["field"] == "consent" and "同意" in e["ja"] for e in errors)
+
+
+def test_messages_with_numbers_are_translated_and_unknown_ones_fall_back():
+    assert validation.japanese("Length must be between 1 and 10.") == "1〜10 件（文字）で入力してください。"
+    assert validation.japanese("Something new.") == "入力内容を確認してください。"
