@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from shared.validation import field_errors, refuse_individual_numbers
+from shared.validation import INDIVIDUAL_NUMBER_MESSAGE, field_errors, find_individual_numbers
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +71,32 @@ def read_json(request: Request) -> Any:
         ) from None
 
 
+def screen_and_load(schema: Schema, data: dict) -> dict:
+    """Validates with the schema and refuses Individual Numbers, reporting every bad field at once."""
+    numbers = {path: [INDIVIDUAL_NUMBER_MESSAGE] for path in find_individual_numbers(data)}
+    try:
+        loaded = schema.load(data)
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        for path, found in numbers.items():
+            existing = messages.get(path)
+            messages[path] = [*existing, *found] if isinstance(existing, list) else found
+        raise ValidationError(messages) from None
+    if numbers:
+        raise ValidationError(numbers)
+    return loaded
+
+
 def load_body(request: Request, schema: Schema) -> dict:
     """Reads, screens and validates a JSON object body."""
     data = read_json(request)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_body", "The body must be a JSON object.", "送信内容はオブジェクト形式にしてください。")
-    refuse_individual_numbers(data)
-    return schema.load(data)
+    return screen_and_load(schema, data)
 
 
 def load_query(request: Request, schema: Schema) -> dict:
-    args = {key: request.args.get(key) for key in request.args}
-    refuse_individual_numbers(args)
-    return schema.load(args)
+    return screen_and_load(schema, {key: request.args.get(key) for key in request.args})
 
 
 def api(handler: Callable[..., Response]) -> Callable[..., Response]:

@@ -116,12 +116,6 @@ def find_individual_numbers(data: Any, prefix: str = "") -> list[str]:
     return []
 
 
-def refuse_individual_numbers(data: Any) -> None:
-    paths = find_individual_numbers(data)
-    if paths:
-        raise ValidationError({path: [INDIVIDUAL_NUMBER_MESSAGE] for path in paths})
-
-
 _PHONE_MOBILE = re.compile(r"^0[5789]0\d{8}$")
 _PHONE_LANDLINE = re.compile(r"^(?!0[5789]0)0[1-9]\d{8}$")
 PHONE_MESSAGE = "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678)."

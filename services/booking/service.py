@@ -19,10 +19,9 @@ from shared import events, municipality
 from shared.consumer import consumes
 from shared.db import Mongo, is_duplicate_key
 from shared.household import HouseholdSchema
-from shared.http import api, json_response, load_body, not_found
+from shared.http import api, json_response, load_body, not_found, screen_and_load
 from shared.operations import Operations
 from shared.outbox import OutboxRelay, channel_exchange
-from shared.validation import refuse_individual_numbers
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +105,7 @@ class BookingService(Operations):
         referral = event.payload
         channel = referral["channel"]
         try:
-            refuse_individual_numbers(referral["household"])
-            household = HouseholdSchema().load(referral["household"])
+            household = screen_and_load(HouseholdSchema(), referral["household"])
         except ValidationError as error:
             m.referrals_rejected.labels(channel).inc()
             log.error(

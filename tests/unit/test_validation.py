@@ -20,11 +20,20 @@ def test_phone_numbers_postal_codes_and_other_lengths_are_not_individual_numbers
     assert not validation.contains_individual_number(text)
 
 
-def test_refusal_names_every_path_holding_a_number():
-    data = {"needs": "番号 123456789012", "applicants": [{"given_name": "x"}, {"family_name": "1234 5678 9012"}]}
+def test_every_path_holding_a_number_is_found():
+    data = {"needs": "番号 123456789012", "applicants": [{"given_name": "x"}, {"family_name": "1234 5678 9012"}],
+            "count": 123456789012}
+    assert set(validation.find_individual_numbers(data)) == {"needs", "applicants.1.family_name", "count"}
+
+
+def test_numbers_and_schema_errors_are_reported_together():
+    from services.booking.schemas import BookingRequestSchema
+    from shared.http import screen_and_load
+    from tests.factories import booking_body
+
     with pytest.raises(ValidationError) as raised:
-        validation.refuse_individual_numbers(data)
-    assert set(raised.value.messages) == {"needs", "applicants.1.family_name"}
+        screen_and_load(BookingRequestSchema(), booking_body(phone="x", needs="123456789012"))
+    assert {e["field"] for e in validation.field_errors(raised.value.messages)} == {"phone", "needs"}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,198 @@
+"""The article's story end to end: the services run as processes, as `make run` starts them.
+
+A household books by phone, reception fixes a suggested slot, the crew records the visit; a
+community-hall liaison refers another resident. Checked from the outside: the HTTP APIs, the
+events on the bus (a plain kombu consumer), the e-mails in the real SMTP server's mailbox, the
+call task, the funnel, the logs and the metrics."""
+
+import datetime as dt
+import mailbox
+from email import policy
+from email.parser import BytesParser
+
+import pytest
+import requests
+
+from deploy.local.stack import SERVICES
+from shared import events
+from tests.bus import wait_until
+from tests.factories import applicant, booking_body, working_day
+
+pytestmark = pytest.mark.e2e
+
+RESIDENT_SECRETS = ("都城", "花子", "ミヤコノジョウ", "0986221234", "0986-22-1234", "大牟田", "hanako@example.jp")
+
+
+def mails(stack, to=None):
+    parser = BytesParser(policy=policy.default)
+    found = [parser.parsebytes(m.as_bytes()) for m in mailbox.Maildir(stack.maildir, create=True)]
+    return [m for m in found if to is None or m["To"] == to]
+
+
+def visits_of(stack, booking_id):
+    answer = requests.get(f"{stack.url('scheduling')}/api/v1/visits", params={"booking_id": booking_id}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["visits"]
+
+
+@pytest.fixture(scope="module")
+def story(stack, bus):
+    """Runs the story once; the tests below check what it left behind."""
+    booking_url, scheduling_url = stack.url("booking"), stack.url("scheduling")
+    wish = working_day(3)
+    body = booking_body(preferred=[{"date": wish.isoformat(), "period": "am"}])
+    answer = requests.post(f"{booking_url}/api/v1/bookings", json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+    booking = answer.json()
+
+    visit = wait_until(lambda: visits_of(stack, booking["booking_id"]))[0]
+    suggestions = requests.get(f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/suggestions", timeout=5).json()
+    offer = suggestions["suggestions"][0]
+    fixed = requests.post(f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/slot",
+                          json={"start": offer["start"], "crew_id": offer["crew_id"]}, timeout=5)
+    assert fixed.status_code == 200, fixed.text
+
+    # A second household asks for the same time: the crew is busy, so 409 with other offers.
+    other = requests.post(f"{booking_url}/api/v1/bookings",
+                          json=booking_body(applicants=[applicant(2)], email="chiyo@example.jp"), timeout=10).json()
+    other_visit = wait_until(lambda: visits_of(stack, other["booking_id"]))[0]
+    clash = requests.post(f"{scheduling_url}/api/v1/visits/{other_visit['visit_id']}/slot",
+                          json={"start": offer["start"], "crew_id": offer["crew_id"]}, timeout=5)
+
+    done = requests.post(f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/done",
+                         json={"outcome": "completed", "persons_applied": 2}, timeout=5)
+    assert done.status_code == 200, done.text
+
+    referred = booking_body(applicants=[applicant(3)], email=None, phone="090-1111-2222")
+    referred.pop("channel")
+    referred.update(liaison_id="hall-shonai-3", community_hall="庄内地区公民館")
+    referral = requests.post(f"{stack.url('liaison')}/api/v1/referrals", json=referred, timeout=10)
+    assert referral.status_code == 201, referral.text
+    return {"booking": booking, "visit": visit, "offer": offer, "wish": wish, "clash": clash,
+            "referral": referral.json(), "other": other}
+
+
+def test_the_preferred_day_is_offered_first(story):
+    offer = story["offer"]
+    assert offer["matches_preference"]
+    start = dt.datetime.fromisoformat(offer["start"])
+    assert start.date() == story["wish"] and start.hour < 12
+
+
+def test_a_clashing_slot_is_refused_with_other_offers(story):
+    assert story["clash"].status_code == 409
+    assert story["clash"].json()["suggestions"]
+
+
+def test_the_three_events_went_over_the_bus_with_one_envelope(story, bus):
+    booking_id = story["booking"]["booking_id"]
+    for event_type in ("booking.request_received", "scheduling.slot_fixed", "scheduling.visit_done"):
+        seen = bus.wait_for(lambda _, t=event_type: [b for b in bus.of_type(t) if b["correlation_id"] == booking_id])
+        assert len(seen) == 1
+        events.parse(seen[0], events.EVENT_TYPES[event_type])
+    done = [b for b in bus.of_type("scheduling.visit_done") if b["correlation_id"] == booking_id][0]
+    assert done["payload"]["persons_applied"] == 2
+
+
+def test_no_personal_data_travels_in_booking_or_scheduling_events(story, bus):
+    bus.wait_for(lambda _: bus.of_type("scheduling.visit_done"))
+    for message in bus.drain():
+        if message["exchange"] in ("booking.events", "scheduling.events", "notification.events"):
+            text = message["raw"] if isinstance(message["raw"], str) else message["raw"].decode()
+            for secret in RESIDENT_SECRETS:
+                assert secret not in text and secret.encode("unicode_escape").decode() not in text
+
+
+def test_the_resident_got_three_emails_once_each(story, stack):
+    def three():
+        found = mails(stack, "hanako@example.jp")
+        return found if len(found) >= 3 else None
+
+    found = wait_until(three, timeout=30)
+    subjects = sorted(m["Subject"] for m in found)
+    assert len(found) == 3
+    assert any("受け付けました" in s for s in subjects)
+    assert any("訪問日時が決まりました" in s for s in subjects)
+    assert any("ご利用について" in s for s in subjects)
+    assert len({m["Message-ID"] for m in found}) == 3
+    body = next(m for m in found if "決まりました" in m["Subject"]).get_content()
+    start = dt.datetime.fromisoformat(story["offer"]["start"])
+    assert f"{start.month}月{start.day}日" in body and story["booking"]["reference"] in body
+
+
+def test_the_call_task_for_the_day_names_whom_to_phone(story, stack):
+    day = story["offer"]["start"][:10]
+    tasks = requests.get(f"{stack.url('notification')}/api/v1/call-tasks", params={"date": day}, timeout=5).json()
+    [task] = [t for t in tasks["call_tasks"] if t["visit_id"] == story["visit"]["visit_id"]]
+    assert task["name"] == "都城 花子" and task["phone"] == "0986221234"
+
+
+def test_the_crew_day_sheet_lists_the_visit(story, stack):
+    day = story["offer"]["start"][:10]
+    sheet = requests.get(f"{stack.url('scheduling')}/api/v1/crews/{story['offer']['crew_id']}/days/{day}",
+                         timeout=10).json()
+    [stop] = [s for s in sheet["stops"] if s["visit_id"] == story["visit"]["visit_id"]]
+    assert stop["arrive"] == story["offer"]["start"] and stop["district_name"] == "高崎"
+    assert sheet["calls"][0]["phone"] == "0986221234"
+
+
+def test_the_funnel_shows_each_channel(story, stack):
+    def figures():
+        rows = requests.get(f"{stack.url('outreach')}/api/v1/funnel", timeout=5).json()["channels"]
+        by = {r["channel"]: r for r in rows}
+        ready = by.get("phone", {}).get("visited") == 1 and by.get("liaison", {}).get("booked") == 1
+        return by if ready else None
+
+    by = wait_until(figures, timeout=30)
+    assert by["phone"] == {"channel": "phone", "referred": 0, "booked": 2, "slot_fixed": 1, "visited": 1,
+                           "persons_applied": 2}
+    assert by["liaison"]["referred"] == 1
+
+
+def test_the_liaison_sees_the_referral_booked(story, stack):
+    def booked():
+        rows = requests.get(f"{stack.url('liaison')}/api/v1/referrals", params={"liaison_id": "hall-shonai-3"},
+                            timeout=5).json()["referrals"]
+        return rows if rows and rows[0]["status"] == "booked" else None
+
+    [row] = wait_until(booked)
+    assert row["reference"]
+
+
+def test_bad_input_is_a_4xx_never_a_500(stack):
+    booking_url = stack.url("booking")
+    assert requests.post(f"{booking_url}/api/v1/bookings", data="{", timeout=5).status_code == 400
+    bad = requests.post(f"{booking_url}/api/v1/bookings", json=booking_body(phone="x", needs="123456789012"), timeout=5)
+    assert bad.status_code == 422
+    assert {f["field"] for f in bad.json()["fields"]} == {"phone", "needs"}
+    assert requests.get(f"{booking_url}/api/v1/bookings/unknown", timeout=5).status_code == 404
+    assert requests.get(f"{stack.url('scheduling')}/api/v1/visits/unknown/suggestions", timeout=5).status_code == 404
+    assert requests.get(f"{booking_url}/api/v1/nothing-here", timeout=5).status_code == 404
+
+
+def test_every_service_is_live_ready_and_measured(story, stack):
+    for spec in SERVICES:
+        base = stack.url(spec.name)
+        assert requests.get(f"{base}/health/live", timeout=5).status_code == 200
+        ready = requests.get(f"{base}/health/ready", timeout=5).json()
+        assert ready["checks"] == {"database": True, "broker": True}
+        metrics = requests.get(f"{base}/metrics", timeout=5).text
+        assert "mynacar_entrypoint_duration_seconds_bucket" in metrics
+    booking_metrics = requests.get(f"{stack.url('booking')}/metrics", timeout=5).text
+    assert 'mynacar_bookings_received_total{channel="phone"} 2.0' in booking_metrics
+    assert 'mynacar_bookings_received_total{channel="liaison"} 1.0' in booking_metrics
+    scheduling_metrics = requests.get(f"{stack.url('scheduling')}/metrics", timeout=5).text
+    assert 'mynacar_visits_done_total{outcome="completed"} 1.0' in scheduling_metrics
+    assert "mynacar_persons_applied_total 2.0" in scheduling_metrics
+    notification_metrics = requests.get(f"{stack.url('notification')}/metrics", timeout=5).text
+    assert 'mynacar_notifications_total{channel="email",kind="acknowledgement",status="sent"}' in notification_metrics
+
+
+def test_no_personal_data_in_any_log_or_metric(story, stack):
+    wait_until(lambda: len(mails(stack, "hanako@example.jp")) >= 3, timeout=30)
+    for spec in SERVICES:
+        log = stack.log_path(spec.name).read_text(encoding="utf-8")
+        metrics = requests.get(f"{stack.url(spec.name)}/metrics", timeout=5).text
+        for secret in (*RESIDENT_SECRETS, "霧島", "関之尾", "09011112222"):
+            assert secret not in log, f"{secret} in {spec.name}'s log"
+            assert secret not in metrics
