@@ -161,9 +161,7 @@ def _check(event_type: EventType, envelope: dict) -> None:
         raise InvalidEvent(f"{event_type.name}: bad payload fields {sorted(error.messages)}") from None
 
 
-def build(
-    event_type: EventType, payload: dict, *, correlation_id: str, municipality_code: str
-) -> dict:
+def build(event_type: EventType, payload: dict, *, correlation_id: str, municipality_code: str) -> dict:
     """A new event, validated, as the JSON-ready dict that goes on the bus."""
     envelope = {
         "event_id": str(uuid.uuid4()),

@@ -88,15 +88,11 @@ class PreferenceInputSchema(Schema):
 
 
 class HouseholdSchema(Schema):
-    applicants = fields.List(
-        fields.Nested(ApplicantSchema), required=True, validate=validate.Length(1, 10)
-    )
+    applicants = fields.List(fields.Nested(ApplicantSchema), required=True, validate=validate.Length(1, 10))
     address = fields.Nested(AddressSchema, required=True)
     phone = Phone(required=True)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
-    preferred = fields.List(
-        fields.Nested(PreferenceInputSchema), load_default=list, validate=validate.Length(0, 10)
-    )
+    preferred = fields.List(fields.Nested(PreferenceInputSchema), load_default=list, validate=validate.Length(0, 10))
     needs = fields.Str(load_default="", validate=validate.Length(0, 500))
 
 
@@ -104,12 +100,8 @@ def household_json(household: dict) -> dict:
     """The validated household as plain JSON types (for events and documents)."""
     return {
         **household,
-        "applicants": [
-            {**a, "birth_date": a["birth_date"].isoformat()} for a in household["applicants"]
-        ],
-        "preferred": [
-            {"date": p["date"].isoformat(), "period": p["period"]} for p in household["preferred"]
-        ],
+        "applicants": [{**a, "birth_date": a["birth_date"].isoformat()} for a in household["applicants"]],
+        "preferred": [{"date": p["date"].isoformat(), "period": p["period"]} for p in household["preferred"]],
     }
 
 

@@ -91,7 +91,9 @@ def load_body(request: Request, schema: Schema) -> dict:
     """Reads, screens and validates a JSON object body."""
     data = read_json(request)
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_body", "The body must be a JSON object.", "送信内容はオブジェクト形式にしてください。")
+        raise ApiError(
+            400, "invalid_body", "The body must be a JSON object.", "送信内容はオブジェクト形式にしてください。"
+        )
     return screen_and_load(schema, data)
 
 

@@ -115,16 +115,11 @@ def parse(data: dict) -> Municipality:
             lunch_end=_time(cal["lunch"]["end"]),
             closure_start=_month_day(cal["closure"]["start"]),
             closure_end=_month_day(cal["closure"]["end"]),
-            extra_closed_days=frozenset(
-                dt.date.fromisoformat(str(day)) for day in cal.get("extra_closed_days", [])
-            ),
+            extra_closed_days=frozenset(dt.date.fromisoformat(str(day)) for day in cal.get("extra_closed_days", [])),
         ),
         visits=VisitRules(**data["visits"]),
         travel=TravelRules(**data["travel"]),
-        crews=tuple(
-            Crew(id=c["id"], name=c["name"], car=c["car"], staff=tuple(c["staff"]))
-            for c in data["crews"]
-        ),
+        crews=tuple(Crew(id=c["id"], name=c["name"], car=c["car"], staff=tuple(c["staff"])) for c in data["crews"]),
         districts=tuple(District(**d) for d in data["districts"]),
     )
 

@@ -8,6 +8,7 @@ confirm and the pull publishes the event again, so consumers are idempotent on `
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -76,10 +77,8 @@ class OutboxRelay(DependencyProvider):
         return self
 
     def kick(self) -> None:
-        try:
+        with contextlib.suppress(Full):  # a wake-up is already waiting
             self._wake.put_nowait(True)
-        except Full:  # a wake-up is already waiting
-            pass
 
     # The loop never raises: a broken broker or database is retried with back-off.
     def _run(self) -> None:
@@ -96,10 +95,8 @@ class OutboxRelay(DependencyProvider):
             if not self._running:
                 break
             if published == 0:
-                try:
+                with contextlib.suppress(Empty):
                     self._wake.get(timeout=backoff or IDLE_SECONDS)
-                except Empty:
-                    pass
 
     def publish_pending(self) -> int:
         """Publishes up to BATCH pending events; returns how many went out."""
@@ -166,9 +163,7 @@ class OutboxRelay(DependencyProvider):
 
     def _close(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a dead connection can fail; it is gone anyway
                 self._connection.release()
-            except Exception:  # closing a dead connection can fail; it is gone either way
-                pass
         self._connection = None
         self._producer = None

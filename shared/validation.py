@@ -9,6 +9,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+PHONE_MESSAGE = "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678)."
+
 # Marshmallow's own messages and ours, with their Japanese. Patterns cover messages with numbers.
 _JA_EXACT = {
     "Missing data for required field.": "必須項目です。",
@@ -23,8 +25,7 @@ _JA_EXACT = {
     "Not a valid email address.": "メールアドレスの形式が正しくありません。",
     "Invalid input type.": "入力の形式が正しくありません。",
     "Invalid value.": "値が正しくありません。",
-    "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678).":
-        "電話番号の形式が正しくありません（例: 0986-23-2111、090-1234-5678）。",
+    PHONE_MESSAGE: "電話番号の形式が正しくありません（例: 0986-23-2111、090-1234-5678）。",
     "Must be a postal code like 885-0000.": "郵便番号は 885-0000 の形式で入力してください。",
     "Must be written in katakana or hiragana.": "フリガナはカタカナまたはひらがなで入力してください。",
     "Unknown district.": "地区名が正しくありません。",
@@ -32,8 +33,7 @@ _JA_EXACT = {
     "Must not be in the future.": "未来の日付は入力できません。",
     "Must be today or later.": "本日以降の日付を入力してください。",
     "Not a working day of the city office.": "市役所の業務日ではありません（土日祝日・年末年始を除く）。",
-    "Must not contain an Individual Number (12 digits).":
-        "マイナンバー（12桁の個人番号）は入力しないでください。",
+    "Must not contain an Individual Number (12 digits).": "マイナンバー（12桁の個人番号）は入力しないでください。",
     "Must not be blank.": "空欄にはできません。",
     "Must be a whole date and time with time zone.": "タイムゾーン付きの日時で入力してください。",
     "Must not be more than the household size.": "世帯の人数を超えています。",
@@ -48,8 +48,10 @@ _JA_PATTERNS = [
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "{0}〜{1} 件（文字）で入力してください。"),
     (re.compile(r"^Shorter than minimum length (\d+)\.$"), "{0} 件（文字）以上で入力してください。"),
     (re.compile(r"^Longer than maximum length (\d+)\.$"), "{0} 件（文字）以内で入力してください。"),
-    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     "{0} 以上 {1} 以下で入力してください。"),
+    (
+        re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+        "{0} 以上 {1} 以下で入力してください。",
+    ),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "{0} 以上で入力してください。"),
 ]
 _JA_FALLBACK = "入力内容を確認してください。"
@@ -97,10 +99,7 @@ INDIVIDUAL_NUMBER_MESSAGE = "Must not contain an Individual Number (12 digits)."
 
 
 def contains_individual_number(text: str) -> bool:
-    for run in _DIGIT_RUN.findall(unicodedata.normalize("NFKC", text)):
-        if sum(ch.isdigit() for ch in run) == 12:
-            return True
-    return False
+    return any(sum(ch.isdigit() for ch in run) == 12 for run in _DIGIT_RUN.findall(unicodedata.normalize("NFKC", text)))
 
 
 def find_individual_numbers(data: Any, prefix: str = "") -> list[str]:
@@ -110,7 +109,9 @@ def find_individual_numbers(data: Any, prefix: str = "") -> list[str]:
     if isinstance(data, dict):
         return [p for k, v in data.items() for p in find_individual_numbers(v, f"{prefix}.{k}" if prefix else str(k))]
     if isinstance(data, list):
-        return [p for i, v in enumerate(data) for p in find_individual_numbers(v, f"{prefix}.{i}" if prefix else str(i))]
+        return [
+            p for i, v in enumerate(data) for p in find_individual_numbers(v, f"{prefix}.{i}" if prefix else str(i))
+        ]
     if isinstance(data, int) and not isinstance(data, bool):
         return find_individual_numbers(str(data), prefix)
     return []
@@ -118,7 +119,6 @@ def find_individual_numbers(data: Any, prefix: str = "") -> list[str]:
 
 _PHONE_MOBILE = re.compile(r"^0[5789]0\d{8}$")
 _PHONE_LANDLINE = re.compile(r"^(?!0[5789]0)0[1-9]\d{8}$")
-PHONE_MESSAGE = "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678)."
 
 
 def normalize_phone(text: str) -> str:

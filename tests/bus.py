@@ -38,10 +38,12 @@ class Listener:
             if message is None:
                 return self.messages
             self.messages.append(
-                {"routing_key": message.delivery_info["routing_key"],
-                 "exchange": message.delivery_info["exchange"],
-                 "raw": message.body,
-                 "body": json.loads(message.body)}
+                {
+                    "routing_key": message.delivery_info["routing_key"],
+                    "exchange": message.delivery_info["exchange"],
+                    "raw": message.body,
+                    "body": json.loads(message.body),
+                }
             )
 
     def of_type(self, event_type: str) -> list[dict]:

@@ -51,7 +51,9 @@ def booking_body(**overrides: Any) -> dict:
     return body
 
 
-def json_request(body: Any = None, method: str = "POST", query: dict | None = None, raw: bytes | None = None) -> Request:
+def json_request(
+    body: Any = None, method: str = "POST", query: dict | None = None, raw: bytes | None = None
+) -> Request:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
     builder = EnvironBuilder(method=method, data=data, query_string=query, content_type="application/json")
     return Request(builder.get_environ())

@@ -75,16 +75,25 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         self.log_path(name).parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path(name), "ab")
-        self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with open(self.log_path(name), "ab") as log:  # the child keeps its own copy of the handle
+            self.processes[name] = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def start_mail_sink(self) -> None:
         self._spawn(
             "mailsink",
-            [sys.executable, "-m", "deploy.local.mailsink", "--host", self.host,
-             "--port", str(self.smtp_port), "--maildir", str(self.maildir)],
+            [
+                sys.executable,
+                "-m",
+                "deploy.local.mailsink",
+                "--host",
+                self.host,
+                "--port",
+                str(self.smtp_port),
+                "--maildir",
+                str(self.maildir),
+            ],
             self.env(),
         )
 

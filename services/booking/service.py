@@ -25,9 +25,7 @@ from shared.outbox import OutboxRelay, channel_exchange
 
 log = logging.getLogger(__name__)
 
-REFERRALS_QUEUE = Queue(
-    "booking.referrals", exchange=channel_exchange(), routing_key="referral.#", durable=True
-)
+REFERRALS_QUEUE = Queue("booking.referrals", exchange=channel_exchange(), routing_key="referral.#", durable=True)
 
 
 class BookingService(Operations):
@@ -110,7 +108,9 @@ class BookingService(Operations):
             m.referrals_rejected.labels(channel).inc()
             log.error(
                 "referral %s from %s rejected: bad fields %s",
-                referral["referral_id"], channel, sorted(error.messages),
+                referral["referral_id"],
+                channel,
+                sorted(error.messages),
             )
             return
         try:
@@ -121,9 +121,7 @@ class BookingService(Operations):
             log.info("referral %s already booked", referral["referral_id"])
 
     def _store(self, household: dict, channel: str, referral_id: str | None = None) -> dict[str, Any]:
-        booking = bookings.create(
-            self.db, household, channel, municipality.load().code, referral_id=referral_id
-        )
+        booking = bookings.create(self.db, household, channel, municipality.load().code, referral_id=referral_id)
         m.bookings_received.labels(channel).inc()
         m.persons_requested.labels(channel).inc(len(household["applicants"]))
         self.outbox.kick()

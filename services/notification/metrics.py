@@ -12,6 +12,4 @@ notifications = Counter(
     ["kind", "channel", "status"],
     registry=_registry,
 )
-call_tasks_created = Counter(
-    PREFIX + "call_tasks_created_total", "Day-of phone calls planned.", registry=_registry
-)
+call_tasks_created = Counter(PREFIX + "call_tasks_created_total", "Day-of phone calls planned.", registry=_registry)

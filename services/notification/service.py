@@ -27,6 +27,7 @@ from shared.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
 
+
 class NotificationQuery(Schema):
     booking_id = fields.Str(required=True, validate=validate.Length(1, 64))
 
@@ -176,7 +177,9 @@ class NotificationService(Operations):
             return templates.acknowledgement(name, reference, city)
         if message["kind"] == "confirmation":
             start = dt.datetime.fromisoformat(details["start"])
-            return templates.confirmation(name, reference, start, dt.datetime.fromisoformat(details["window_end"]), city)
+            return templates.confirmation(
+                name, reference, start, dt.datetime.fromisoformat(details["window_end"]), city
+            )
         if message["kind"] == "after_visit":
             return templates.after_visit(name, reference, details["outcome"], city)
         return templates.cancellation(name, reference, city)

@@ -32,7 +32,10 @@ def when(start: dt.datetime, window_end: dt.datetime) -> str:
 
 
 def _footer(city: Municipality) -> str:
-    return f"\n\n{city.contact_office}\n電話 {city.contact_phone}\n（このメールは送信専用です。ご返信いただいてもお答えできません。）\n"
+    return (
+        f"\n\n{city.contact_office}\n電話 {city.contact_phone}\n"
+        "（このメールは送信専用です。ご返信いただいてもお答えできません。）\n"
+    )
 
 
 def acknowledgement(name: str, reference: str, city: Municipality) -> Rendered:
@@ -42,8 +45,7 @@ def acknowledgement(name: str, reference: str, city: Municipality) -> Rendered:
             f"{name} 様\n\n"
             "マイナンバーカードの申請補助（マイナちゃんカーによる出張）のお申し込みを受け付けました。\n"
             f"受付番号：{reference}\n\n"
-            "訪問の日時は、担当者からお電話またはメールでご相談します。しばらくお待ちください。"
-            + _footer(city)
+            "訪問の日時は、担当者からお電話またはメールでご相談します。しばらくお待ちください。" + _footer(city)
         ),
     )
 
@@ -61,8 +63,7 @@ def confirmation(
             "当日は、伺う前に担当者からお電話します。\n"
             "職員2名が車で伺い、車内で写真撮影と申請をお手伝いします（1人あたり約30分）。\n"
             "本人確認書類（運転免許証、保険証など）と、届いている方は交付申請書をご用意ください。\n"
-            "15歳未満の方は、保護者の方の同席が必要です。"
-            + _footer(city)
+            "15歳未満の方は、保護者の方の同席が必要です。" + _footer(city)
         ),
     )
 

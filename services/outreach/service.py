@@ -22,9 +22,7 @@ from shared.metrics import PREFIX, registry_for
 from shared.operations import Operations
 from shared.outbox import channel_exchange
 
-REFERRALS_QUEUE = Queue(
-    "outreach.referrals", exchange=channel_exchange(), routing_key="referral.#", durable=True
-)
+REFERRALS_QUEUE = Queue("outreach.referrals", exchange=channel_exchange(), routing_key="referral.#", durable=True)
 
 referrals_received = Counter(
     PREFIX + "referrals_received_total",

@@ -13,10 +13,10 @@ slot_clashes = Counter(
 slots_released = Counter(
     PREFIX + "slots_released_total", "Fixed slots released, by reason.", ["reason"], registry=_registry
 )
-visits_done = Counter(PREFIX + "visits_done_total", "Visit results recorded, by outcome.", ["outcome"], registry=_registry)
+visits_done = Counter(
+    PREFIX + "visits_done_total", "Visit results recorded, by outcome.", ["outcome"], registry=_registry
+)
 persons_applied = Counter(
     PREFIX + "persons_applied_total", "People whose application was made on a visit.", registry=_registry
 )
-visits_waiting = Gauge(
-    PREFIX + "visits_unscheduled", "Visits waiting for a slot.", registry=_registry
-)
+visits_waiting = Gauge(PREFIX + "visits_unscheduled", "Visits waiting for a slot.", registry=_registry)

@@ -39,9 +39,7 @@ class VisitResultSchema(Schema):
 
 class VisitQuerySchema(Schema):
     booking_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
-    status = fields.Str(
-        load_default=None, validate=validate.OneOf(("unscheduled", "scheduled", "done", "cancelled"))
-    )
+    status = fields.Str(load_default=None, validate=validate.OneOf(("unscheduled", "scheduled", "done", "cancelled")))
     limit = fields.Int(load_default=100, validate=validate.Range(1, 500))
 
 

@@ -31,6 +31,7 @@ from shared.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
 
+
 def _option_view(option: planning.Option) -> dict:
     return {
         "crew_id": option.crew_id,
@@ -119,7 +120,9 @@ class SchedulingService(Operations):
         start = data["start"]
         if start <= clock.now() or not workcalendar.is_working_day(start.date(), city.calendar):
             raise ApiError(
-                422, "not_a_working_time", "The start must be on a future working day.",
+                422,
+                "not_a_working_time",
+                "The start must be on a future working day.",
                 "開始日時は今後の業務日を指定してください。",
             )
         end = start + dt.timedelta(minutes=visit["duration_minutes"])
@@ -129,8 +132,13 @@ class SchedulingService(Operations):
                 self._require(fresh, ("unscheduled", "scheduled"))
                 stops = visits.day_stops(self.db, data["crew_id"], start.date(), city, exclude=visit_id)
                 added = planning.added_drive(
-                    stops, city.district(visit["district"]), start, end, city.depot,
-                    planning.day_frame(city, start.date()), default_model(city),
+                    stops,
+                    city.district(visit["district"]),
+                    start,
+                    end,
+                    city.depot,
+                    planning.day_frame(city, start.date()),
+                    default_model(city),
                 )
                 if added is None:
                     m.slot_clashes.inc()
@@ -144,7 +152,10 @@ class SchedulingService(Operations):
                 fixed = visits.fix(self.db, fresh, slot)
         except Busy:
             raise ApiError(
-                503, "busy", "The crew's day is being changed; try again.", "ただいま混み合っています。もう一度お試しください。"
+                503,
+                "busy",
+                "The crew's day is being changed; try again.",
+                "ただいま混み合っています。もう一度お試しください。",
             ) from None
         m.slots_fixed.labels(data["crew_id"]).inc()
         self.outbox.kick()
@@ -158,12 +169,17 @@ class SchedulingService(Operations):
         self._require(visit, ("scheduled",))
         if result["persons_applied"] > visit["household_size"]:
             raise ApiError(
-                422, "validation_failed", "Some fields are invalid.", "入力内容に誤りがあります。",
-                fields=[{
-                    "field": "persons_applied",
-                    "en": "Must not be more than the household size.",
-                    "ja": "世帯の人数を超えています。",
-                }],
+                422,
+                "validation_failed",
+                "Some fields are invalid.",
+                "入力内容に誤りがあります。",
+                fields=[
+                    {
+                        "field": "persons_applied",
+                        "en": "Must not be more than the household size.",
+                        "ja": "世帯の人数を超えています。",
+                    }
+                ],
             )
         updated = visits.record_result(self.db, visit, result, municipality.load())
         m.visits_done.labels(result["outcome"]).inc()
@@ -187,7 +203,10 @@ class SchedulingService(Operations):
             date = dt.date.fromisoformat(day)
         except ValueError:
             raise ApiError(
-                400, "invalid_date", "The date must look like 2026-12-01.", "日付は 2026-12-01 の形式で指定してください。"
+                400,
+                "invalid_date",
+                "The date must look like 2026-12-01.",
+                "日付は 2026-12-01 の形式で指定してください。",
             ) from None
         found = list(
             self.db.visits.find(
@@ -224,9 +243,7 @@ class SchedulingService(Operations):
         )
         if not horizon:
             return []
-        preferred = [
-            {"date": dt.date.fromisoformat(p["date"]), "period": p["period"]} for p in visit["preferred"]
-        ]
+        preferred = [{"date": dt.date.fromisoformat(p["date"]), "period": p["period"]} for p in visit["preferred"]]
         return planning.suggest(
             city=city,
             travel=default_model(city),

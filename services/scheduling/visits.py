@@ -39,9 +39,7 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
         "district": request["district"],
         "household_size": request["household_size"],
         "duration_minutes": city.visits.duration_minutes(request["household_size"]),
-        "preferred": [
-            {"date": p["date"].isoformat(), "period": p["period"]} for p in request["preferred"]
-        ],
+        "preferred": [{"date": p["date"].isoformat(), "period": p["period"]} for p in request["preferred"]],
         "has_needs": request["has_needs"],
         "municipality_code": event.municipality_code,
         "requested_at": event.occurred_at,
@@ -71,12 +69,8 @@ def as_local(moment: dt.datetime, city: Municipality) -> dt.datetime:
 
 
 def day_stops(db: Any, crew_id: str, day: dt.date, city: Municipality, exclude: str | None = None) -> list[Stop]:
-    found = db.visits.find(
-        {"slot.crew_id": crew_id, "slot.date": day.isoformat(), "status": {"$in": list(ACTIVE)}}
-    )
-    return sorted(
-        (stop_of(v, city) for v in found if v["_id"] != exclude), key=lambda s: s.start
-    )
+    found = db.visits.find({"slot.crew_id": crew_id, "slot.date": day.isoformat(), "status": {"$in": list(ACTIVE)}})
+    return sorted((stop_of(v, city) for v in found if v["_id"] != exclude), key=lambda s: s.start)
 
 
 def stops_between(db: Any, first: dt.date, last: dt.date, city: Municipality, exclude: str | None = None) -> dict:
@@ -194,7 +188,10 @@ def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dic
     if result["outcome"] == "postponed":
         update = {
             "$set": {"status": "unscheduled", "slot": None},
-            "$push": {"outbox": entry, "history": {"slot": slot, "ended": "postponed", "at": clock.now(), "result": record}},
+            "$push": {
+                "outbox": entry,
+                "history": {"slot": slot, "ended": "postponed", "at": clock.now(), "result": record},
+            },
         }
     else:
         update = {"$set": {"status": "done", "result": record}, "$push": {"outbox": entry}}
@@ -230,9 +227,7 @@ def view(visit: dict, city: Municipality) -> dict:
         }
         if slot
         else None,
-        "result": {
-            k: visit["result"][k] for k in ("outcome", "persons_applied", "note") if k in visit["result"]
-        }
+        "result": {k: visit["result"][k] for k in ("outcome", "persons_applied", "note") if k in visit["result"]}
         if visit.get("result")
         else None,
     }

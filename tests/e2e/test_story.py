@@ -48,19 +48,31 @@ def story(stack, bus):
     visit = wait_until(lambda: visits_of(stack, booking["booking_id"]))[0]
     suggestions = requests.get(f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/suggestions", timeout=5).json()
     offer = suggestions["suggestions"][0]
-    fixed = requests.post(f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/slot",
-                          json={"start": offer["start"], "crew_id": offer["crew_id"]}, timeout=5)
+    fixed = requests.post(
+        f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/slot",
+        json={"start": offer["start"], "crew_id": offer["crew_id"]},
+        timeout=5,
+    )
     assert fixed.status_code == 200, fixed.text
 
     # A second household asks for the same time: the crew is busy, so 409 with other offers.
-    other = requests.post(f"{booking_url}/api/v1/bookings",
-                          json=booking_body(applicants=[applicant(2)], email="chiyo@example.jp"), timeout=10).json()
+    other = requests.post(
+        f"{booking_url}/api/v1/bookings",
+        json=booking_body(applicants=[applicant(2)], email="chiyo@example.jp"),
+        timeout=10,
+    ).json()
     other_visit = wait_until(lambda: visits_of(stack, other["booking_id"]))[0]
-    clash = requests.post(f"{scheduling_url}/api/v1/visits/{other_visit['visit_id']}/slot",
-                          json={"start": offer["start"], "crew_id": offer["crew_id"]}, timeout=5)
+    clash = requests.post(
+        f"{scheduling_url}/api/v1/visits/{other_visit['visit_id']}/slot",
+        json={"start": offer["start"], "crew_id": offer["crew_id"]},
+        timeout=5,
+    )
 
-    done = requests.post(f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/done",
-                         json={"outcome": "completed", "persons_applied": 2}, timeout=5)
+    done = requests.post(
+        f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/done",
+        json={"outcome": "completed", "persons_applied": 2},
+        timeout=5,
+    )
     assert done.status_code == 200, done.text
 
     referred = booking_body(applicants=[applicant(3)], email=None, phone="090-1111-2222")
@@ -68,8 +80,15 @@ def story(stack, bus):
     referred.update(liaison_id="hall-shonai-3", community_hall="庄内地区公民館")
     referral = requests.post(f"{stack.url('liaison')}/api/v1/referrals", json=referred, timeout=10)
     assert referral.status_code == 201, referral.text
-    return {"booking": booking, "visit": visit, "offer": offer, "wish": wish, "clash": clash,
-            "referral": referral.json(), "other": other}
+    return {
+        "booking": booking,
+        "visit": visit,
+        "offer": offer,
+        "wish": wish,
+        "clash": clash,
+        "referral": referral.json(),
+        "other": other,
+    }
 
 
 def test_the_preferred_day_is_offered_first(story):
@@ -90,7 +109,7 @@ def test_the_three_events_went_over_the_bus_with_one_envelope(story, bus):
         seen = bus.wait_for(lambda _, t=event_type: [b for b in bus.of_type(t) if b["correlation_id"] == booking_id])
         assert len(seen) == 1
         events.parse(seen[0], events.EVENT_TYPES[event_type])
-    done = [b for b in bus.of_type("scheduling.visit_done") if b["correlation_id"] == booking_id][0]
+    done = next(b for b in bus.of_type("scheduling.visit_done") if b["correlation_id"] == booking_id)
     assert done["payload"]["persons_applied"] == 2
 
 
@@ -129,8 +148,9 @@ def test_the_call_task_for_the_day_names_whom_to_phone(story, stack):
 
 def test_the_crew_day_sheet_lists_the_visit(story, stack):
     day = story["offer"]["start"][:10]
-    sheet = requests.get(f"{stack.url('scheduling')}/api/v1/crews/{story['offer']['crew_id']}/days/{day}",
-                         timeout=10).json()
+    sheet = requests.get(
+        f"{stack.url('scheduling')}/api/v1/crews/{story['offer']['crew_id']}/days/{day}", timeout=10
+    ).json()
     [stop] = [s for s in sheet["stops"] if s["visit_id"] == story["visit"]["visit_id"]]
     assert stop["arrive"] == story["offer"]["start"] and stop["district_name"] == "高崎"
     assert sheet["calls"][0]["phone"] == "0986221234"
@@ -144,15 +164,22 @@ def test_the_funnel_shows_each_channel(story, stack):
         return by if ready else None
 
     by = wait_until(figures, timeout=30)
-    assert by["phone"] == {"channel": "phone", "referred": 0, "booked": 2, "slot_fixed": 1, "visited": 1,
-                           "persons_applied": 2}
+    assert by["phone"] == {
+        "channel": "phone",
+        "referred": 0,
+        "booked": 2,
+        "slot_fixed": 1,
+        "visited": 1,
+        "persons_applied": 2,
+    }
     assert by["liaison"]["referred"] == 1
 
 
 def test_the_liaison_sees_the_referral_booked(story, stack):
     def booked():
-        rows = requests.get(f"{stack.url('liaison')}/api/v1/referrals", params={"liaison_id": "hall-shonai-3"},
-                            timeout=5).json()["referrals"]
+        rows = requests.get(
+            f"{stack.url('liaison')}/api/v1/referrals", params={"liaison_id": "hall-shonai-3"}, timeout=5
+        ).json()["referrals"]
         return rows if rows and rows[0]["status"] == "booked" else None
 
     [row] = wait_until(booked)

@@ -34,23 +34,41 @@ def test_scheduling_turns_a_request_into_a_visit_and_publishes_the_fixed_slot(st
     booking_id = str(uuid.uuid4())
     request = events.build(
         events.REQUEST_RECEIVED,
-        {"booking_id": booking_id, "reference": "261201-009", "channel": "web", "referral_id": None,
-         "district": "shonai", "household_size": 1, "preferred": [], "has_needs": False, "contact_by": "phone"},
-        correlation_id=booking_id, municipality_code="452025",
+        {
+            "booking_id": booking_id,
+            "reference": "261201-009",
+            "channel": "web",
+            "referral_id": None,
+            "district": "shonai",
+            "household_size": 1,
+            "preferred": [],
+            "has_needs": False,
+            "contact_by": "phone",
+        },
+        correlation_id=booking_id,
+        municipality_code="452025",
     )
     publish(rabbit_config["AMQP_URI"], request, "booking.events", "request_received")
     publish(rabbit_config["AMQP_URI"], request, "booking.events", "request_received")  # delivered twice
-    visits = wait_until(lambda: requests.get(f"{scheduling}/api/v1/visits", params={"booking_id": booking_id},
-                                             timeout=5).json()["visits"])
+    visits = wait_until(
+        lambda: requests.get(f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, timeout=5).json()[
+            "visits"
+        ]
+    )
     assert len(visits) == 1
     start_at = f"{working_day(2)}T13:00:00+09:00"
-    fixed = requests.post(f"{scheduling}/api/v1/visits/{visits[0]['visit_id']}/slot",
-                          json={"start": start_at, "crew_id": "crew-1"}, timeout=5)
+    fixed = requests.post(
+        f"{scheduling}/api/v1/visits/{visits[0]['visit_id']}/slot",
+        json={"start": start_at, "crew_id": "crew-1"},
+        timeout=5,
+    )
     assert fixed.status_code == 200
     [body] = bus.wait_for(lambda _: bus.of_type("scheduling.slot_fixed"))
     assert body["correlation_id"] == booking_id and body["payload"]["start"] == start_at
-    assert len(requests.get(f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, timeout=5)
-               .json()["visits"]) == 1
+    assert (
+        len(requests.get(f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, timeout=5).json()["visits"])
+        == 1
+    )
 
 
 def test_a_new_outreach_channel_needs_no_change_to_any_service(start, listener, rabbit_config):
@@ -65,7 +83,8 @@ def test_a_new_outreach_channel_needs_no_change_to_any_service(start, listener, 
     referral = events.build(
         events.REFERRAL_RECEIVED,
         {"referral_id": referral_id, "channel": "newsletter", "referrer_id": "issue-2026-12", "household": household},
-        correlation_id=referral_id, municipality_code="452025",
+        correlation_id=referral_id,
+        municipality_code="452025",
     )
     publish_referral(rabbit_config["AMQP_URI"], referral, "newsletter")
     [received] = bus.wait_for(lambda _: bus.of_type("booking.request_received"))

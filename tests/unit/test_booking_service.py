@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+
 from services.booking.service import BookingService
 from shared import events
 from tests.factories import booking_body, json_request, response_json, worker

@@ -28,7 +28,13 @@ def test_built_events_carry_the_whole_envelope_and_parse_back():
         events.REQUEST_RECEIVED, payload, correlation_id=payload["booking_id"], municipality_code="452025"
     )
     assert set(body) == {
-        "event_id", "event_type", "schema_version", "occurred_at", "municipality_code", "correlation_id", "payload"
+        "event_id",
+        "event_type",
+        "schema_version",
+        "occurred_at",
+        "municipality_code",
+        "correlation_id",
+        "payload",
     }
     assert body["event_type"] == "booking.request_received"
     assert dt.datetime.fromisoformat(body["occurred_at"]).utcoffset() == dt.timedelta(hours=9)
@@ -65,7 +71,9 @@ def test_received_events_that_break_the_contract_are_refused(breakage):
 
 def test_an_event_of_another_type_is_refused_and_non_objects_too():
     body = events.build(
-        events.REQUEST_CANCELLED, {"booking_id": "b", "reason": "duplicate"}, correlation_id="b",
+        events.REQUEST_CANCELLED,
+        {"booking_id": "b", "reason": "duplicate"},
+        correlation_id="b",
         municipality_code="452025",
     )
     with pytest.raises(events.InvalidEvent):
@@ -91,6 +99,7 @@ def test_error_text_names_fields_never_values():
 
 
 def test_occurred_at_is_now_in_japan_time():
-    body = events.build(events.REQUEST_CANCELLED, {"booking_id": "b", "reason": "other"}, correlation_id="b",
-                        municipality_code="452025")
+    body = events.build(
+        events.REQUEST_CANCELLED, {"booking_id": "b", "reason": "other"}, correlation_id="b", municipality_code="452025"
+    )
     assert abs(dt.datetime.fromisoformat(body["occurred_at"]) - clock.now()) < dt.timedelta(seconds=5)

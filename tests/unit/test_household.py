@@ -15,7 +15,9 @@ def errors_of(body):
 
 
 def test_a_complete_booking_is_normalized():
-    body = booking_body(phone="０９０－１２３４－５６７８", preferred=[{"date": working_day(3).isoformat(), "period": "pm"}])
+    body = booking_body(
+        phone="０９０－１２３４－５６７８", preferred=[{"date": working_day(3).isoformat(), "period": "pm"}]
+    )
     body["address"]["district"] = "takazaki"
     loaded = BookingRequestSchema().load(body)
     assert loaded["phone"] == "09012345678"

@@ -24,8 +24,17 @@ def build(event_type, payload, booking_id):
 def received(booking_id):
     return build(
         events.REQUEST_RECEIVED,
-        {"booking_id": booking_id, "reference": "261201-001", "channel": "web", "referral_id": None,
-         "district": "himeki", "household_size": 1, "preferred": [], "has_needs": False, "contact_by": "email"},
+        {
+            "booking_id": booking_id,
+            "reference": "261201-001",
+            "channel": "web",
+            "referral_id": None,
+            "district": "himeki",
+            "household_size": 1,
+            "preferred": [],
+            "has_needs": False,
+            "contact_by": "email",
+        },
         booking_id,
     )
 
@@ -33,9 +42,17 @@ def received(booking_id):
 def slot_fixed(booking_id, visit_id, start):
     return build(
         events.SLOT_FIXED,
-        {"visit_id": visit_id, "booking_id": booking_id, "crew_id": "crew-1", "start": start,
-         "end": start + dt.timedelta(minutes=45), "window_start": start, "window_end": start + dt.timedelta(minutes=30),
-         "district": "himeki", "household_size": 1},
+        {
+            "visit_id": visit_id,
+            "booking_id": booking_id,
+            "crew_id": "crew-1",
+            "start": start,
+            "end": start + dt.timedelta(minutes=45),
+            "window_start": start,
+            "window_end": start + dt.timedelta(minutes=30),
+            "district": "himeki",
+            "household_size": 1,
+        },
         booking_id,
     )
 
@@ -100,19 +117,40 @@ def test_a_fixed_slot_brings_a_confirmation_and_a_call_task_and_a_release_cancel
     assert answer["call_tasks"][0]["phone"] == "0986221234"
     assert answer["call_tasks"][0]["call_by"] == start.replace(hour=9, minute=30).isoformat()
     service.on_slot_released(
-        build(events.SLOT_RELEASED, {"visit_id": visit_id, "booking_id": booking_id, "crew_id": "crew-1",
-                                     "start": start, "reason": "cancelled"}, booking_id)
+        build(
+            events.SLOT_RELEASED,
+            {
+                "visit_id": visit_id,
+                "booking_id": booking_id,
+                "crew_id": "crew-1",
+                "start": start,
+                "reason": "cancelled",
+            },
+            booking_id,
+        )
     )
     assert db.call_tasks.find_one({})["status"] == "cancelled"
 
 
-@pytest.mark.parametrize(("outcome", "phrase"), [("completed", "本人限定受取郵便"), ("absent", "お会いできませんでした")])
+@pytest.mark.parametrize(
+    ("outcome", "phrase"), [("completed", "本人限定受取郵便"), ("absent", "お会いできませんでした")]
+)
 def test_after_the_visit_the_message_fits_the_outcome(service, outcome, phrase):
     booking_id = str(uuid.uuid4())
     service.on_visit_done(
-        build(events.VISIT_DONE, {"visit_id": "v", "booking_id": booking_id, "crew_id": "crew-1",
-                                  "date": working_day(), "district": "himeki", "outcome": outcome,
-                                  "persons_applied": 0}, booking_id)
+        build(
+            events.VISIT_DONE,
+            {
+                "visit_id": "v",
+                "booking_id": booking_id,
+                "crew_id": "crew-1",
+                "date": working_day(),
+                "district": "himeki",
+                "outcome": outcome,
+                "persons_applied": 0,
+            },
+            booking_id,
+        )
     )
     _, message, _ = service.mailer.send.call_args.args
     assert phrase in message.body

@@ -21,23 +21,76 @@ def story(service, channel, district, size, outcome=None, persons=0, referral=Fa
     booking_id, referral_id = str(uuid.uuid4()), str(uuid.uuid4()) if referral else None
     sent = []
     if referral:
-        sent.append(("on_referral", build(events.REFERRAL_RECEIVED, {"referral_id": referral_id, "channel": channel,
-                                                                      "referrer_id": "hall-1", "household": {}},
-                                          referral_id)))
-    sent.append(("on_request_received", build(events.REQUEST_RECEIVED, {
-        "booking_id": booking_id, "reference": "r", "channel": channel, "referral_id": referral_id,
-        "district": district, "household_size": size, "preferred": [], "has_needs": False, "contact_by": "phone",
-    }, booking_id)))
+        sent.append(
+            (
+                "on_referral",
+                build(
+                    events.REFERRAL_RECEIVED,
+                    {"referral_id": referral_id, "channel": channel, "referrer_id": "hall-1", "household": {}},
+                    referral_id,
+                ),
+            )
+        )
+    sent.append(
+        (
+            "on_request_received",
+            build(
+                events.REQUEST_RECEIVED,
+                {
+                    "booking_id": booking_id,
+                    "reference": "r",
+                    "channel": channel,
+                    "referral_id": referral_id,
+                    "district": district,
+                    "household_size": size,
+                    "preferred": [],
+                    "has_needs": False,
+                    "contact_by": "phone",
+                },
+                booking_id,
+            ),
+        )
+    )
     if outcome:
         start = clock.now() + dt.timedelta(days=1)
-        sent.append(("on_slot_fixed", build(events.SLOT_FIXED, {
-            "visit_id": "v", "booking_id": booking_id, "crew_id": "crew-1", "start": start, "end": start,
-            "window_start": start, "window_end": start, "district": district, "household_size": size,
-        }, booking_id)))
-        sent.append(("on_visit_done", build(events.VISIT_DONE, {
-            "visit_id": "v", "booking_id": booking_id, "crew_id": "crew-1", "date": start.date(),
-            "district": district, "outcome": outcome, "persons_applied": persons,
-        }, booking_id)))
+        sent.append(
+            (
+                "on_slot_fixed",
+                build(
+                    events.SLOT_FIXED,
+                    {
+                        "visit_id": "v",
+                        "booking_id": booking_id,
+                        "crew_id": "crew-1",
+                        "start": start,
+                        "end": start,
+                        "window_start": start,
+                        "window_end": start,
+                        "district": district,
+                        "household_size": size,
+                    },
+                    booking_id,
+                ),
+            )
+        )
+        sent.append(
+            (
+                "on_visit_done",
+                build(
+                    events.VISIT_DONE,
+                    {
+                        "visit_id": "v",
+                        "booking_id": booking_id,
+                        "crew_id": "crew-1",
+                        "date": start.date(),
+                        "district": district,
+                        "outcome": outcome,
+                        "persons_applied": persons,
+                    },
+                    booking_id,
+                ),
+            )
+        )
     for handler, event in sent:
         getattr(service, handler)(event)
     return sent
@@ -53,8 +106,14 @@ def test_the_funnel_counts_each_stage_per_channel_and_district(service):
     story(service, "phone", "takazaki", 2, "absent", 0)
     figures = funnel(service)
     channels = {c["channel"]: c for c in figures["channels"]}
-    assert channels["liaison"] == {"channel": "liaison", "referred": 1, "booked": 2, "slot_fixed": 1, "visited": 1,
-                                   "persons_applied": 3}
+    assert channels["liaison"] == {
+        "channel": "liaison",
+        "referred": 1,
+        "booked": 2,
+        "slot_fixed": 1,
+        "visited": 1,
+        "persons_applied": 3,
+    }
     assert channels["phone"]["visited"] == 0 and channels["phone"]["slot_fixed"] == 1
     districts = {d["district"]: d for d in figures["districts"]}
     assert districts["takazaki"]["booked"] == 2 and districts["takazaki"]["persons_applied"] == 3
@@ -65,13 +124,14 @@ def test_redelivered_events_change_nothing(service):
     for handler, event in story(service, "web", "himeki", 2, "completed", 2, referral=True):
         getattr(service, handler)(event)
         getattr(service, handler)({**event, "event_id": event["event_id"]})
-    assert funnel(service)["total"] == {"referred": 1, "booked": 1, "slot_fixed": 1, "visited": 1,
-                                        "persons_applied": 2}
+    assert funnel(service)["total"] == {"referred": 1, "booked": 1, "slot_fixed": 1, "visited": 1, "persons_applied": 2}
 
 
 def test_periods_select_by_booking_date(service):
     story(service, "web", "himeki", 1)
     tomorrow = (clock.today() + dt.timedelta(days=1)).isoformat()
     assert funnel(service, **{"from": tomorrow, "to": tomorrow})["total"]["booked"] == 0
-    assert service.get_funnel(json_request(method="GET", query={"from": tomorrow, "to": "2020-01-01"})).status_code == 422
+    assert (
+        service.get_funnel(json_request(method="GET", query={"from": tomorrow, "to": "2020-01-01"})).status_code == 422
+    )
     assert service.get_funnel(json_request(method="GET", query={"from": "last week"})).status_code == 422

@@ -82,7 +82,9 @@ def test_added_drive_is_the_detour_from_the_existing_route():
     other = [stop(TAKAZAKI, "09:30", "10:45")]
     yamada = CITY.district("yamada")  # next to Takazaki
     added = fits(other, yamada, "11:05", "11:50")
-    expected = TRAVEL.minutes(TAKAZAKI, yamada) + TRAVEL.minutes(yamada, CITY.depot) - TRAVEL.minutes(TAKAZAKI, CITY.depot)
+    expected = (
+        TRAVEL.minutes(TAKAZAKI, yamada) + TRAVEL.minutes(yamada, CITY.depot) - TRAVEL.minutes(TAKAZAKI, CITY.depot)
+    )
     assert added == expected
     assert added < 2 * TRAVEL.minutes(CITY.depot, yamada)  # cheaper than a trip of its own
 
@@ -96,8 +98,15 @@ def test_preferences_rank_in_the_order_given():
 
 def suggest(preferred=(), stops=None, days=(DAY, DAY + dt.timedelta(days=1)), limit=10, duration=75):
     return planning.suggest(
-        city=CITY, travel=TRAVEL, place=TAKAZAKI, duration_minutes=duration, preferred=list(preferred),
-        days=list(days), stops_by_crew_day=stops or {}, not_before=at("00:00") - dt.timedelta(days=1), limit=limit,
+        city=CITY,
+        travel=TRAVEL,
+        place=TAKAZAKI,
+        duration_minutes=duration,
+        preferred=list(preferred),
+        days=list(days),
+        stops_by_crew_day=stops or {},
+        not_before=at("00:00") - dt.timedelta(days=1),
+        limit=limit,
     )
 
 
@@ -105,14 +114,19 @@ def test_suggestions_put_the_residents_wish_first():
     wish = {"date": DAY + dt.timedelta(days=1), "period": "pm"}
     options = suggest(preferred=[wish])
     assert options[0].matches_preference
-    assert options[0].start.date() == wish["date"] and options[0].start >= planning.day_frame(CITY, wish["date"]).lunch_end
+    assert (
+        options[0].start.date() == wish["date"] and options[0].start >= planning.day_frame(CITY, wish["date"]).lunch_end
+    )
     assert not any(o.matches_preference for o in options[1:])
 
 
 def test_suggestions_prefer_days_where_the_car_is_already_nearby():
     yamada = CITY.district("yamada")
-    busy = {("crew-1", DAY + dt.timedelta(days=1)): [planning.Stop("v", yamada, at("09:30") + dt.timedelta(days=1),
-                                                                     at("10:45") + dt.timedelta(days=1))]}
+    busy = {
+        ("crew-1", DAY + dt.timedelta(days=1)): [
+            planning.Stop("v", yamada, at("09:30") + dt.timedelta(days=1), at("10:45") + dt.timedelta(days=1))
+        ]
+    }
     options = suggest(stops=busy)
     assert options[0].start.date() == DAY + dt.timedelta(days=1)
     assert options[0].added_drive_minutes < 2 * 53

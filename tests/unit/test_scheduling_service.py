@@ -18,8 +18,14 @@ def request_received(district="takazaki", size=2, preferred=(), booking_id=None)
     return events.build(
         events.REQUEST_RECEIVED,
         {
-            "booking_id": booking_id, "reference": "261201-001", "channel": "phone", "referral_id": None,
-            "district": district, "household_size": size, "preferred": list(preferred), "has_needs": False,
+            "booking_id": booking_id,
+            "reference": "261201-001",
+            "channel": "phone",
+            "referral_id": None,
+            "district": district,
+            "household_size": size,
+            "preferred": list(preferred),
+            "has_needs": False,
             "contact_by": "email",
         },
         correlation_id=booking_id,
@@ -126,8 +132,12 @@ def test_a_cancelled_booking_releases_its_slot(service, db):
     visit = new_visit(service, db)
     fix(service, visit["_id"], f"{working_day(2)}T09:30:00+09:00")
     service.on_request_cancelled(
-        events.build(events.REQUEST_CANCELLED, {"booking_id": visit["booking_id"], "reason": "resident_request"},
-                     correlation_id=visit["booking_id"], municipality_code="452025")
+        events.build(
+            events.REQUEST_CANCELLED,
+            {"booking_id": visit["booking_id"], "reason": "resident_request"},
+            correlation_id=visit["booking_id"],
+            municipality_code="452025",
+        )
     )
     stored = db.visits.find_one({"_id": visit["_id"]})
     assert stored["status"] == "cancelled" and stored["slot"] is None

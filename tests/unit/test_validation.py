@@ -21,8 +21,11 @@ def test_phone_numbers_postal_codes_and_other_lengths_are_not_individual_numbers
 
 
 def test_every_path_holding_a_number_is_found():
-    data = {"needs": "番号 123456789012", "applicants": [{"given_name": "x"}, {"family_name": "1234 5678 9012"}],
-            "count": 123456789012}
+    data = {
+        "needs": "番号 123456789012",
+        "applicants": [{"given_name": "x"}, {"family_name": "1234 5678 9012"}],
+        "count": 123456789012,
+    }
     assert set(validation.find_individual_numbers(data)) == {"needs", "applicants.1.family_name", "count"}
 
 
@@ -67,8 +70,11 @@ def test_field_errors_are_flattened_with_japanese():
     errors = validation.field_errors(
         {"applicants": {0: {"birth_date": ["Not a valid date."]}}, "consent": ["Consent is required."]}
     )
-    assert {"field": "applicants.0.birth_date", "en": "Not a valid date.",
-            "ja": "日付の形式が正しくありません（例: 2026-12-01）。"} in errors
+    assert {
+        "field": "applicants.0.birth_date",
+        "en": "Not a valid date.",
+        "ja": "日付の形式が正しくありません（例: 2026-12-01）。",
+    } in errors
     assert any(e["field"] == "consent" and "同意" in e["ja"] for e in errors)
 
 
