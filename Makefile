@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit service e2e rabbitmq venv clean
+.PHONY: run test lint unit service e2e docs rabbitmq venv clean
 
 run: venv rabbitmq ## start the whole system locally with Miyakonojo demo data
 	$(PY) -m deploy.local.run
@@ -25,6 +25,9 @@ e2e: venv rabbitmq
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+docs: venv ## regenerate docs/asyncapi.yaml and docs/openapi/*.yaml from the schemas
+	$(PY) -m shared.apidocs
 
 venv: $(STAMP)
 

@@ -39,6 +39,7 @@ class Operations:
     """Mixin for service classes. The service defines `db` (shared.db.Mongo)."""
 
     name: str
+    openapi: dict  # the service's OpenAPI document (shared.openapi)
     db: Any
     config = Config()
     entrypoint_timer = EntrypointTimer()
@@ -62,3 +63,7 @@ class Operations:
     @http("GET", "/metrics")
     def metrics(self, request: Request) -> Response:
         return Response(generate_latest(registry_for(self.name)), content_type=CONTENT_TYPE_LATEST)
+
+    @http("GET", "/openapi.json")
+    def openapi_document(self, request: Request) -> Response:
+        return json_response(self.openapi)

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.booking import bookings
 from services.booking import metrics as m
+from services.booking.api import OPENAPI
 from services.booking.schemas import BookingRequestSchema, CancelSchema
 from shared import events, municipality
 from shared.consumer import consumes
@@ -30,6 +31,7 @@ REFERRALS_QUEUE = Queue("booking.referrals", exchange=channel_exchange(), routin
 
 class BookingService(Operations):
     name = "booking"
+    openapi = OPENAPI
 
     db = Mongo(
         indexes={

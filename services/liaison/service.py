@@ -10,29 +10,21 @@ from __future__ import annotations
 
 import uuid
 
-from marshmallow import Schema, fields, validate
 from nameko.events import event_handler
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.liaison.api import OPENAPI
+from services.liaison.schemas import ReferralQuery, ReferralRequestSchema
 from shared import clock, events, municipality, outbox
 from shared.consumer import consumes
 from shared.db import Mongo
-from shared.household import ConsentMixin, HouseholdSchema, household_json
+from shared.household import household_json
 from shared.http import api, json_response, load_body, load_query
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
 
 CHANNEL = "liaison"
-
-
-class ReferralSchema(HouseholdSchema, ConsentMixin):
-    liaison_id = fields.Str(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$"))
-    community_hall = fields.Str(load_default="", validate=validate.Length(0, 60))
-
-
-class ReferralQuery(Schema):
-    liaison_id = fields.Str(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$"))
 
 
 def _view(referral: dict) -> dict:
@@ -48,6 +40,7 @@ def _view(referral: dict) -> dict:
 
 class LiaisonChannelService(Operations):
     name = "liaison"
+    openapi = OPENAPI
 
     db = Mongo(indexes={"referrals": [("liaison_id", {}), ("booking_id", {"sparse": True})]})
     outbox = OutboxRelay("referrals")
@@ -55,7 +48,7 @@ class LiaisonChannelService(Operations):
     @http("POST", "/api/v1/referrals")
     @api
     def create_referral(self, request: Request) -> Response:
-        data = load_body(request, ReferralSchema())
+        data = load_body(request, ReferralRequestSchema())
         liaison_id, hall = data.pop("liaison_id"), data.pop("community_hall")
         data.pop("consent")
         referral_id = str(uuid.uuid4())

@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 from typing import Any
 
-from marshmallow import Schema, fields, validate
 from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -16,7 +15,9 @@ from werkzeug.wrappers import Request, Response
 
 from services.notification import calltasks, messages, templates
 from services.notification import metrics as m
+from services.notification.api import OPENAPI
 from services.notification.mailer import Mailer
+from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery
 from shared import clock, events, municipality
 from shared.consumer import consumes
 from shared.contacts import ContactUnavailable, contact, contacts
@@ -28,21 +29,9 @@ from shared.outbox import OutboxRelay
 log = logging.getLogger(__name__)
 
 
-class NotificationQuery(Schema):
-    booking_id = fields.Str(required=True, validate=validate.Length(1, 64))
-
-
-class CallTaskQuery(Schema):
-    date = fields.Date(required=True)
-    crew_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
-
-
-class CallResult(Schema):
-    result = fields.Str(required=True, validate=validate.OneOf(calltasks.RESULTS))
-
-
 class NotificationService(Operations):
     name = "notification"
+    openapi = OPENAPI
 
     db = Mongo(
         indexes={

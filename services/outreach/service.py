@@ -3,10 +3,8 @@ them. Channels are separate services; a new one needs no change here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kombu import Queue
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import ValidationError
 from nameko.events import event_handler
 from nameko.messaging import consume
 from nameko.web.handlers import http
@@ -14,6 +12,8 @@ from prometheus_client import Counter
 from werkzeug.wrappers import Request, Response
 
 from services.outreach import funnel
+from services.outreach.api import OPENAPI
+from services.outreach.schemas import PeriodSchema
 from shared import clock, events, municipality
 from shared.consumer import consumes
 from shared.db import Mongo
@@ -32,18 +32,9 @@ referrals_received = Counter(
 )
 
 
-class PeriodSchema(Schema):
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
-
-    @validates_schema
-    def ordered(self, data: dict, **kwargs: Any) -> None:
-        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise ValidationError("Must be on or after 'from'.", "to")
-
-
 class OutreachService(Operations):
     name = "outreach"
+    openapi = OPENAPI
 
     db = Mongo(indexes={"funnel": [("booked_at", {})], "referrals": [("received_at", {})]})
 

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.scheduling import daysheet, planning, visits
 from services.scheduling import metrics as m
+from services.scheduling.api import OPENAPI
 from services.scheduling.locks import Busy, crew_day_lock
 from services.scheduling.schemas import (
     FixSlotSchema,
@@ -44,6 +45,7 @@ def _option_view(option: planning.Option) -> dict:
 
 class SchedulingService(Operations):
     name = "scheduling"
+    openapi = OPENAPI
 
     db = Mongo(
         indexes={

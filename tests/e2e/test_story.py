@@ -86,7 +86,7 @@ def story(stack, bus):
         "offer": offer,
         "wish": wish,
         "clash": clash,
-        "referral": referral.json(),
+        "referral_answer": referral,
         "other": other,
     }
 
@@ -223,3 +223,48 @@ def test_no_personal_data_in_any_log_or_metric(story, stack):
         for secret in (*RESIDENT_SECRETS, "霧島", "関之尾", "09011112222"):
             assert secret not in log, f"{secret} in {spec.name}'s log"
             assert secret not in metrics
+
+
+def conforms(schema_cls, answer, status=200):
+    """The answer has the status and fits the schema documented in OpenAPI (no undocumented fields)."""
+    assert answer.status_code == status, answer.text
+    errors = schema_cls().validate(answer.json())
+    assert not errors, errors
+
+
+def test_answers_fit_the_documented_schemas(story, stack):
+    from services.booking import api as booking_api
+    from services.liaison import api as liaison_api
+    from services.notification import api as notification_api
+    from services.outreach import api as outreach_api
+    from services.scheduling import api as scheduling_api
+    from shared.openapi import Error, Health
+
+    booking_id, visit_id = story["booking"]["booking_id"], story["visit"]["visit_id"]
+    day, crew = story["offer"]["start"][:10], story["offer"]["crew_id"]
+    b, s, n = stack.url("booking"), stack.url("scheduling"), stack.url("notification")
+    conforms(booking_api.Booking, requests.get(f"{b}/api/v1/bookings/{booking_id}", timeout=5))
+    conforms(Error, requests.post(f"{b}/api/v1/bookings", json={"consent": True}, timeout=5), 422)
+    conforms(Error, requests.get(f"{b}/api/v1/bookings/none", timeout=5), 404)
+    conforms(scheduling_api.VisitList, requests.get(f"{s}/api/v1/visits", params={"booking_id": booking_id}, timeout=5))
+    conforms(scheduling_api.Visit, requests.get(f"{s}/api/v1/visits/{visit_id}", timeout=5))
+    other_visit = visits_of(stack, story["other"]["booking_id"])[0]["visit_id"]
+    conforms(scheduling_api.Suggestions, requests.get(f"{s}/api/v1/visits/{other_visit}/suggestions", timeout=5))
+    conforms(scheduling_api.SlotConflict, story["clash"], 409)
+    conforms(scheduling_api.SlotConflict, requests.get(f"{s}/api/v1/visits/{visit_id}/suggestions", timeout=5), 409)
+    conforms(scheduling_api.CrewList, requests.get(f"{s}/api/v1/crews", timeout=5))
+    conforms(scheduling_api.DaySheet, requests.get(f"{s}/api/v1/crews/{crew}/days/{day}", timeout=5))
+    conforms(
+        notification_api.NotificationList,
+        requests.get(f"{n}/api/v1/notifications", params={"booking_id": booking_id}, timeout=5),
+    )
+    conforms(notification_api.CallTaskList, requests.get(f"{n}/api/v1/call-tasks", params={"date": day}, timeout=5))
+    conforms(outreach_api.Funnel, requests.get(f"{stack.url('outreach')}/api/v1/funnel", timeout=5))
+    conforms(outreach_api.ChannelList, requests.get(f"{stack.url('outreach')}/api/v1/channels", timeout=5))
+    conforms(
+        liaison_api.ReferralList,
+        requests.get(f"{stack.url('liaison')}/api/v1/referrals", params={"liaison_id": "hall-shonai-3"}, timeout=5),
+    )
+    conforms(liaison_api.ReferralAccepted, story["referral_answer"], 201)
+    conforms(Health, requests.get(f"{b}/health/ready", timeout=5))
+    assert requests.get(f"{b}/openapi.json", timeout=5).json()["info"]["title"] == "mynacar booking"

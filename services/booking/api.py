@@ -1,0 +1,70 @@
+"""Booking's HTTP API, as documented in OpenAPI (see shared.openapi)."""
+
+from marshmallow import Schema, fields
+
+from services.booking.schemas import BookingRequestSchema, CancelSchema
+from shared.household import AddressSchema, ApplicantSchema
+from shared.openapi import Message, Operation, document, errors
+
+
+class BookingAccepted(Schema):
+    booking_id = fields.Str(required=True)
+    reference = fields.Str(required=True, metadata={"description": "To read out on the phone: YYMMDD-NNN"})
+    status = fields.Str(required=True)
+    message = fields.Nested(Message, required=True)
+
+
+class Preference(Schema):
+    date = fields.Date(required=True)
+    period = fields.Str(required=True)
+
+
+class Household(Schema):
+    applicants = fields.List(fields.Nested(ApplicantSchema), required=True)
+    address = fields.Nested(AddressSchema, required=True)
+    phone = fields.Str(required=True)
+    email = fields.Str(allow_none=True, required=True)
+    preferred = fields.List(fields.Nested(Preference), required=True)
+    needs = fields.Str(required=True)
+
+
+class Booking(Schema):
+    booking_id = fields.Str(required=True)
+    reference = fields.Str(required=True)
+    status = fields.Str(required=True, metadata={"enum": ["received", "cancelled"]})
+    channel = fields.Str(required=True)
+    referral_id = fields.Str(allow_none=True, required=True)
+    household = fields.Nested(Household, required=True)
+    created_at = fields.AwareDateTime(required=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True, required=True)
+    cancel_reason = fields.Str(allow_none=True, required=True)
+
+
+OPERATIONS = [
+    Operation(
+        "POST",
+        "/api/v1/bookings",
+        "Book a visit for a household (phone, web, e-mail or an outreach channel).",
+        {201: BookingAccepted, **errors(400, 413, 422)},
+        body=BookingRequestSchema,
+        tags=("bookings",),
+    ),
+    Operation(
+        "GET", "/api/v1/bookings/<booking_id>", "One booking.", {200: Booking, **errors(404)}, tags=("bookings",)
+    ),
+    Operation(
+        "POST",
+        "/api/v1/bookings/<booking_id>/cancel",
+        "Cancel a booking (again is harmless).",
+        {200: Booking, **errors(400, 404, 413, 422)},
+        body=CancelSchema,
+        tags=("bookings",),
+    ),
+]
+
+OPENAPI = document(
+    "booking",
+    "Takes requests for a visit of the My Number Card assistance car from residents, reception staff and "
+    "outreach channels. Emits booking.request_received and booking.request_cancelled.",
+    OPERATIONS,
+)

@@ -1,0 +1,85 @@
+"""Notification's HTTP API, as documented in OpenAPI (see shared.openapi)."""
+
+from marshmallow import Schema, fields
+
+from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery
+from shared.openapi import Operation, document, errors
+
+
+class Notification(Schema):
+    message_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    kind = fields.Str(
+        required=True, metadata={"enum": ["acknowledgement", "confirmation", "after_visit", "cancellation"]}
+    )
+    status = fields.Str(
+        required=True,
+        metadata={
+            "enum": ["pending", "sent", "to_call", "retrying", "failed"],
+            "description": "to_call: no e-mail address; staff phone the resident or post a letter",
+        },
+    )
+    channel = fields.Str(allow_none=True, required=True)
+    attempts = fields.Int(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    finished_at = fields.AwareDateTime(allow_none=True, required=True)
+
+
+class NotificationList(Schema):
+    notifications = fields.List(fields.Nested(Notification), required=True)
+
+
+class CallTask(Schema):
+    task_id = fields.Str(required=True)
+    visit_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    crew_id = fields.Str(required=True)
+    date = fields.Date(required=True)
+    visit_start = fields.AwareDateTime(required=True)
+    call_by = fields.AwareDateTime(required=True)
+    status = fields.Str(required=True, metadata={"enum": ["open", "done", "cancelled"]})
+    result = fields.Str(allow_none=True, required=True)
+    reference = fields.Str(allow_none=True, required=True)
+    name = fields.Str(allow_none=True, required=True)
+    phone = fields.Str(allow_none=True, required=True)
+
+
+class CallTaskList(Schema):
+    date = fields.Date(required=True)
+    contacts_available = fields.Bool(required=True)
+    call_tasks = fields.List(fields.Nested(CallTask), required=True)
+
+
+OPERATIONS = [
+    Operation(
+        "GET",
+        "/api/v1/notifications",
+        "Messages to a booking's household.",
+        {200: NotificationList, **errors(422)},
+        query=NotificationQuery,
+        tags=("notifications",),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/call-tasks",
+        "The day-of phone calls (当日連絡) for a date.",
+        {200: CallTaskList, **errors(422)},
+        query=CallTaskQuery,
+        tags=("call tasks",),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/call-tasks/<task_id>/result",
+        "Record how the call went.",
+        {200: CallTask, **errors(400, 404, 413, 422)},
+        body=CallResult,
+        tags=("call tasks",),
+    ),
+]
+
+OPENAPI = document(
+    "notification",
+    "Tells residents what happens (受付, 日時確定, after the visit) by e-mail or by a recorded call, "
+    "and plans the day-of phone call. Consumes the booking and scheduling events.",
+    OPERATIONS,
+)

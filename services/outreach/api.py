@@ -1,0 +1,60 @@
+"""Outreach's HTTP API, as documented in OpenAPI (see shared.openapi)."""
+
+from marshmallow import Schema, fields
+
+from services.outreach.schemas import PeriodSchema
+from shared.openapi import Operation, document, errors
+
+
+class Stages(Schema):
+    referred = fields.Int(required=True)
+    booked = fields.Int(required=True)
+    slot_fixed = fields.Int(required=True)
+    visited = fields.Int(required=True)
+    persons_applied = fields.Int(required=True)
+
+
+class ChannelRow(Stages):
+    channel = fields.Str(required=True)
+
+
+class DistrictRow(Schema):
+    district = fields.Str(required=True)
+    booked = fields.Int(required=True)
+    slot_fixed = fields.Int(required=True)
+    visited = fields.Int(required=True)
+    persons_applied = fields.Int(required=True)
+
+
+class Funnel(Schema):
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    basis = fields.Str(required=True)
+    total = fields.Nested(Stages, required=True)
+    channels = fields.List(fields.Nested(ChannelRow), required=True)
+    districts = fields.List(fields.Nested(DistrictRow), required=True)
+
+
+class ChannelList(Schema):
+    channels = fields.List(fields.Str(), required=True)
+
+
+OPERATIONS = [
+    Operation(
+        "GET",
+        "/api/v1/funnel",
+        "Referred, booked, slot fixed, visited and people applied, per channel and district, over a period "
+        "(default: this month).",
+        {200: Funnel, **errors(422)},
+        query=PeriodSchema,
+        tags=("reports",),
+    ),
+    Operation("GET", "/api/v1/channels", "The outreach channels seen so far.", {200: ChannelList}, tags=("reports",)),
+]
+
+OPENAPI = document(
+    "outreach",
+    "Follows every outreach channel's referrals and what came of them. Channels are services of their own "
+    "that publish to the outreach.channels exchange; a new one needs no change here.",
+    OPERATIONS,
+)

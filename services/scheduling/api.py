@@ -1,0 +1,165 @@
+"""Scheduling's HTTP API, as documented in OpenAPI (see shared.openapi)."""
+
+from marshmallow import Schema, fields
+
+from services.scheduling.schemas import FixSlotSchema, SuggestionQuerySchema, VisitQuerySchema, VisitResultSchema
+from shared.openapi import Error, Operation, document, errors
+
+
+class Slot(Schema):
+    crew_id = fields.Str(required=True)
+    date = fields.Date(required=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    window_start = fields.AwareDateTime(required=True)
+    window_end = fields.AwareDateTime(required=True, metadata={"description": "The crew arrives by then"})
+
+
+class Preference(Schema):
+    date = fields.Date(required=True)
+    period = fields.Str(required=True)
+
+
+class Result(Schema):
+    outcome = fields.Str(required=True)
+    persons_applied = fields.Int(required=True)
+    note = fields.Str()
+
+
+class Visit(Schema):
+    visit_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    reference = fields.Str(required=True)
+    status = fields.Str(required=True, metadata={"enum": ["unscheduled", "scheduled", "done", "cancelled"]})
+    district = fields.Str(required=True)
+    district_name = fields.Str(required=True)
+    household_size = fields.Int(required=True)
+    duration_minutes = fields.Int(required=True)
+    preferred = fields.List(fields.Nested(Preference), required=True)
+    slot = fields.Nested(Slot, allow_none=True, required=True)
+    result = fields.Nested(Result, allow_none=True, required=True)
+
+
+class FixedVisit(Visit):
+    added_drive_minutes = fields.Int(required=True)
+
+
+class VisitList(Schema):
+    visits = fields.List(fields.Nested(Visit), required=True)
+
+
+class Option(Schema):
+    crew_id = fields.Str(required=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    added_drive_minutes = fields.Int(required=True)
+    matches_preference = fields.Bool(required=True)
+
+
+class Suggestions(Schema):
+    visit_id = fields.Str(required=True)
+    suggestions = fields.List(fields.Nested(Option), required=True)
+
+
+class SlotConflict(Error):
+    suggestions = fields.List(fields.Nested(Option))
+    visit_status = fields.Str()
+
+
+class Crew(Schema):
+    crew_id = fields.Str(required=True)
+    name = fields.Str(required=True)
+    car = fields.Str(required=True)
+
+
+class CrewList(Schema):
+    crews = fields.List(fields.Nested(Crew), required=True)
+
+
+class Stop(Schema):
+    visit_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    reference = fields.Str(required=True)
+    status = fields.Str(required=True)
+    district = fields.Str(required=True)
+    district_name = fields.Str(required=True)
+    household_size = fields.Int(required=True)
+    drive_minutes = fields.Int(required=True)
+    depart = fields.AwareDateTime(required=True)
+    arrive = fields.AwareDateTime(required=True)
+    window_end = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    idle_minutes_before = fields.Int(required=True)
+
+
+class Call(Schema):
+    visit_id = fields.Str(required=True)
+    reference = fields.Str(required=True)
+    call_at = fields.AwareDateTime(required=True)
+    name = fields.Str(allow_none=True, required=True)
+    phone = fields.Str(allow_none=True, required=True)
+
+
+class DaySheet(Schema):
+    crew_id = fields.Str(required=True)
+    date = fields.Date(required=True)
+    depot = fields.Str(required=True)
+    day_start = fields.AwareDateTime(required=True)
+    return_to_depot = fields.AwareDateTime(allow_none=True, required=True)
+    total_drive_minutes = fields.Int(required=True)
+    persons = fields.Int(required=True)
+    stops = fields.List(fields.Nested(Stop), required=True)
+    calls = fields.List(fields.Nested(Call), required=True)
+    contacts_available = fields.Bool(required=True)
+
+
+OPERATIONS = [
+    Operation(
+        "GET",
+        "/api/v1/visits",
+        "Visits, by booking or status.",
+        {200: VisitList, **errors(422)},
+        query=VisitQuerySchema,
+        tags=("visits",),
+    ),
+    Operation("GET", "/api/v1/visits/<visit_id>", "One visit.", {200: Visit, **errors(404)}, tags=("visits",)),
+    Operation(
+        "GET",
+        "/api/v1/visits/<visit_id>/suggestions",
+        "Feasible slots: the resident's wishes first, then the least added drive time.",
+        {200: Suggestions, 409: SlotConflict, **errors(404, 422)},
+        query=SuggestionQuerySchema,
+        tags=("visits",),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/visits/<visit_id>/slot",
+        "Fix a slot; 409 with fresh offers when it no longer fits.",
+        {200: FixedVisit, 409: SlotConflict, **errors(400, 404, 413, 422, 503)},
+        body=FixSlotSchema,
+        tags=("visits",),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/visits/<visit_id>/done",
+        "Record the visit's result (postponed: back to unscheduled).",
+        {200: Visit, 409: SlotConflict, **errors(400, 404, 413, 422)},
+        body=VisitResultSchema,
+        tags=("visits",),
+    ),
+    Operation("GET", "/api/v1/crews", "The crews.", {200: CrewList}, tags=("crews",)),
+    Operation(
+        "GET",
+        "/api/v1/crews/<crew_id>/days/<day>",
+        "A crew's day: stops in order and whom to phone.",
+        {200: DaySheet, **errors(400, 404)},
+        tags=("crews",),
+    ),
+]
+
+OPENAPI = document(
+    "scheduling",
+    "Turns requests into visits, offers and fixes slots, gives each crew its day. "
+    "Emits scheduling.slot_fixed, scheduling.slot_released and scheduling.visit_done.",
+    OPERATIONS,
+)

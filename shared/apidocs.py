@@ -1,0 +1,36 @@
+"""Writes the generated contract documents into docs/: `python -m shared.apidocs` (or `make docs`).
+A test fails when the files in docs/ are not what the code generates."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import yaml
+
+from shared import asyncapi
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("booking", "scheduling", "notification", "outreach", "liaison")
+
+
+def rendered() -> dict[Path, str]:
+    def dump(document: dict) -> str:
+        return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=110)
+
+    files = {ROOT / "docs" / "asyncapi.yaml": dump(asyncapi.document())}
+    for service in SERVICES:
+        api = importlib.import_module(f"services.{service}.api")
+        files[ROOT / "docs" / "openapi" / f"{service}.yaml"] = dump(api.OPENAPI)
+    return files
+
+
+def main() -> None:
+    for path, text in rendered().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The event contract as an AsyncAPI 2.6 document, generated from the marshmallow schemas in
+shared.events (apispec converts them), so the published contract is the one the code enforces."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from shared.events import CHANNEL_EXCHANGE, EVENT_TYPES, Envelope
+
+ASYNCAPI_VERSION = "2.6.0"
+
+DESCRIPTION = """Events of the mynacar services (My Number Card application assistance car).
+
+Every event is a JSON object with one envelope (`Envelope`) whose `payload` follows the event's own schema.
+nameko publishes each service's events to the durable topic exchange `<service>.events` with the short event
+name as routing key; bind a queue there to listen (for example `booking.events` / `request_received`).
+Outreach channels publish referrals to the shared exchange `outreach.channels` with the routing key
+`referral.<channel>`; consumers bind `referral.#`. Messages are persistent; consumers must be idempotent on
+`event_id` (an event can arrive twice). `correlation_id` is the booking's id through the whole story."""
+
+
+def _exchange(name: str) -> dict:
+    return {"name": name, "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"}
+
+
+def document() -> dict:
+    spec = APISpec(title="x", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    spec.components.schema("Envelope", schema=Envelope)
+    channels, messages = {}, {}
+    for event_type in EVENT_TYPES.values():
+        payload_name = event_type.payload.__name__
+        spec.components.schema(payload_name, schema=event_type.payload)
+        routing_key = "referral.{channel}" if event_type.exchange == CHANNEL_EXCHANGE else event_type.short_name
+        channel = f"{event_type.exchange}/{routing_key}"
+        channels[channel] = {
+            "description": f"Exchange `{event_type.exchange}`, routing key `{routing_key}`.",
+            "parameters": {"channel": {"schema": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{1,31}$"}}}
+            if "{channel}" in routing_key
+            else {},
+            "bindings": {
+                "amqp": {"is": "routingKey", "exchange": _exchange(event_type.exchange), "bindingVersion": "0.2.0"}
+            },
+            "subscribe": {
+                "operationId": f"on_{event_type.name.replace('.', '_')}",
+                "message": {"$ref": f"#/components/messages/{event_type.name}"},
+            },
+        }
+        messages[event_type.name] = {
+            "name": event_type.name,
+            "contentType": "application/json",
+            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.2.0"}},
+            "payload": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Envelope"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "event_type": {"type": "string", "enum": [event_type.name]},
+                            "payload": {"$ref": f"#/components/schemas/{payload_name}"},
+                        },
+                    },
+                ]
+            },
+        }
+    for channel in channels.values():
+        if not channel["parameters"]:
+            del channel["parameters"]
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {"title": "mynacar events", "version": "1", "description": DESCRIPTION},
+        "defaultContentType": "application/json",
+        "servers": {"local": {"url": "localhost:5672", "protocol": "amqp", "description": "make run"}},
+        "channels": channels,
+        "components": {"messages": messages, "schemas": spec.to_dict()["components"]["schemas"]},
+    }

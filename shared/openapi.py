@@ -1,0 +1,128 @@
+"""Each service's HTTP API as an OpenAPI 3 document, built from the same marshmallow schemas the
+handlers validate with (apispec), so the document cannot drift from the code unnoticed: a test
+checks that every @http route is documented and that real answers fit the documented schemas."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from marshmallow import Schema, fields
+
+OPENAPI_VERSION = "3.0.3"
+
+
+class Message(Schema):
+    ja = fields.Str(required=True)
+    en = fields.Str(required=True)
+
+
+class FieldError(Schema):
+    field = fields.Str(required=True)
+    ja = fields.Str(required=True)
+    en = fields.Str(required=True)
+
+
+class Error(Schema):
+    error = fields.Str(required=True, metadata={"description": "A stable code, e.g. not_found, slot_unavailable"})
+    message = fields.Nested(Message, required=True)
+    fields = fields.List(fields.Nested(FieldError), metadata={"description": "Per field, for 422"})
+
+
+class Health(Schema):
+    status = fields.Str(required=True)
+    service = fields.Str(required=True)
+    checks = fields.Dict(keys=fields.Str(), values=fields.Bool())
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # werkzeug style, as in @http: /api/v1/bookings/<booking_id>
+    summary: str
+    responses: dict[int, type[Schema] | str]
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def openapi_path(self) -> str:
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.path)
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"<(?:\w+:)?(\w+)>", self.path)
+
+
+ERROR_TEXT = {
+    400: "The request is malformed (not JSON, not an object, a bad path value).",
+    404: "No such resource.",
+    409: "The resource's state does not allow this now.",
+    413: "The body is larger than 64 KiB.",
+    422: "Some fields are invalid; `fields` names each, in Japanese and English.",
+    503: "Briefly unavailable; try again.",
+}
+
+OPERATIONS_ENDPOINTS = [
+    Operation("GET", "/health/live", "The process is serving.", {200: Health}, tags=("operations",)),
+    Operation(
+        "GET",
+        "/health/ready",
+        "The broker and the database are reachable.",
+        {200: Health, 503: Health},
+        tags=("operations",),
+    ),
+    Operation("GET", "/metrics", "Prometheus metrics (text exposition format).", {200: "text"}, tags=("operations",)),
+    Operation("GET", "/openapi.json", "This document.", {200: "json"}, tags=("operations",)),
+]
+
+
+def _schema_name(schema: type[Schema] | Schema) -> str:
+    return resolve_schema_cls(schema).__name__.removesuffix("Schema")
+
+
+def document(service: str, description: str, operations: list[Operation]) -> dict:
+    spec = APISpec(
+        title=f"mynacar {service}",
+        version="1",
+        openapi_version=OPENAPI_VERSION,
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        info={"description": description},
+    )
+    for op in [*operations, *OPERATIONS_ENDPOINTS]:
+        spec.path(path=op.openapi_path, operations={op.method.lower(): _operation(op)})
+    return spec.to_dict()
+
+
+def _operation(op: Operation) -> dict:
+    parameters: list[dict] = [
+        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}} for name in op.path_params
+    ]
+    if op.query is not None:
+        parameters.append({"in": "query", "schema": op.query})
+    result: dict = {"summary": op.summary, "parameters": parameters, "responses": {}}
+    if op.tags:
+        result["tags"] = list(op.tags)
+    if op.body is not None:
+        result["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+    for status, answer in op.responses.items():
+        result["responses"][str(status)] = _response(status, answer)
+    return result
+
+
+def _response(status: int, answer: type[Schema] | str) -> dict:
+    if answer == "text":
+        return {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    if answer == "json":
+        return {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+    if isinstance(answer, str):
+        return {"description": answer, "content": {"application/json": {"schema": Error}}}
+    description = ERROR_TEXT.get(status, "OK")
+    return {"description": description, "content": {"application/json": {"schema": answer}}}
+
+
+def errors(*statuses: int) -> dict[int, str]:
+    return {status: ERROR_TEXT[status] for status in statuses}
