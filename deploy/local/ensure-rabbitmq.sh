@@ -25,8 +25,10 @@ if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-ser
 fi
 export PATH="$PATH:/usr/sbin"
 # nameko's test fixtures create a throw-away vhost per test through the management API.
-$sudo_cmd rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
-if ! $sudo_cmd rabbitmqctl -q status >/dev/null 2>&1; then
+if $sudo_cmd rabbitmqctl -q status >/dev/null 2>&1; then
+  $sudo_cmd rabbitmq-plugins enable rabbitmq_management >/dev/null
+else
+  $sudo_cmd rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
   echo "Starting rabbitmq-server..."
   if [ -x /etc/init.d/rabbitmq-server ]; then
     $sudo_cmd /etc/init.d/rabbitmq-server start >/dev/null || $sudo_cmd rabbitmq-server -detached
