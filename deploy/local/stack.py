@@ -126,16 +126,21 @@ class Stack:
             time.sleep(0.3)
 
     def stop_process(self, name: str, timeout: float = 15) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        self._stop([name], timeout)
 
-    def stop(self) -> None:
-        for name in [s.name for s in reversed(SERVICES)] + ["mailsink"]:
-            self.stop_process(name)
+    def stop(self, timeout: float = 15) -> None:
+        self._stop(list(self.processes), timeout)
+
+    def _stop(self, names: list[str], timeout: float) -> None:
+        """SIGTERM to all at once (nameko stops gracefully), SIGKILL to what outlives the timeout."""
+        stopping = [self.processes.pop(name) for name in names if name in self.processes]
+        for process in stopping:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in stopping:
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -268,3 +268,14 @@ def test_answers_fit_the_documented_schemas(story, stack):
     conforms(liaison_api.ReferralAccepted, story["referral_answer"], 201)
     conforms(Health, requests.get(f"{b}/health/ready", timeout=5))
     assert requests.get(f"{b}/openapi.json", timeout=5).json()["info"]["title"] == "mynacar booking"
+
+
+def test_a_cancelled_booking_cancels_its_visit_and_tells_the_resident(story, stack):
+    other = story["other"]["booking_id"]
+    answer = requests.post(
+        f"{stack.url('booking')}/api/v1/bookings/{other}/cancel", json={"reason": "resident_request"}, timeout=5
+    )
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    wait_until(lambda: visits_of(stack, other)[0]["status"] == "cancelled")
+    [mail] = wait_until(lambda: [m for m in mails(stack, "chiyo@example.jp") if "取り消し" in m["Subject"]])
+    assert story["other"]["reference"] in mail.get_content()

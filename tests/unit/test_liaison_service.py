@@ -1,0 +1,87 @@
+import datetime as dt
+import uuid
+
+import pytest
+
+from services.liaison.service import LiaisonChannelService
+from shared import events
+from tests.factories import booking_body, json_request, response_json, worker
+
+
+@pytest.fixture
+def service(db):
+    return worker(LiaisonChannelService, db)
+
+
+def referral_body(**overrides):
+    body = booking_body(**overrides)
+    body.pop("channel")
+    body.update(liaison_id="hall-7", community_hall="高崎地区公民館")
+    return body
+
+
+def test_a_referral_is_published_to_the_channel_exchange_with_the_household(service, db):
+    response = service.create_referral(json_request(referral_body()))
+    assert response.status_code == 201
+    referral = db.referrals.find_one({"_id": response_json(response)["referral_id"]})
+    [entry] = referral["outbox"]
+    assert (entry["exchange"], entry["routing_key"]) == ("outreach.channels", "referral.liaison")
+    event = events.parse(entry["event"], events.REFERRAL_RECEIVED)
+    assert event.payload["channel"] == "liaison" and event.payload["referrer_id"] == "hall-7"
+    assert event.payload["household"]["applicants"][0]["family_name"] == "都城"
+    # Once the relay has published, the household is gone from this service's database.
+    db.referrals.update_one({"_id": referral["_id"]}, {"$pull": {"outbox": {"event.event_id": event.event_id}}})
+    assert "都城" not in str(db.referrals.find_one({"_id": referral["_id"]}))
+
+
+def test_a_referral_without_consent_or_with_an_individual_number_is_refused(service, db):
+    assert service.create_referral(json_request(referral_body(consent=False))).status_code == 422
+    assert service.create_referral(json_request(referral_body(needs="123456789012"))).status_code == 422
+    body = referral_body()
+    body["liaison_id"] = {"$ne": None}
+    assert service.create_referral(json_request(body)).status_code == 422
+    assert db.referrals.count_documents({}) == 0
+
+
+def test_the_liaison_follows_what_became_of_the_referral(service, db):
+    referral_id = response_json(service.create_referral(json_request(referral_body())))["referral_id"]
+    booking_id = str(uuid.uuid4())
+
+    def build(event_type, payload):
+        return events.build(event_type, payload, correlation_id=booking_id, municipality_code="452025")
+
+    service.on_request_received(
+        build(
+            events.REQUEST_RECEIVED,
+            {
+                "booking_id": booking_id,
+                "reference": "261201-004",
+                "channel": "liaison",
+                "referral_id": referral_id,
+                "district": "takazaki",
+                "household_size": 2,
+                "preferred": [],
+                "has_needs": False,
+                "contact_by": "email",
+            },
+        )
+    )
+    listed = response_json(service.list_referrals(json_request(method="GET", query={"liaison_id": "hall-7"})))
+    assert listed["referrals"][0]["status"] == "booked" and listed["referrals"][0]["reference"] == "261201-004"
+    service.on_visit_done(
+        build(
+            events.VISIT_DONE,
+            {
+                "visit_id": "v",
+                "booking_id": booking_id,
+                "crew_id": "crew-1",
+                "date": dt.date(2026, 12, 1),
+                "district": "takazaki",
+                "outcome": "completed",
+                "persons_applied": 2,
+            },
+        )
+    )
+    assert db.referrals.find_one({"_id": referral_id})["status"] == "visited"
+    others = response_json(service.list_referrals(json_request(method="GET", query={"liaison_id": "hall-8"})))
+    assert others["referrals"] == []
