@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields
 
 from services.booking.schemas import BookingRequestSchema, CancelSchema
+from shared.events import PreferenceSchema
 from shared.household import AddressSchema, ApplicantSchema
 from shared.openapi import Message, Operation, document, errors
 
@@ -14,17 +15,12 @@ class BookingAccepted(Schema):
     message = fields.Nested(Message, required=True)
 
 
-class Preference(Schema):
-    date = fields.Date(required=True)
-    period = fields.Str(required=True)
-
-
 class Household(Schema):
     applicants = fields.List(fields.Nested(ApplicantSchema), required=True)
     address = fields.Nested(AddressSchema, required=True)
     phone = fields.Str(required=True)
     email = fields.Str(allow_none=True, required=True)
-    preferred = fields.List(fields.Nested(Preference), required=True)
+    preferred = fields.List(fields.Nested(PreferenceSchema), required=True)
     needs = fields.Str(required=True)
 
 

@@ -6,24 +6,25 @@ from services.outreach.schemas import PeriodSchema
 from shared.openapi import Operation, document, errors
 
 
-class Stages(Schema):
-    referred = fields.Int(required=True)
+class Outcomes(Schema):
+    """What became of the bookings received in the period."""
+
     booked = fields.Int(required=True)
     slot_fixed = fields.Int(required=True)
     visited = fields.Int(required=True)
     persons_applied = fields.Int(required=True)
+
+
+class Stages(Outcomes):
+    referred = fields.Int(required=True)
 
 
 class ChannelRow(Stages):
     channel = fields.Str(required=True)
 
 
-class DistrictRow(Schema):
+class DistrictRow(Outcomes):
     district = fields.Str(required=True)
-    booked = fields.Int(required=True)
-    slot_fixed = fields.Int(required=True)
-    visited = fields.Int(required=True)
-    persons_applied = fields.Int(required=True)
 
 
 class Funnel(Schema):

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields
 
 from services.scheduling.schemas import FixSlotSchema, SuggestionQuerySchema, VisitQuerySchema, VisitResultSchema
+from shared.events import PreferenceSchema
 from shared.openapi import Error, Operation, document, errors
 
 
@@ -13,11 +14,6 @@ class Slot(Schema):
     end = fields.AwareDateTime(required=True)
     window_start = fields.AwareDateTime(required=True)
     window_end = fields.AwareDateTime(required=True, metadata={"description": "The crew arrives by then"})
-
-
-class Preference(Schema):
-    date = fields.Date(required=True)
-    period = fields.Str(required=True)
 
 
 class Result(Schema):
@@ -35,7 +31,7 @@ class Visit(Schema):
     district_name = fields.Str(required=True)
     household_size = fields.Int(required=True)
     duration_minutes = fields.Int(required=True)
-    preferred = fields.List(fields.Nested(Preference), required=True)
+    preferred = fields.List(fields.Nested(PreferenceSchema), required=True)
     slot = fields.Nested(Slot, allow_none=True, required=True)
     result = fields.Nested(Result, allow_none=True, required=True)
 
