@@ -36,7 +36,7 @@ def consumes(event_type: EventType) -> Callable:
             except InvalidEvent as error:
                 counter.labels(consumer, "rejected").inc()
                 log.error("%s.%s rejected a message: %s", self.name, consumer, error)
-                return
+                raise  # the entrypoint parks it in the dead-letter queue (shared.delivery)
             key = f"{consumer}:{event.event_id}"
             if self.db[APPLIED].find_one({"_id": key}, {"_id": 1}):
                 counter.labels(consumer, "duplicate").inc()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kombu import Queue
 from marshmallow import ValidationError
-from nameko.messaging import consume
 from nameko.rpc import rpc
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
@@ -19,6 +17,7 @@ from services.booking.schemas import BookingRequestSchema, CancelSchema
 from shared import events, municipality
 from shared.consumer import consumes
 from shared.db import Mongo, is_duplicate_key
+from shared.delivery import consume, reliable_queue
 from shared.household import HouseholdSchema
 from shared.http import api, json_response, load_body, not_found, screen_and_load
 from shared.operations import Operations
@@ -26,7 +25,7 @@ from shared.outbox import OutboxRelay, channel_exchange
 
 log = logging.getLogger(__name__)
 
-REFERRALS_QUEUE = Queue("booking.referrals", exchange=channel_exchange(), routing_key="referral.#", durable=True)
+REFERRALS_QUEUE = reliable_queue("booking.referrals", channel_exchange(), "referral.#")
 
 
 class BookingService(Operations):
@@ -108,13 +107,8 @@ class BookingService(Operations):
             household = screen_and_load(HouseholdSchema(), referral["household"])
         except ValidationError as error:
             m.referrals_rejected.labels(channel).inc()
-            log.error(
-                "referral %s from %s rejected: bad fields %s",
-                referral["referral_id"],
-                channel,
-                sorted(error.messages),
-            )
-            return
+            # A contract breach by the channel: parked in the dead-letter queue for an operator.
+            raise events.InvalidEvent(f"referral household: bad fields {sorted(error.messages)}") from None
         try:
             self._store(household, channel, referral_id=referral["referral_id"])
         except Exception as error:

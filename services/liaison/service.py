@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 
-from nameko.events import event_handler
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
@@ -19,6 +18,7 @@ from services.liaison.schemas import ReferralQuery, ReferralRequestSchema
 from shared import clock, events, municipality, outbox
 from shared.consumer import consumes
 from shared.db import Mongo
+from shared.delivery import event_handler
 from shared.household import household_json
 from shared.http import api, json_response, load_body, load_query
 from shared.operations import Operations

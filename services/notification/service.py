@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 from typing import Any
 
-from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from nameko.web.handlers import http
@@ -22,6 +21,7 @@ from shared import clock, events, municipality
 from shared.consumer import consumes
 from shared.contacts import ContactUnavailable, contact, contacts
 from shared.db import Mongo
+from shared.delivery import event_handler
 from shared.http import api, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay

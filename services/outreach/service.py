@@ -3,10 +3,7 @@ them. Channels are separate services; a new one needs no change here."""
 
 from __future__ import annotations
 
-from kombu import Queue
 from marshmallow import ValidationError
-from nameko.events import event_handler
-from nameko.messaging import consume
 from nameko.web.handlers import http
 from prometheus_client import Counter
 from werkzeug.wrappers import Request, Response
@@ -17,12 +14,13 @@ from services.outreach.schemas import PeriodSchema
 from shared import clock, events, municipality
 from shared.consumer import consumes
 from shared.db import Mongo
+from shared.delivery import consume, event_handler, reliable_queue
 from shared.http import api, json_response, load_query
 from shared.metrics import PREFIX, registry_for
 from shared.operations import Operations
 from shared.outbox import channel_exchange
 
-REFERRALS_QUEUE = Queue("outreach.referrals", exchange=channel_exchange(), routing_key="referral.#", durable=True)
+REFERRALS_QUEUE = reliable_queue("outreach.referrals", channel_exchange(), "referral.#")
 
 referrals_received = Counter(
     PREFIX + "referrals_received_total",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from nameko.web.handlers import http
@@ -26,6 +25,7 @@ from shared import clock, events, municipality, workcalendar
 from shared.consumer import consumes
 from shared.contacts import contacts
 from shared.db import Mongo, is_duplicate_key
+from shared.delivery import event_handler
 from shared.http import ApiError, api, conflict, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay

@@ -123,9 +123,12 @@ def test_a_referral_becomes_a_booking_of_that_channel_once(service, db):
     assert booking["referral_id"] == event["payload"]["referral_id"]
 
 
-def test_a_bad_referral_is_dropped_without_a_booking_or_a_crash(service, db):
+def test_a_bad_referral_is_refused_as_a_contract_breach_without_a_booking(service, db):
     bad = household()
     bad["phone"] = "nope"
-    service.on_referral(referral(bad))
-    service.on_referral({"not": "an event"})
+    with pytest.raises(events.InvalidEvent) as raised:
+        service.on_referral(referral(bad))
+    assert "phone" in str(raised.value) and "nope" not in str(raised.value)
+    with pytest.raises(events.InvalidEvent):
+        service.on_referral({"not": "an event"})
     assert db.bookings.count_documents({}) == 0

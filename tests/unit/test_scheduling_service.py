@@ -53,10 +53,11 @@ def test_a_request_becomes_one_unscheduled_visit_however_often_it_arrives(servic
     assert visit["duration_minutes"] == 15 + 30 * 2
 
 
-def test_a_broken_event_is_counted_and_dropped(service, db):
+def test_a_broken_event_is_refused_before_any_work(service, db):
     event = request_received()
     event["payload"]["household_size"] = 0
-    service.on_request_received(event)
+    with pytest.raises(events.InvalidEvent):
+        service.on_request_received(event)
     assert db.visits.count_documents({}) == 0
 
 

@@ -1,0 +1,213 @@
+"""Reliable consumption on top of nameko: retries with back-off, then a dead-letter queue.
+
+nameko acks a message whose handler raised, and loses it (see ../shared/brief/nameko-notes.md).
+Our entrypoints (`event_handler`, `consume`) change what happens after a failure:
+
+- the message is published again, with publisher confirms, to a delay queue for the next attempt
+  (`mynacar.retry.<seconds>s`: a quorum queue with a TTL whose expired messages go back to the
+  consumer's own queue through the default exchange); only then is the original acked;
+- after the last attempt, or at once for a message that breaks the contract, it is parked in the
+  consumer's dead-letter queue `<queue>.dead`, with headers saying why; `python -m shared.deadletters`
+  lists, shows, replays and purges them;
+- a message that cannot even be decoded is parked the same way instead of being dropped;
+- when the broker cannot take the retry, the original is requeued, never acked and lost;
+- consumer queues are quorum queues with a delivery limit, so a message that kills the process each
+  time it is handled is dead-lettered by the broker instead of crash-looping the service.
+
+Messages keep their body, content type and headers through all of this, so a replay is the message
+itself. Handlers must be idempotent (shared.consumer), because every path is at-least-once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kombu import Exchange, Queue
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import EventHandler
+from nameko.messaging import Consumer, QueueConsumer
+
+from shared import clock
+from shared.events import InvalidEvent
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS_CONFIG_KEY = "RETRY_DELAYS"
+DEFAULT_RETRY_DELAYS = (5, 30, 120, 600)  # seconds: four more attempts over about 13 minutes
+DELIVERY_LIMIT = 10
+ATTEMPT_HEADER = "x-mynacar-attempt"
+FAILED_QUEUE_HEADER = "x-mynacar-failed-queue"
+ERROR_HEADER = "x-mynacar-error"
+FAILED_AT_HEADER = "x-mynacar-failed-at"
+DEAD_SUFFIX = ".dead"
+
+# Failures that another attempt cannot mend: parked at once.
+PERMANENT_FAILURES: tuple[type[Exception], ...] = (InvalidEvent,)
+
+
+def dead_letter_queue_name(queue_name: str) -> str:
+    return queue_name + DEAD_SUFFIX
+
+
+def consumer_queue_arguments(queue_name: str) -> dict:
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": dead_letter_queue_name(queue_name),
+    }
+
+
+def reliable_queue(name: str, exchange: Exchange, routing_key: str) -> Queue:
+    return Queue(
+        name, exchange=exchange, routing_key=routing_key, durable=True, queue_arguments=consumer_queue_arguments(name)
+    )
+
+
+def dead_letter_queue(queue_name: str) -> Queue:
+    return Queue(
+        dead_letter_queue_name(queue_name),
+        exchange=Exchange(""),
+        routing_key=dead_letter_queue_name(queue_name),
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+def delay_exchange(seconds: int) -> Exchange:
+    return Exchange(f"mynacar.retry.{seconds}s", type="fanout", durable=True)
+
+
+def delay_queue(seconds: int) -> Queue:
+    return Queue(
+        f"mynacar.retry.{seconds}s",
+        exchange=delay_exchange(seconds),
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-message-ttl": seconds * 1000,
+            "x-dead-letter-exchange": "",  # expired: back to the routing key = the consumer's queue
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        },
+    )
+
+
+def retry_delays(config: dict) -> tuple[int, ...]:
+    text = str(config.get(RETRY_DELAYS_CONFIG_KEY) or "")
+    return tuple(int(part) for part in text.split(",") if part.strip()) if text else DEFAULT_RETRY_DELAYS
+
+
+def _error_text(exc_type: type[BaseException] | None, exc: BaseException | None) -> str:
+    # The type, and the message of our own contract errors (field names only); other messages
+    # might quote data, so they stay in the service log, not on the broker.
+    if exc_type is None:
+        return "unknown"
+    if isinstance(exc, InvalidEvent):
+        return f"{exc_type.__name__}: {exc}"[:500]
+    return exc_type.__name__
+
+
+class ReliableQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, declaring each consumer's dead-letter queue up front and parking
+    undecodable messages there instead of dropping them (and without logging their bodies)."""
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        for provider in self._providers:
+            dead_letter_queue(provider.queue.name)(channel).declare()
+        return super().get_consumers(consumer_cls, channel)
+
+    def on_decode_error(self, message: Any, exc: Exception) -> None:
+        tag = message.delivery_info.get("consumer_tag")
+        queue_name = next(
+            (queue for consumer in self._consumers.values() for queue, t in consumer._active_tags.items() if t == tag),
+            "mynacar.undecodable",
+        )
+        log.error("undecodable message on %s (%s): parked", queue_name, type(exc).__name__)
+        try:
+            park(self.amqp_uri, message, queue_name, f"undecodable: {type(exc).__name__}", attempt=0)
+        except Exception:  # the broker is away: leave the message where it is
+            message.requeue()
+            return
+        message.ack()
+
+
+def park(amqp_uri: str, message: Any, queue_name: str, error: str, attempt: int) -> None:
+    dead = dead_letter_queue(queue_name)
+    Publisher(amqp_uri, mandatory=True).publish(
+        message.body,
+        exchange=Exchange(""),
+        routing_key=dead.name,
+        declare=[dead],
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        headers={
+            **(message.headers or {}),
+            ATTEMPT_HEADER: attempt,
+            FAILED_QUEUE_HEADER: queue_name,
+            ERROR_HEADER: error,
+            FAILED_AT_HEADER: clock.iso(clock.now()),
+        },
+        retry=False,
+    )
+
+
+class RetryingEntrypoint:
+    """Mixin for nameko's message entrypoints (EventHandler, Consumer)."""
+
+    queue_consumer = ReliableQueueConsumer()
+    queue: Queue
+    container: Any
+
+    def handle_message_processed(self, message: Any, result: Any = None, exc_info: Any = None) -> None:
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        exc_type, exc = exc_info[0], exc_info[1]
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
+        delays = retry_delays(self.container.config)
+        uri = self.container.config[AMQP_URI_CONFIG_KEY]
+        error = _error_text(exc_type, exc)
+        try:
+            if attempt <= len(delays) and not issubclass(exc_type, PERMANENT_FAILURES):
+                self._retry_later(uri, message, attempt, delays[attempt - 1], error)
+            else:
+                park(uri, message, self.queue.name, error, attempt)
+                log.error("%s: message parked after %d attempt(s) (%s)", self.queue.name, attempt, error)
+        except Exception as publish_error:  # cannot hand it on: keep it in its queue
+            log.warning("%s: could not schedule a retry (%s); requeued", self.queue.name, type(publish_error).__name__)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+    def _retry_later(self, uri: str, message: Any, attempt: int, delay: int, error: str) -> None:
+        exchange = delay_exchange(delay)
+        Publisher(uri, mandatory=True).publish(
+            message.body,
+            exchange=exchange,
+            routing_key=self.queue.name,  # kept on expiry: the default exchange routes it home
+            declare=[exchange, delay_queue(delay)],
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            headers={**(message.headers or {}), ATTEMPT_HEADER: attempt, ERROR_HEADER: error},
+            retry=False,
+        )
+        log.warning("%s: attempt %d failed (%s); next in %ds", self.queue.name, attempt, error, delay)
+
+
+class ReliableEventHandler(RetryingEntrypoint, EventHandler):
+    """nameko's @event_handler (same exchange and queue names) on a quorum queue, with retries."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.queue = reliable_queue(self.queue.name, self.queue.exchange, self.queue.routing_key)
+
+
+class ReliableConsumer(RetryingEntrypoint, Consumer):
+    """nameko's @consume with retries; give it a queue made by `reliable_queue`."""
+
+
+event_handler = ReliableEventHandler.decorator
+consume = ReliableConsumer.decorator
