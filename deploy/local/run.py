@@ -10,15 +10,16 @@ import threading
 from deploy.local.stack import SERVICES, Stack
 
 BANNER = """
-mynacar is running (Miyakonojo demo configuration; data lives in memory until you stop it).
+mynacar is running (Miyakonojo demo configuration).
 
-  booking       {booking}/api/v1/bookings          (POST a booking; GET /api/v1/bookings/{{id}})
-  scheduling    {scheduling}/api/v1/visits         (suggestions, slots, crew days)
-  notification  {notification}/api/v1/call-tasks?date=YYYY-MM-DD
-  outreach      {outreach}/api/v1/funnel
-  liaison       {liaison}/api/v1/referrals         (community-hall liaison channel)
+  booking       {booking}/api/v1/bookings        post a booking, read or cancel one
+  scheduling    {scheduling}/api/v1/visits          slot suggestions, fixing, crew days
+  notification  {notification}/api/v1/call-tasks      the day-of phone calls (?date=YYYY-MM-DD)
+  outreach      {outreach}/api/v1/funnel          the funnel per channel and district
+  liaison       {liaison}/api/v1/referrals       the community-hall liaison channel
 
   every service: /metrics, /health/live, /health/ready
+  database:      {database}
   e-mail:        SMTP sink on {host}:{smtp}; messages in {maildir}
   logs:          {logs}
   RabbitMQ:      {amqp} (management UI http://localhost:15672, guest/guest)
@@ -38,7 +39,7 @@ def main() -> None:
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    print("Starting the mail sink and", ", ".join(s.name for s in SERVICES), "...", flush=True)
+    print("Starting the database, the mail sink and", ", ".join(s.name for s in SERVICES), "...", flush=True)
     try:
         stack.start()
     except (RuntimeError, TimeoutError) as error:
@@ -53,6 +54,9 @@ def main() -> None:
             maildir=stack.maildir,
             logs=stack.log_path("*"),
             amqp=stack.amqp_uri.replace("guest:guest@", ""),
+            database=stack.mongodb_uri.split("@")[-1]
+            if stack.mongodb_uri
+            else f"MongoDB stand-in (mongomock) at {stack.database_uri}; data lasts until you stop",
         ),
         flush=True,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
 CONFIG = ROOT / "deploy" / "config.yaml"
 
 
@@ -42,6 +51,9 @@ class Stack:
     host: str = "127.0.0.1"
     port_offset: int = 0
     smtp_port: int = 1025
+    mongo_port: int = 27018
+    # A real MongoDB when given; otherwise the stack starts the stand-in server (mongo_standin).
+    mongodb_uri: str = field(default_factory=lambda: os.environ.get("MONGODB_URI", ""))
     var_dir: Path = ROOT / "var"
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -60,11 +72,16 @@ class Stack:
     def log_path(self, name: str) -> Path:
         return self.var_dir / "logs" / f"{name}.log"
 
+    @property
+    def database_uri(self) -> str:
+        return self.mongodb_uri or f"mongodb://{self.host}:{self.mongo_port}/?directConnection=true"
+
     def env(self, spec: ServiceSpec | None = None) -> dict[str, str]:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "AMQP_URI": self.amqp_uri,
+            "MONGODB_URI": self.database_uri,
             "SMTP_HOST": self.host,
             "SMTP_PORT": str(self.smtp_port),
             **self.extra_env,
@@ -97,10 +114,26 @@ class Stack:
             self.env(),
         )
 
+    def start_database(self) -> None:
+        """The MongoDB stand-in, unless a real MongoDB was given."""
+        if self.mongodb_uri:
+            return
+        self._spawn(
+            "mongodb",
+            [sys.executable, "-m", "deploy.local.mongo_standin", "--host", self.host, "--port", str(self.mongo_port)],
+            self.env(),
+        )
+        deadline = time.monotonic() + 15
+        while not _port_open(self.host, self.mongo_port):
+            if time.monotonic() > deadline or self.processes["mongodb"].poll() is not None:
+                raise RuntimeError(f"the MongoDB stand-in did not start; see {self.log_path('mongodb')}")
+            time.sleep(0.1)
+
     def start_service(self, spec: ServiceSpec) -> None:
         self._spawn(spec.name, service_command(spec), self.env(spec))
 
     def start(self, timeout: float = 90) -> None:
+        self.start_database()
         self.start_mail_sink()
         for spec in SERVICES:
             self.start_service(spec)
@@ -129,6 +162,8 @@ class Stack:
         self._stop([name], timeout)
 
     def stop(self, timeout: float = 15) -> None:
+        services = [name for name in self.processes if name not in ("mongodb", "mailsink")]
+        self._stop(services, timeout)  # the database and the mail sink go last
         self._stop(list(self.processes), timeout)
 
     def _stop(self, names: list[str], timeout: float) -> None:
