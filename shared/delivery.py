@@ -95,9 +95,12 @@ def delay_queue(seconds: int) -> Queue:
     )
 
 
-def retry_delays(config: dict) -> tuple[int, ...]:
-    text = str(config.get(RETRY_DELAYS_CONFIG_KEY) or "")
-    return tuple(int(part) for part in text.split(",") if part.strip()) if text else DEFAULT_RETRY_DELAYS
+def retry_delays(
+    config: dict, key: str = RETRY_DELAYS_CONFIG_KEY, default: tuple[int, ...] = DEFAULT_RETRY_DELAYS
+) -> tuple[int, ...]:
+    """Seconds between attempts, from a comma-separated configuration value."""
+    text = str(config.get(key) or "")
+    return tuple(int(part) for part in text.split(",") if part.strip()) if text else default
 
 
 def _error_text(exc_type: type[BaseException] | None, exc: BaseException | None) -> str:

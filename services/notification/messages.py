@@ -14,7 +14,8 @@ from shared import clock, events, outbox
 from shared.db import is_duplicate_key
 
 FINAL = ("sent", "to_call", "skipped")
-RETRY_DELAYS_SECONDS = (10, 30, 60, 120, 300, 600)  # then it stays failed for staff to see
+DEFAULT_RETRY_DELAYS = (10, 30, 60, 120, 300, 600)  # seconds; then it stays failed for staff to see
+RECOVERY_SECONDS = 30  # a message still pending this long after its claim was left by a crash
 
 
 def message_id(kind: str, booking_id: str, occasion: str = "") -> str:
@@ -33,7 +34,7 @@ def claim(db: Any, mid: str, kind: str, booking_id: str, municipality_code: str,
         "details": details,
         "created_at": clock.now(),
         # If this process dies before finishing, the retry timer picks the message up from here.
-        "next_attempt_at": clock.now() + dt.timedelta(seconds=RETRY_DELAYS_SECONDS[1]),
+        "next_attempt_at": clock.now() + dt.timedelta(seconds=RECOVERY_SECONDS),
     }
     try:
         db.messages.insert_one(doc)
@@ -68,18 +69,16 @@ def finish(db: Any, message: dict, status: str, channel: str) -> None:
     )
 
 
-def fail(db: Any, message: dict, reason: str) -> bool:
+def fail(db: Any, message: dict, reason: str, delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS) -> bool:
     """Records a failed attempt; returns True when another attempt is scheduled."""
     attempts = message.get("attempts", 0) + 1
-    retry = attempts <= len(RETRY_DELAYS_SECONDS)
+    retry = attempts <= len(delays)
     update: dict[str, Any] = {
         "$set": {
             "status": "retrying" if retry else "failed",
             "last_error": reason,
             "attempts": attempts,
-            "next_attempt_at": clock.now() + dt.timedelta(seconds=RETRY_DELAYS_SECONDS[attempts - 1])
-            if retry
-            else None,
+            "next_attempt_at": clock.now() + dt.timedelta(seconds=delays[attempts - 1]) if retry else None,
         }
     }
     if not retry:

@@ -21,7 +21,8 @@ from shared import clock, events, municipality
 from shared.consumer import consumes
 from shared.contacts import ContactUnavailable, contact, contacts
 from shared.db import Mongo
-from shared.delivery import event_handler
+from shared.delivery import event_handler, retry_delays
+from shared.faults import crash_point
 from shared.http import api, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
@@ -144,11 +145,13 @@ class NotificationService(Operations):
             found = contact(self.booking, message["booking_id"])
             if found["email"]:
                 self.mailer.send(found["email"], self._render(message, found), message["_id"])
+                crash_point("notification.after_send")  # the fault suite's crash point
                 status, channel = "sent", "email"
             else:
                 status, channel = "to_call", "phone"  # staff phone the resident or post a letter
         except (ContactUnavailable, OSError) as error:
-            retry = messages.fail(self.db, message, type(error).__name__)
+            delays = retry_delays(self.config, "MESSAGE_RETRY_DELAYS", messages.DEFAULT_RETRY_DELAYS)
+            retry = messages.fail(self.db, message, type(error).__name__, delays)
             m.notifications.labels(kind, "email", "retrying" if retry else "failed").inc()
             log.warning("message %s not delivered (%s); retry: %s", message["_id"], type(error).__name__, retry)
             if not retry:

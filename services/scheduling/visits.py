@@ -15,6 +15,10 @@ from shared.municipality import Municipality
 ACTIVE = ("scheduled", "done")  # visits that occupy their crew's time
 
 
+class UnknownDistrict(LookupError):
+    """A request for a district that scheduling's configuration does not have."""
+
+
 def _entry(event_type: events.EventType, payload: dict, visit: dict) -> dict:
     return outbox.entry(
         event_type,
@@ -28,8 +32,12 @@ def _entry(event_type: events.EventType, payload: dict, visit: dict) -> dict:
 
 
 def create_from_request(db: Any, event: events.Event, city: Municipality) -> dict | None:
-    """A new unscheduled visit for a received booking; None when the booking already has one."""
+    """A new unscheduled visit for a received booking; None when the booking already has one.
+    A district this municipality's configuration does not know raises: the event is retried, then
+    parked for an operator to replay once the configuration is mended."""
     request = event.payload
+    if city.district(request["district"]) is None:
+        raise UnknownDistrict(request["district"])
     visit = {
         "_id": str(uuid.uuid4()),
         "booking_id": request["booking_id"],

@@ -12,7 +12,7 @@ CONTACT = {"name": "都城 花子", "reference": "261201-001", "phone": "0986221
 
 @pytest.fixture
 def service(db):
-    service = worker(NotificationService, db)
+    service = worker(NotificationService, db, config={})
     service.booking.get_contact.return_value = dict(CONTACT)
     return service
 

@@ -173,3 +173,11 @@ def test_the_day_sheet_still_comes_when_booking_is_away(service, db):
     service.booking.get_contacts.side_effect = TimeoutError
     status, sheet = get(service.crew_day(json_request(method="GET"), "crew-1", day.isoformat()))
     assert status == 200 and not sheet["contacts_available"] and sheet["calls"][0]["phone"] is None
+
+
+def test_a_request_for_a_district_scheduling_does_not_know_fails_to_be_retried_then_parked(service, db):
+    from services.scheduling.visits import UnknownDistrict
+
+    with pytest.raises(UnknownDistrict):
+        service.on_request_received(request_received(district="atlantis"))
+    assert db.visits.count_documents({}) == 0
