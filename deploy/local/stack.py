@@ -56,14 +56,14 @@ class Stack:
     mongodb_uri: str = field(default_factory=lambda: os.environ.get("MONGODB_URI", ""))
     var_dir: Path = ROOT / "var"
     extra_env: dict[str, str] = field(default_factory=dict)
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per service, e.g. fault hooks
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def port(self, spec: ServiceSpec) -> int:
         return spec.port + self.port_offset
 
     def url(self, name: str) -> str:
-        spec = next(s for s in SERVICES if s.name == name)
-        return f"http://{self.host}:{self.port(spec)}"
+        return f"http://{self.host}:{self.port(self.spec(name))}"
 
     @property
     def maildir(self) -> Path:
@@ -88,6 +88,7 @@ class Stack:
         }
         if spec is not None:
             env["WEB_SERVER_ADDRESS"] = f"{self.host}:{self.port(spec)}"
+            env.update(self.service_env.get(spec.name, {}))
         return env
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
@@ -138,6 +139,20 @@ class Stack:
         for spec in SERVICES:
             self.start_service(spec)
         self.wait_ready(timeout)
+
+    def spec(self, name: str) -> ServiceSpec:
+        return next(s for s in SERVICES if s.name == name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no clean-up, as a crash."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+
+    def restart_service(self, name: str, timeout: float = 60) -> None:
+        self.processes.pop(name, None)
+        self.start_service(self.spec(name))
+        self.wait_ready(timeout, (self.spec(name),))
 
     def ready(self, spec: ServiceSpec) -> bool:
         try:

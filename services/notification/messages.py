@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pymongo import ReturnDocument
+
 from shared import clock, events, outbox
 from shared.db import is_duplicate_key
 
-FINAL = ("sent", "to_call", "skipped")
 DEFAULT_RETRY_DELAYS = (10, 30, 60, 120, 300, 600)  # seconds; then it stays failed for staff to see
 RECOVERY_SECONDS = 30  # a message still pending this long after its claim was left by a crash
 
@@ -23,7 +24,9 @@ def message_id(kind: str, booking_id: str, occasion: str = "") -> str:
 
 
 def claim(db: Any, mid: str, kind: str, booking_id: str, municipality_code: str, details: dict) -> dict | None:
-    """The message to send now, or None when it was already sent or recorded."""
+    """The message to send now, or None when it already exists: sent, or being sent by another
+    worker (a duplicate event handled at the same moment), or left pending by a crash, which the
+    retry timer takes up once `next_attempt_at` has passed."""
     doc = {
         "_id": mid,
         "kind": kind,
@@ -33,7 +36,6 @@ def claim(db: Any, mid: str, kind: str, booking_id: str, municipality_code: str,
         "attempts": 0,
         "details": details,
         "created_at": clock.now(),
-        # If this process dies before finishing, the retry timer picks the message up from here.
         "next_attempt_at": clock.now() + dt.timedelta(seconds=RECOVERY_SECONDS),
     }
     try:
@@ -42,8 +44,7 @@ def claim(db: Any, mid: str, kind: str, booking_id: str, municipality_code: str,
     except Exception as error:
         if not is_duplicate_key(error):
             raise
-    existing = db.messages.find_one({"_id": mid})
-    return None if existing["status"] in FINAL else existing
+    return None
 
 
 def _event(event_type: events.EventType, message: dict, payload: dict) -> dict:
@@ -89,12 +90,15 @@ def fail(db: Any, message: dict, reason: str, delays: tuple[int, ...] = DEFAULT_
     return retry
 
 
-def due_for_retry(db: Any, limit: int = 50) -> list[dict]:
-    return list(
-        db.messages.find(
-            {"status": {"$in": ["retrying", "pending"]}, "next_attempt_at": {"$lte": clock.now()}},
-            {"outbox": 0},
-        ).limit(limit)
+def lease_due(db: Any) -> dict | None:
+    """Takes one message whose next attempt is due, moving its next attempt on so that no other
+    worker or replica takes it at the same time."""
+    now = clock.now()
+    return db.messages.find_one_and_update(
+        {"status": {"$in": ["retrying", "pending"]}, "next_attempt_at": {"$lte": now}},
+        {"$set": {"next_attempt_at": now + dt.timedelta(seconds=RECOVERY_SECONDS)}},
+        projection={"outbox": 0},
+        return_document=ReturnDocument.AFTER,
     )
 
 

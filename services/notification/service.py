@@ -30,6 +30,9 @@ from shared.outbox import OutboxRelay
 log = logging.getLogger(__name__)
 
 
+RETRY_BATCH = 50  # messages per timer tick
+
+
 class NotificationService(Operations):
     name = "notification"
     openapi = OPENAPI
@@ -81,7 +84,10 @@ class NotificationService(Operations):
     @timer(interval=5)
     def retry_due(self) -> None:
         """Sends again what failed (SMTP or booking away) or was left pending by a crash."""
-        for message in messages.due_for_retry(self.db):
+        for _ in range(RETRY_BATCH):
+            message = messages.lease_due(self.db)
+            if message is None:
+                return
             self._deliver(message)
 
     # --- HTTP ---------------------------------------------------------------------------------

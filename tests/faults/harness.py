@@ -1,0 +1,242 @@
+"""The fault suite's harness: post bookings through HTTP while a fault happens, let the system
+settle, fix every visit's slot, then count from the outside (HTTP, the SMTP sink's mailbox, the
+dead-letter queues)."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import json
+import mailbox
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import requests
+from kombu import Connection, Queue
+
+from deploy.local.stack import Stack
+from tests.bus import exchange
+from tests.factories import applicant, booking_body
+
+RESULTS = Path(__file__).resolve().parents[2] / "var" / "fault-results.jsonl"
+KINDS = {"受け付けました": "acknowledgement", "訪問日時が決まりました": "confirmation"}
+
+
+@dataclass
+class Outcome:
+    fault: str
+    n: int
+    accepted: int = 0
+    without_visit: int = 0
+    without_acknowledgement: int = 0
+    without_confirmation: int = 0
+    duplicate_emails: int = 0
+    duplicate_message_ids: list[str] = field(default_factory=list)
+    dead_letters: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def lost(self) -> int:
+        return self.without_visit + self.without_acknowledgement + self.without_confirmation
+
+    def save(self) -> None:
+        RESULTS.parent.mkdir(exist_ok=True)
+        with RESULTS.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({**asdict(self), "lost": self.lost}, ensure_ascii=False) + "\n")
+
+
+class Harness:
+    def __init__(self, stack: Stack, fault: str, n: int) -> None:
+        self.stack, self.fault, self.n = stack, fault, n
+        self.session = requests.Session()
+        self.accepted: dict[str, str] = {}  # booking id -> e-mail address
+        self.lock = threading.Lock()
+        self.started = time.monotonic()
+
+    # --- traffic ------------------------------------------------------------------------------
+
+    def post_bookings(
+        self, seconds: float, fault_at: int | None = None, fault: Callable[[], None] | None = None
+    ) -> None:
+        """Posts n bookings spread over `seconds` from 4 clients; runs `fault` in a thread when
+        `fault_at` have been posted. Returns when all are posted and the fault is over."""
+        posted = iter(range(self.n))
+        fault_thread = None
+        interval = seconds / self.n * 4
+
+        def client() -> None:
+            nonlocal fault_thread
+            session = requests.Session()
+            for i in posted:
+                if fault is not None and i == fault_at:
+                    fault_thread = threading.Thread(target=fault)
+                    fault_thread.start()
+                self._post_one(session, i)
+                time.sleep(interval)
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: client(), range(4)))
+        if fault_thread is not None:
+            fault_thread.join()
+
+    def _post_one(self, session: requests.Session, i: int) -> None:
+        email = f"{self.fault}-{i}@example.jp"
+        body = booking_body(applicants=[applicant(i)], email=email)
+        body["address"]["district"] = ["姫城", "庄内", "高崎", "山之口", "中郷"][i % 5]
+        for _ in range(3):  # a refused connection is the client's to retry; only 201 counts
+            try:
+                answer = session.post(f"{self.stack.url('booking')}/api/v1/bookings", json=body, timeout=10)
+            except requests.ConnectionError:
+                time.sleep(0.5)
+                continue
+            if answer.status_code == 201:
+                with self.lock:
+                    self.accepted[answer.json()["booking_id"]] = email
+            return
+
+    # --- settling -----------------------------------------------------------------------------
+
+    def visits(self) -> dict[str, dict]:
+        answer = self.session.get(f"{self.stack.url('scheduling')}/api/v1/visits", params={"limit": 500}, timeout=30)
+        answer.raise_for_status()
+        return {v["booking_id"]: v for v in answer.json()["visits"] if v["booking_id"] in self.accepted}
+
+    def wait_for_visits(self, timeout: float = 120) -> dict[str, dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.visits()
+            if len(found) == len(self.accepted) or time.monotonic() > deadline:
+                return found
+            time.sleep(1)
+
+    def fix_all(self, visits: dict[str, dict]) -> None:
+        def fix(visit: dict) -> None:
+            base = f"{self.stack.url('scheduling')}/api/v1/visits/{visit['visit_id']}"
+            session = requests.Session()
+            for _ in range(5):
+                offers = session.get(f"{base}/suggestions", params={"limit": 5}, timeout=30).json()["suggestions"]
+                for offer in offers:
+                    answer = session.post(
+                        f"{base}/slot", json={"start": offer["start"], "crew_id": offer["crew_id"]}, timeout=30
+                    )
+                    if answer.status_code == 200:
+                        return
+
+        unscheduled = [v for v in visits.values() if v["status"] == "unscheduled"]
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(fix, unscheduled))
+
+    def mails(self) -> list:
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(m.as_bytes()) for m in mailbox.Maildir(self.stack.maildir, create=True)]
+
+    def mail_kinds(self) -> collections.Counter:
+        counts: collections.Counter = collections.Counter()
+        for mail in self.mails():
+            kind = next((k for phrase, k in KINDS.items() if phrase in mail["Subject"]), None)
+            if kind:
+                counts[(mail["To"], kind)] += 1
+        return counts
+
+    def wait_for_mail(self, kind: str, timeout: float = 120) -> None:
+        wanted = set(self.accepted.values())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            have = {to for (to, k) in self.mail_kinds() if k == kind}
+            if wanted <= have:
+                return
+            time.sleep(1)
+
+    def dead_letter_counts(self) -> dict[str, int]:
+        counts = {}
+        with Connection(self.stack.amqp_uri) as connection:
+            channel = connection.channel()
+            for name in self._consumer_queues():
+                try:
+                    n = channel.queue_declare(f"{name}.dead", passive=True).message_count
+                except Exception:  # never declared: no consumer of that queue has parked anything
+                    channel = connection.channel()
+                    continue
+                if n:
+                    counts[f"{name}.dead"] = n
+        return counts
+
+    def _consumer_queues(self) -> list[str]:
+        answer = requests.get("http://localhost:15672/api/queues", auth=("guest", "guest"), timeout=10).json()
+        vhost = self.stack.amqp_uri.rsplit("/", 1)[-1]
+        return [q["name"] for q in answer if q["vhost"] == vhost and not q["name"].endswith(".dead")]
+
+    # --- counting -----------------------------------------------------------------------------
+
+    def settle_and_count(self) -> Outcome:
+        visits = self.wait_for_visits()
+        self.wait_for_mail("acknowledgement")
+        self.fix_all(visits)
+        self.wait_for_mail("confirmation")
+        visits = self.visits()
+        kinds = self.mail_kinds()
+        addresses = set(self.accepted.values())
+        outcome = Outcome(fault=self.fault, n=self.n, accepted=len(self.accepted))
+        outcome.without_visit = len(self.accepted) - len(visits)
+        outcome.without_acknowledgement = sum(1 for a in addresses if kinds[(a, "acknowledgement")] == 0)
+        outcome.without_confirmation = sum(1 for a in addresses if kinds[(a, "confirmation")] == 0)
+        outcome.duplicate_emails = sum(count - 1 for count in kinds.values() if count > 1)
+        ids = collections.Counter(m["Message-ID"] for m in self.mails())
+        outcome.duplicate_message_ids = sorted(mid for mid, count in ids.items() if count > 1)
+        outcome.dead_letters = self.dead_letter_counts()
+        outcome.seconds = round(time.monotonic() - self.started, 1)
+        outcome.save()
+        return outcome
+
+
+class Duplicator:
+    """Publishes every booking and scheduling event a second time, as a broken publisher would."""
+
+    COPY = "x-fault-copy"
+
+    def __init__(self, amqp_uri: str) -> None:
+        self.amqp_uri = amqp_uri
+        self.copied = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        with Connection(self.amqp_uri) as connection:
+            channel = connection.channel()
+            queue = Queue("fault.duplicator", exclusive=True, channel=channel)
+            queue.declare()
+            for name in ("booking.events", "scheduling.events"):
+                ex = exchange(name)(channel)
+                ex.declare()
+                queue.bind_to(ex, routing_key="#")
+            producer = connection.Producer(channel)
+            while not self.stopping.is_set():
+                message = queue.get(no_ack=True)
+                if message is None:
+                    time.sleep(0.02)
+                    continue
+                if (message.headers or {}).get(self.COPY):
+                    continue
+                producer.publish(
+                    message.body,
+                    exchange=message.delivery_info["exchange"],
+                    routing_key=message.delivery_info["routing_key"],
+                    content_type=message.content_type,
+                    content_encoding=message.content_encoding,
+                    delivery_mode=2,
+                    headers={**(message.headers or {}), self.COPY: True},
+                )
+                self.copied += 1
+
+    def __enter__(self) -> Duplicator:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join(10)
