@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit service e2e docs rabbitmq venv clean
+.PHONY: run test lint unit service e2e faults bench docs rabbitmq venv clean
 
 run: venv rabbitmq ## start the whole system locally with Miyakonojo demo data
 	$(PY) -m deploy.local.run
@@ -25,6 +25,14 @@ e2e: venv rabbitmq
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+faults: venv rabbitmq ## the fault suite alone (FAULT_N bookings per fault, default 200)
+	$(PY) -m pytest tests/faults
+
+bench: venv rabbitmq ## what the safety costs: intake and pipeline against a bare nameko baseline
+	@command -v wrk >/dev/null || { sudo_cmd=""; [ "$$(id -u)" -ne 0 ] && sudo_cmd=sudo; \
+	  $$sudo_cmd apt-get update -qq && $$sudo_cmd apt-get install -y -qq wrk; }
+	$(PY) -m tests.bench.intake
 
 docs: venv ## regenerate docs/asyncapi.yaml and docs/openapi/*.yaml from the schemas
 	$(PY) -m shared.apidocs

@@ -1,0 +1,184 @@
+"""`make bench`: what the safety costs. One run measures, on this machine:
+
+(a) the baseline: a bare nameko @http POST that validates with marshmallow and dispatches one event;
+(b) our booking intake: validate, store with the outbox, publish from the relay, answer 201;
+(c) the pipeline from intake to the acknowledgement recorded by notification (e-mail over SMTP).
+
+(a) and (b) run under the same load: wrk, one thread, 10 connections, BENCH_SECONDS each. (c) runs
+the whole stack as `make run` does and posts as fast as (b) for BENCH_SECONDS, then measures how
+long notification takes to record every acknowledgement. Ratios are against (a) from the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from deploy.local.stack import CONFIG, ROOT, Stack
+from tests.bus import port_open
+from tests.factories import booking_body
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+CONNECTIONS = 10
+RESULTS = ROOT / "var" / "bench.json"
+
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[%s]]
+"""
+
+
+def wrk(url: str, seconds: int) -> dict:
+    """Runs wrk and returns requests/s, latency percentiles (ms) and the count of non-2xx answers."""
+    body = json.dumps(booking_body(), ensure_ascii=False)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as script:
+        script.write(LUA % body)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+
+    def latency(pct: str) -> float:
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    requests_total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests": requests_total,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def start_service(target: str, port: int, env: dict) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG), target],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+            "LOG_LEVEL": "WARNING",
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not port_open("127.0.0.1", port):
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"{target} did not start")
+        time.sleep(0.2)
+    return process
+
+
+def metric(url: str, name: str, labels: str = "") -> float:
+    text = urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode()
+    pattern = (
+        rf"^{re.escape(name)}{{[^}}]*{re.escape(labels)}[^}}]*}} ([\d.e+]+)$" if labels else rf"^{name} ([\d.e+]+)$"
+    )
+    return sum(float(v) for v in re.findall(pattern, text, re.M))
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(30)
+
+
+def bench_bare() -> dict:
+    process = start_service("tests.bench.bare_service:BareIntake", 18901, {})
+    try:
+        wrk("http://127.0.0.1:18901/bare", 3)  # warm-up
+        return wrk("http://127.0.0.1:18901/bare", SECONDS)
+    finally:
+        stop(process)
+
+
+def bench_intake() -> dict:
+    process = start_service("services.booking.service:BookingService", 18902, {"MONGODB_URI": ""})
+    try:
+        wrk("http://127.0.0.1:18902/api/v1/bookings", 3)
+        result = wrk("http://127.0.0.1:18902/api/v1/bookings", SECONDS)
+        deadline = time.monotonic() + 120
+        while metric("http://127.0.0.1:18902", "mynacar_outbox_pending_events") > 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        result["outbox_drained"] = metric("http://127.0.0.1:18902", "mynacar_outbox_pending_events") == 0
+        return result
+    finally:
+        stop(process)
+
+
+def bench_pipeline() -> dict:
+    with tempfile.TemporaryDirectory() as var:
+        stack = Stack(
+            port_offset=30000, smtp_port=31025, mongo_port=57018, var_dir=Path(var), extra_env={"LOG_LEVEL": "WARNING"}
+        )
+        stack.start()
+        try:
+            started = time.monotonic()
+            load = wrk(f"{stack.url('booking')}/api/v1/bookings", SECONDS)
+            accepted = load["requests"] - load["non_2xx"]
+            backlog_at_end_of_load = accepted - metric(
+                stack.url("notification"), "mynacar_notifications_total", 'kind="acknowledgement"'
+            )
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                done = metric(stack.url("notification"), "mynacar_notifications_total", 'kind="acknowledgement"')
+                if done >= accepted:
+                    break
+                time.sleep(0.5)
+            elapsed = time.monotonic() - started
+            return {
+                "accepted": accepted,
+                "intake_rps": load["rps"],
+                "acknowledged": int(done),
+                "seconds_to_last_acknowledgement": round(elapsed, 1),
+                "rps": round(done / elapsed, 1),
+                "backlog_at_end_of_load": int(backlog_at_end_of_load),
+            }
+        finally:
+            stack.stop()
+
+
+def main() -> None:
+    results = {"seconds": SECONDS, "connections": CONNECTIONS, "cores": os.cpu_count()}
+    results["a_bare"] = bench_bare()
+    results["b_intake"] = bench_intake()
+    results["c_pipeline"] = bench_pipeline()
+    a, b, c = results["a_bare"], results["b_intake"], results["c_pipeline"]
+    results["ratios"] = {
+        "b_over_a_throughput": round(b["rps"] / a["rps"], 2),
+        "c_over_b_throughput": round(c["rps"] / b["rps"], 2),
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"{'':34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
+    for name, row in (("(a) bare nameko POST + dispatch", a), ("(b) booking intake with outbox", b)):
+        print(f"{name:34}{row['rps']:>9.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['non_2xx']:>9}")
+    print(
+        f"(c) intake to acknowledgement: {c['accepted']} accepted at {c['intake_rps']:.0f}/s, all acknowledged "
+        f"after {c['seconds_to_last_acknowledgement']} s: {c['rps']:.0f}/s sustained "
+        f"(backlog when the load stopped: {c['backlog_at_end_of_load']})"
+    )
+    print(
+        f"ratios: b/a throughput {results['ratios']['b_over_a_throughput']}, "
+        f"c/b throughput {results['ratios']['c_over_b_throughput']}; details in {RESULTS}"
+    )
+
+
+if __name__ == "__main__":
+    main()
