@@ -2,21 +2,26 @@
 
 A service writes its state change and the events it owes in one document write: the events go
 into that document's `outbox` array. The relay, a background thread in the same service, publishes
-each pending event with publisher confirms and then pulls it from the array. A crash between the
-confirm and the pull publishes the event again, so consumers are idempotent on `event_id`.
+each pending event with publisher confirms and then pulls it from the array: at once for the
+documents the service names in `kick()`, and in a periodic sweep for anything left behind. A crash
+between the confirm and the pull publishes the event again, so consumers are idempotent on
+`event_id`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any
 
-from eventlet.queue import Empty, Full, LightQueue
+import eventlet
+from eventlet.queue import Empty, LightQueue
 from kombu import Connection, Exchange, Producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
+from pymongo import UpdateOne
 
 from shared.db import get_database
 from shared.events import CHANNEL_EXCHANGE, EventType
@@ -25,7 +30,7 @@ from shared.metrics import common
 log = logging.getLogger(__name__)
 
 BATCH = 200
-IDLE_SECONDS = 1.0
+SWEEP_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 10.0
 
 
@@ -38,17 +43,25 @@ def entry(event_type: EventType, event: dict, routing_key: str | None = None) ->
     }
 
 
+def _pull(document_id: Any, item: dict) -> tuple[dict, dict]:
+    """The filter and update that remove one published event from its document's outbox."""
+    return {"_id": document_id}, {"$pull": {"outbox": {"event.event_id": item["event"]["event_id"]}}}
+
+
 def channel_exchange() -> Exchange:
     return Exchange(CHANNEL_EXCHANGE, type="topic", durable=True, delivery_mode=2)
 
 
 class OutboxRelay(DependencyProvider):
-    """Publishes the pending events found in the named collections. Inject it and call `kick()`
-    after a write so the relay wakes at once instead of at its next poll."""
+    """Publishes the pending events of the named collections.
+
+    Inject it and call `kick(collection, document_id)` after a write: the relay publishes that
+    document's events at once. A sweep over every pending document runs every SWEEP_SECONDS and after
+    any failure, so events whose kick was lost (a crash, the broker away) still go out."""
 
     def __init__(self, *collections: str) -> None:
         self.collections = collections
-        self._wake: LightQueue = LightQueue(maxsize=1)
+        self._hints: LightQueue = LightQueue()
         self._running = False
         self._connection: Connection | None = None
         self._producer: Producer | None = None
@@ -65,7 +78,7 @@ class OutboxRelay(DependencyProvider):
 
     def stop(self) -> None:
         self._running = False
-        self.kick()
+        self._hints.put(None)
         self._thread.wait()
         self._close()
 
@@ -76,44 +89,66 @@ class OutboxRelay(DependencyProvider):
     def get_dependency(self, worker_ctx: Any) -> OutboxRelay:
         return self
 
-    def kick(self) -> None:
-        with contextlib.suppress(Full):  # a wake-up is already waiting
-            self._wake.put_nowait(True)
+    def kick(self, collection: str | None = None, document_id: Any = None, entries: list | None = None) -> None:
+        """Wakes the relay for one document; with the document's outbox `entries` (as just written)
+        it publishes them without reading the document back."""
+        self._hints.put((collection, document_id, entries) if collection else None)
 
     # The loop never raises: a broken broker or database is retried with back-off.
     def _run(self) -> None:
-        backoff = 0.0
+        backoff, next_sweep = 0.0, 0.0
         while self._running:
             try:
-                published = self.publish_pending()
+                if time.monotonic() >= next_sweep:
+                    self.sweep()
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
+                self._publish_hinted(timeout=max(0.0, next_sweep - time.monotonic()))
                 backoff = 0.0
-            except Exception as error:  # broker or database away: retry later
+            except Exception as error:  # broker or database away: sweep again after a pause
                 log.warning("outbox relay: publishing failed (%s); retrying", type(error).__name__)
                 self._close()
-                published = 0
                 backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_SECONDS)
-            if not self._running:
-                break
-            if published == 0:
-                with contextlib.suppress(Empty):
-                    self._wake.get(timeout=backoff or IDLE_SECONDS)
+                next_sweep = 0.0
+                eventlet.sleep(backoff)
 
-    def publish_pending(self) -> int:
-        """Publishes up to BATCH pending events; returns how many went out."""
-        published, pending = 0, 0
+    def _publish_hinted(self, timeout: float) -> None:
+        """Publishes the documents named by kicks, in batches, until the next sweep is due."""
+        with contextlib.suppress(Empty):
+            batch = [self._hints.get(timeout=timeout)]
+            while self._running:
+                with contextlib.suppress(Empty):
+                    while len(batch) < BATCH:
+                        batch.append(self._hints.get_nowait())
+                self._publish_batch([hint for hint in batch if hint is not None])
+                batch = [self._hints.get_nowait()]
+
+    def _publish_batch(self, hints: list[tuple]) -> None:
+        pulls: dict[str, list[UpdateOne]] = {}
+        for collection, document_id, entries in hints:
+            if entries is None:
+                doc = self.db[collection].find_one({"_id": document_id}, {"outbox": 1})
+                entries = (doc or {}).get("outbox") or []
+            for item in entries:
+                self._publish(item)
+                pulls.setdefault(collection, []).append(UpdateOne(*_pull(document_id, item)))
+        for collection, operations in pulls.items():
+            self.db[collection].bulk_write(operations, ordered=False)
+
+    def sweep(self) -> int:
+        """Publishes every pending event (up to BATCH documents per collection); updates the backlog
+        gauge. Returns how many were published."""
+        published = 0
         for name in self.collections:
-            collection = self.db[name]
-            for doc in collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(BATCH):
-                for item in doc["outbox"]:
-                    self._publish(item)
-                    collection.update_one(
-                        {"_id": doc["_id"]},
-                        {"$pull": {"outbox": {"event.event_id": item["event"]["event_id"]}}},
-                    )
-                    published += 1
-            pending += self.pending_count(name)
-        self.metrics.outbox_pending.set(pending)
+            for doc in self.db[name].find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(BATCH):
+                published += self._publish_document(name, doc)
+        self.metrics.outbox_pending.set(sum(self.pending_count(name) for name in self.collections))
         return published
+
+    def _publish_document(self, collection: str, doc: dict) -> int:
+        for item in doc.get("outbox") or []:
+            self._publish(item)
+            self.db[collection].update_one(*_pull(doc["_id"], item))
+        return len(doc.get("outbox") or [])
 
     def pending_count(self, collection: str) -> int:
         result = list(

@@ -82,7 +82,7 @@ class BookingService(Operations):
             raise not_found("booking")
         if cancelled_now:
             m.bookings_cancelled.labels(booking["channel"]).inc()
-            self.outbox.kick()
+            self.outbox.kick("bookings", booking_id)
         return json_response(bookings.public_view(booking))
 
     @rpc
@@ -120,6 +120,6 @@ class BookingService(Operations):
         booking = bookings.create(self.db, household, channel, municipality.load().code, referral_id=referral_id)
         m.bookings_received.labels(channel).inc()
         m.persons_requested.labels(channel).inc(len(household["applicants"]))
-        self.outbox.kick()
+        self.outbox.kick("bookings", booking["_id"], booking["outbox"])
         log.info("booking %s received from %s", booking["_id"], channel)
         return booking

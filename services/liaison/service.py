@@ -72,7 +72,7 @@ class LiaisonChannelService(Operations):
             "outbox": [outbox.entry(events.REFERRAL_RECEIVED, event, routing_key=f"referral.{CHANNEL}")],
         }
         self.db.referrals.insert_one(referral)
-        self.outbox.kick()
+        self.outbox.kick("referrals", referral_id, referral["outbox"])
         return json_response(
             {
                 **_view(referral),

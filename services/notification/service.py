@@ -161,11 +161,11 @@ class NotificationService(Operations):
             m.notifications.labels(kind, "email", "retrying" if retry else "failed").inc()
             log.warning("message %s not delivered (%s); retry: %s", message["_id"], type(error).__name__, retry)
             if not retry:
-                self.outbox.kick()
+                self.outbox.kick("messages", message["_id"])
             return
         messages.finish(self.db, message, status, channel)
         m.notifications.labels(kind, channel, status).inc()
-        self.outbox.kick()
+        self.outbox.kick("messages", message["_id"])
         log.info("message %s %s by %s", message["_id"], status, channel)
 
     def _render(self, message: dict, resident: dict) -> templates.Rendered:

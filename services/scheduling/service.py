@@ -79,7 +79,7 @@ class SchedulingService(Operations):
         visit = visits.cancel(self.db, event.payload["booking_id"])
         if visit and visit.get("slot"):
             m.slots_released.labels("cancelled").inc()
-            self.outbox.kick()
+            self.outbox.kick("visits", visit["_id"])
 
     @timer(interval=15)
     def refresh_gauges(self) -> None:
@@ -160,7 +160,7 @@ class SchedulingService(Operations):
                 "ただいま混み合っています。もう一度お試しください。",
             ) from None
         m.slots_fixed.labels(data["crew_id"]).inc()
-        self.outbox.kick()
+        self.outbox.kick("visits", visit_id)
         return json_response({**visits.view(fixed, city), "added_drive_minutes": added})
 
     @http("POST", "/api/v1/visits/<visit_id>/done")
@@ -186,7 +186,7 @@ class SchedulingService(Operations):
         updated = visits.record_result(self.db, visit, result, municipality.load())
         m.visits_done.labels(result["outcome"]).inc()
         m.persons_applied.inc(result["persons_applied"])
-        self.outbox.kick()
+        self.outbox.kick("visits", visit_id)
         return json_response(visits.view(updated, municipality.load()))
 
     @http("GET", "/api/v1/crews")

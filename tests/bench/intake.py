@@ -1,7 +1,8 @@
 """`make bench`: what the safety costs. One run measures, on this machine:
 
 (a) the baseline: a bare nameko @http POST that validates with marshmallow and dispatches one event;
-(b) our booking intake: validate, store with the outbox, publish from the relay, answer 201;
+(b) our booking intake: validate, store with the outbox, publish from the relay, answer 201 (the
+    database is the MongoDB stand-in server, reached by pymongo over a socket as in production);
 (c) the pipeline from intake to the acknowledgement recorded by notification (e-mail over SMTP).
 
 (a) and (b) run under the same load: wrk, one thread, 10 connections, BENCH_SECONDS each. (c) runs
@@ -109,7 +110,16 @@ def bench_bare() -> dict:
 
 
 def bench_intake() -> dict:
-    process = start_service("services.booking.service:BookingService", 18902, {"MONGODB_URI": ""})
+    database = subprocess.Popen(
+        [sys.executable, "-m", "deploy.local.mongo_standin", "--port", "18917"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while not port_open("127.0.0.1", 18917):
+        time.sleep(0.1)
+    uri = "mongodb://127.0.0.1:18917/?directConnection=true"
+    process = start_service("services.booking.service:BookingService", 18902, {"MONGODB_URI": uri})
     try:
         wrk("http://127.0.0.1:18902/api/v1/bookings", 3)
         result = wrk("http://127.0.0.1:18902/api/v1/bookings", SECONDS)
@@ -120,6 +130,7 @@ def bench_intake() -> dict:
         return result
     finally:
         stop(process)
+        stop(database)
 
 
 def bench_pipeline() -> dict:

@@ -119,7 +119,8 @@ class Harness:
             base = f"{self.stack.url('scheduling')}/api/v1/visits/{visit['visit_id']}"
             session = requests.Session()
             for _ in range(5):
-                offers = session.get(f"{base}/suggestions", params={"limit": 5, "days": 20}, timeout=30).json()["suggestions"]
+                offers = session.get(f"{base}/suggestions", params={"limit": 5, "days": 20}, timeout=30)
+                offers = offers.json()["suggestions"]
                 for offer in offers:
                     answer = session.post(
                         f"{base}/slot", json={"start": offer["start"], "crew_id": offer["crew_id"]}, timeout=30

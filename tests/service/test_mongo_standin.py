@@ -1,0 +1,85 @@
+"""The MongoDB stand-in server answers pymongo as MongoDB would for the calls our services make."""
+
+import datetime as dt
+import subprocess
+import sys
+
+import pymongo
+import pytest
+from nameko.testing.utils import find_free_port
+from pymongo import ReturnDocument
+
+from deploy.local.stack import ROOT
+from tests.bus import port_open, wait_until
+
+
+@pytest.fixture(scope="module")
+def client():
+    port = find_free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy.local.mongo_standin", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL
+    )
+    wait_until(lambda: port_open("127.0.0.1", port), timeout=15)
+    client = pymongo.MongoClient(
+        f"mongodb://127.0.0.1:{port}/?directConnection=true", tz_aware=True, serverSelectionTimeoutMS=5000
+    )
+    yield client
+    client.close()
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def db(client, request):
+    return client[request.node.name[:40]]
+
+
+def test_equality_queries_follow_mongodb_rules(db):
+    db.c.insert_many(
+        [
+            {"_id": 1, "k": "a", "tags": ["x", "y"], "slot": {"crew_id": "c1"}, "flag": True},
+            {"_id": 2, "k": "b", "n": None, "flag": 1},
+            {"_id": 3, "k": "a", "slot": {"crew_id": "c2"}},
+        ]
+    )
+    assert [d["_id"] for d in db.c.find({"k": "a"})] == [1, 3]
+    assert db.c.find_one({"_id": 2})["k"] == "b" and db.c.find_one({"_id": 9}) is None
+    assert [d["_id"] for d in db.c.find({"tags": "y"})] == [1]  # a value inside an array matches
+    assert [d["_id"] for d in db.c.find({"n": None})] == [1, 2, 3]  # null or missing
+    assert [d["_id"] for d in db.c.find({"slot.crew_id": "c2"})] == [3]
+    assert [d["_id"] for d in db.c.find({"flag": True})] == [1]  # true is not 1
+    assert [d["_id"] for d in db.c.find({"k": {"$in": ["b"]}})] == [2]
+
+
+def test_unique_and_sparse_indexes_refuse_duplicates(db):
+    db.c.create_index("ref", unique=True)
+    db.c.create_index("referral", unique=True, sparse=True)
+    db.c.insert_one({"ref": "r1"})
+    db.c.insert_one({"ref": "r2"})  # no referral: sparse
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        db.c.insert_one({"ref": "r1"})
+    db.c.insert_one({"ref": "r3", "referral": "x"})
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        db.c.insert_one({"ref": "r4", "referral": "x"})
+    assert db.c.count_documents({}) == 3
+
+
+def test_updates_counters_and_outbox_pulls(db):
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    db.c.insert_one({"_id": "b", "outbox": [{"event": {"event_id": "e1"}}, {"event": {"event_id": "e2"}}], "at": now})
+    db.c.update_one({"_id": "b"}, {"$pull": {"outbox": {"event.event_id": "e1"}}})
+    assert [e["event"]["event_id"] for e in db.c.find_one({"_id": "b"})["outbox"]] == ["e2"]
+    assert db.c.find_one({"_id": "b"})["at"] == now
+    for expected in (1, 2):
+        counter = db.n.find_one_and_update(
+            {"_id": "day"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        assert counter["seq"] == expected
+    assert list(db.c.aggregate([{"$project": {"n": {"$size": "$outbox"}}}])) == [{"_id": "b", "n": 1}]
+    assert db.c.distinct("_id") == ["b"]
+    assert db.c.delete_many({}).deleted_count == 1
+
+
+def test_an_unknown_command_fails_loudly(db):
+    with pytest.raises(pymongo.errors.OperationFailure):
+        db.command("collMod", "c")
