@@ -135,32 +135,20 @@ class OutboxRelay(DependencyProvider):
             self.db[collection].bulk_write(operations, ordered=False)
 
     def sweep(self) -> int:
-        """Publishes every pending event (up to BATCH documents per collection); updates the backlog
-        gauge. Returns how many were published."""
-        published = 0
+        """Publishes every pending event (up to BATCH documents per collection) and sets the backlog
+        gauge to what it found. Returns how many were published."""
+        found = 0
         for name in self.collections:
             for doc in self.db[name].find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(BATCH):
-                published += self._publish_document(name, doc)
-        self.metrics.outbox_pending.set(sum(self.pending_count(name) for name in self.collections))
-        return published
+                found += self._publish_document(name, doc)
+        self.metrics.outbox_pending.set(found)
+        return found
 
     def _publish_document(self, collection: str, doc: dict) -> int:
         for item in doc.get("outbox") or []:
             self._publish(item)
             self.db[collection].update_one(*_pull(doc["_id"], item))
         return len(doc.get("outbox") or [])
-
-    def pending_count(self, collection: str) -> int:
-        result = list(
-            self.db[collection].aggregate(
-                [
-                    {"$match": {"outbox.0": {"$exists": True}}},
-                    {"$project": {"n": {"$size": "$outbox"}}},
-                    {"$group": {"_id": None, "n": {"$sum": "$n"}}},
-                ]
-            )
-        )
-        return result[0]["n"] if result else 0
 
     def _exchange(self, name: str) -> Exchange:
         if name not in self._exchanges:

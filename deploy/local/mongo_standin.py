@@ -47,25 +47,41 @@ _PLAIN = (str, int, float, bool, type(None), dt.datetime, bson.ObjectId, uuid.UU
 _MISSING = object()
 
 
-def _value(document: dict, dotted: str) -> Any:
+def _value(document: Any, dotted: str) -> Any:
     for part in dotted.split("."):
-        if not isinstance(document, dict) or part not in document:
+        if isinstance(document, list) and part.isdigit():
+            if int(part) >= len(document):
+                return _MISSING
+            document = document[int(part)]
+        elif isinstance(document, dict) and part in document:
+            document = document[part]
+        else:
             return _MISSING
-        document = document[part]
     return document
+
+
+def _is_exists(value: Any) -> bool:
+    return isinstance(value, dict) and list(value) == ["$exists"] and isinstance(value["$exists"], bool)
 
 
 def _simple(filter: Any) -> bool:
     return (
         isinstance(filter, dict)
         and bool(filter)
-        and all(not key.startswith("$") and isinstance(value, _PLAIN) for key, value in filter.items())
+        and all(
+            not key.startswith("$") and (isinstance(value, _PLAIN) or _is_exists(value))
+            for key, value in filter.items()
+        )
     )
 
 
 def _matches(document: dict, filter: dict) -> bool:
     for key, wanted in filter.items():
         actual = _value(document, key)
+        if _is_exists(wanted):
+            if (actual is not _MISSING) != wanted["$exists"]:
+                return False
+            continue
         if isinstance(actual, list | dict):
             return mongomock.filtering.filter_applies(filter, document)  # mongomock's own rules
         if actual is _MISSING:

@@ -49,6 +49,9 @@ def test_equality_queries_follow_mongodb_rules(db):
     assert [d["_id"] for d in db.c.find({"slot.crew_id": "c2"})] == [3]
     assert [d["_id"] for d in db.c.find({"flag": True})] == [1]  # true is not 1
     assert [d["_id"] for d in db.c.find({"k": {"$in": ["b"]}})] == [2]
+    assert [d["_id"] for d in db.c.find({"tags.1": {"$exists": True}})] == [1]
+    assert [d["_id"] for d in db.c.find({"tags.2": {"$exists": True}})] == []
+    assert [d["_id"] for d in db.c.find({"slot": {"$exists": False}})] == [2]
 
 
 def test_unique_and_sparse_indexes_refuse_duplicates(db):
