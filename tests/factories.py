@@ -71,3 +71,32 @@ def worker(service_cls: type, db: Any, **dependencies: Any) -> Any:
 
     ensure_indexes(db, service_cls.db.indexes)
     return worker_factory(service_cls, db=db, **dependencies)
+
+
+def event(event_type: Any, payload: dict, correlation_id: str | None = None) -> dict:
+    """A valid event envelope as a service would publish it, in Miyakonojo."""
+    from shared import events
+
+    correlation_id = correlation_id or payload.get("booking_id") or payload.get("referral_id") or "test"
+    return events.build(event_type, payload, correlation_id=correlation_id, municipality_code="452025")
+
+
+def request_received(booking_id: str | None = None, **payload: Any) -> dict:
+    """booking.request_received for a household of two in Takazaki, with any payload field overridden."""
+    import uuid
+
+    from shared import events
+
+    booking_id = booking_id or str(uuid.uuid4())
+    defaults = {
+        "booking_id": booking_id,
+        "reference": "261201-001",
+        "channel": "phone",
+        "referral_id": None,
+        "district": "takazaki",
+        "household_size": 2,
+        "preferred": [],
+        "has_needs": False,
+        "contact_by": "email",
+    }
+    return event(events.REQUEST_RECEIVED, {**defaults, **payload})

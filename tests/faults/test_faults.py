@@ -10,8 +10,8 @@ import uuid
 import pytest
 import requests
 
-from shared import events
 from tests.bus import publish, wait_until
+from tests.factories import request_received
 from tests.faults.conftest import N, broker_app
 from tests.faults.harness import Duplicator, Harness
 
@@ -86,21 +86,8 @@ def test_every_event_delivered_twice(stack):
 def test_malformed_and_always_failing_messages_among_good_ones(stack):
     harness = Harness(stack, "malformed-and-failing-messages", N)
     booking_id = str(uuid.uuid4())
-    failing = events.build(
-        events.REQUEST_RECEIVED,
-        {
-            "booking_id": booking_id,
-            "reference": "000000-000",
-            "channel": "web",
-            "referral_id": None,
-            "district": "atlantis",
-            "household_size": 1,
-            "preferred": [],
-            "has_needs": False,
-            "contact_by": "phone",
-        },
-        correlation_id=booking_id,
-        municipality_code="452025",
+    failing = request_received(
+        booking_id, reference="000000-000", channel="web", district="atlantis", household_size=1, contact_by="phone"
     )
     breaking = {**failing, "event_id": str(uuid.uuid4()), "payload": {"booking_id": booking_id}}
 

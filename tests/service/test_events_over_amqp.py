@@ -11,7 +11,7 @@ from services.outreach.service import OutreachService
 from services.scheduling.service import SchedulingService
 from shared import events
 from tests.bus import publish, publish_referral, wait_until
-from tests.factories import booking_body, working_day
+from tests.factories import booking_body, request_received, working_day
 
 pytestmark = pytest.mark.service
 
@@ -32,21 +32,8 @@ def test_scheduling_turns_a_request_into_a_visit_and_publishes_the_fixed_slot(st
     bus = listener("scheduling.events")
     scheduling = start(SchedulingService)
     booking_id = str(uuid.uuid4())
-    request = events.build(
-        events.REQUEST_RECEIVED,
-        {
-            "booking_id": booking_id,
-            "reference": "261201-009",
-            "channel": "web",
-            "referral_id": None,
-            "district": "shonai",
-            "household_size": 1,
-            "preferred": [],
-            "has_needs": False,
-            "contact_by": "phone",
-        },
-        correlation_id=booking_id,
-        municipality_code="452025",
+    request = request_received(
+        booking_id, reference="261201-009", channel="web", district="shonai", household_size=1, contact_by="phone"
     )
     publish(rabbit_config["AMQP_URI"], request, "booking.events", "request_received")
     publish(rabbit_config["AMQP_URI"], request, "booking.events", "request_received")  # delivered twice

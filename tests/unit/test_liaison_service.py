@@ -5,7 +5,7 @@ import pytest
 
 from services.liaison.service import LiaisonChannelService
 from shared import events
-from tests.factories import booking_body, json_request, response_json, worker
+from tests.factories import booking_body, json_request, request_received, response_json, worker
 
 
 @pytest.fixture
@@ -51,20 +51,7 @@ def test_the_liaison_follows_what_became_of_the_referral(service, db):
         return events.build(event_type, payload, correlation_id=booking_id, municipality_code="452025")
 
     service.on_request_received(
-        build(
-            events.REQUEST_RECEIVED,
-            {
-                "booking_id": booking_id,
-                "reference": "261201-004",
-                "channel": "liaison",
-                "referral_id": referral_id,
-                "district": "takazaki",
-                "household_size": 2,
-                "preferred": [],
-                "has_needs": False,
-                "contact_by": "email",
-            },
-        )
+        request_received(booking_id, reference="261201-004", channel="liaison", referral_id=referral_id)
     )
     listed = response_json(service.list_referrals(json_request(method="GET", query={"liaison_id": "hall-7"})))
     assert listed["referrals"][0]["status"] == "booked" and listed["referrals"][0]["reference"] == "261201-004"

@@ -5,7 +5,7 @@ import pytest
 
 from services.notification.service import NotificationService
 from shared import clock, events
-from tests.factories import json_request, response_json, worker, working_day
+from tests.factories import json_request, request_received, response_json, worker, working_day
 
 CONTACT = {"name": "都城 花子", "reference": "261201-001", "phone": "0986221234", "email": "hanako@example.jp"}
 
@@ -22,21 +22,7 @@ def build(event_type, payload, booking_id):
 
 
 def received(booking_id):
-    return build(
-        events.REQUEST_RECEIVED,
-        {
-            "booking_id": booking_id,
-            "reference": "261201-001",
-            "channel": "web",
-            "referral_id": None,
-            "district": "himeki",
-            "household_size": 1,
-            "preferred": [],
-            "has_needs": False,
-            "contact_by": "email",
-        },
-        booking_id,
-    )
+    return request_received(booking_id, channel="web", district="himeki", household_size=1)
 
 
 def slot_fixed(booking_id, visit_id, start):

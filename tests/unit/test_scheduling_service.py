@@ -5,6 +5,7 @@ import pytest
 
 from services.scheduling.service import SchedulingService
 from shared import events
+from tests import factories
 from tests.factories import json_request, response_json, worker, working_day
 
 
@@ -14,23 +15,7 @@ def service(db):
 
 
 def request_received(district="takazaki", size=2, preferred=(), booking_id=None):
-    booking_id = booking_id or str(uuid.uuid4())
-    return events.build(
-        events.REQUEST_RECEIVED,
-        {
-            "booking_id": booking_id,
-            "reference": "261201-001",
-            "channel": "phone",
-            "referral_id": None,
-            "district": district,
-            "household_size": size,
-            "preferred": list(preferred),
-            "has_needs": False,
-            "contact_by": "email",
-        },
-        correlation_id=booking_id,
-        municipality_code="452025",
-    )
+    return factories.request_received(booking_id, district=district, household_size=size, preferred=list(preferred))
 
 
 def new_visit(service, db, **kwargs):
