@@ -60,6 +60,11 @@ def _value(document: Any, dotted: str) -> Any:
     return document
 
 
+def _stored(store: Any, document_id: Any) -> dict | None:
+    # mongomock's CollectionStore has __contains__ and __getitem__ but no get()
+    return store[document_id] if document_id in store else None  # noqa: SIM401
+
+
 def _is_exists(value: Any) -> bool:
     return isinstance(value, dict) and list(value) == ["$exists"] and isinstance(value["$exists"], bool)
 
@@ -98,12 +103,61 @@ def _iter_documents(self: Any, filter: Any) -> Any:
     if not _simple(filter):
         return _original_iter_documents(self, filter)
     if list(filter) == ["_id"]:
-        found = self._store[filter["_id"]] if filter["_id"] in self._store else None  # noqa: SIM401 (no .get)
+        found = _stored(self._store, filter["_id"])
         return iter([found] if found is not None else [])
     return (document for document in list(self._store.documents) if _matches(document, filter))
 
 
 mongomock.collection.Collection._iter_documents = _iter_documents
+
+# Unique indexes: a table per index from key values to ids, checked on every write. Entries can go
+# stale (a document updated in place or deleted); each hit is verified against the stored document
+# and stale ids are dropped, so the table never refuses what MongoDB would accept.
+_unique_tables: dict[tuple[int, str], dict[tuple, set]] = {}
+_original_ensure_uniques = mongomock.collection.Collection._ensure_uniques
+
+
+def _key_of(document: dict, keys: list[str]) -> tuple:
+    values = []
+    for key in keys:
+        value = _value(document, key)
+        value = None if value is _MISSING else value
+        values.append(value if isinstance(value, _PLAIN) else repr(value))
+    return tuple(values)
+
+
+def _ensure_uniques(self: Any, new_data: dict) -> None:
+    indexes = self._store.indexes
+    if any(index.get("partialFilterExpression") is not None for index in indexes.values()):
+        return _original_ensure_uniques(self, new_data)
+    new_id = new_data["_id"]
+    for name, index in indexes.items():
+        if not index.get("unique"):
+            continue
+        keys = [key for key, _ in index["key"]]
+        wanted = _key_of(new_data, keys)
+        if index.get("sparse") and all(value is None for value in wanted):
+            continue
+        table = _unique_tables.get((id(self._store), name))
+        if table is None:
+            table = {}
+            for document in self._store.documents:
+                table.setdefault(_key_of(document, keys), set()).add(document["_id"])
+            _unique_tables[(id(self._store), name)] = table
+        holders = table.setdefault(wanted, set())
+        for other in list(holders):
+            if other == new_id:
+                continue
+            current = _stored(self._store, other)
+            if current is None or _key_of(current, keys) != wanted:
+                holders.discard(other)
+                continue
+            raise mongomock.DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+        holders.add(new_id)
+    return None
+
+
+mongomock.collection.Collection._ensure_uniques = _ensure_uniques
 
 
 class CommandError(Exception):

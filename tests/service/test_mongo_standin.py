@@ -86,3 +86,17 @@ def test_updates_counters_and_outbox_pulls(db):
 def test_an_unknown_command_fails_loudly(db):
     with pytest.raises(pymongo.errors.OperationFailure):
         db.command("collMod", "c")
+
+
+def test_unique_indexes_follow_updates_and_deletes(db):
+    db.u.create_index("ref", unique=True)
+    db.u.insert_one({"_id": 1, "ref": "a"})
+    db.u.update_one({"_id": 1}, {"$set": {"ref": "b"}})
+    db.u.insert_one({"_id": 2, "ref": "a"})  # "a" is free again
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        db.u.update_one({"_id": 2}, {"$set": {"ref": "b"}})
+    db.u.delete_one({"_id": 1})
+    db.u.insert_one({"_id": 3, "ref": "b"})  # "b" is free again
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        db.u.insert_one({"_id": 4, "ref": "b"})
+    assert sorted(d["ref"] for d in db.u.find()) == ["a", "b"]
