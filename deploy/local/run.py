@@ -8,6 +8,9 @@ import sys
 import threading
 
 from deploy.local.stack import SERVICES, Stack
+from deploy.local.vhosts import fresh_vhost
+
+LOCAL_VHOST = "mynacar-local"
 
 BANNER = """
 mynacar is running (Miyakonojo demo configuration).
@@ -23,6 +26,7 @@ mynacar is running (Miyakonojo demo configuration).
   e-mail:        SMTP sink on {host}:{smtp}; messages in {maildir}
   logs:          {logs}
   RabbitMQ:      {amqp} (management UI http://localhost:15672, guest/guest)
+  dead letters:  AMQP_URI={amqp_full} .venv/bin/python -m shared.deadletters list
 
 Try:  curl -s -X POST {booking}/api/v1/bookings -H 'Content-Type: application/json' \\
         -d @deploy/local/example-booking.json
@@ -32,10 +36,13 @@ Ctrl-C stops everything.
 
 
 def main() -> None:
-    stack = Stack(
-        amqp_uri=os.environ.get("AMQP_URI", "amqp://guest:guest@localhost:5672/"),
-        host=os.environ.get("MYNACAR_HOST", "127.0.0.1"),
-    )
+    amqp_uri = os.environ.get("AMQP_URI") or ""
+    if not amqp_uri:
+        # Fresh data (the stand-in) wants fresh queues; a real MongoDB keeps the default vhost's.
+        amqp_uri = (
+            fresh_vhost(LOCAL_VHOST) if not os.environ.get("MONGODB_URI") else "amqp://guest:guest@localhost:5672/"
+        )
+    stack = Stack(amqp_uri=amqp_uri, host=os.environ.get("MYNACAR_HOST", "127.0.0.1"))
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -54,6 +61,7 @@ def main() -> None:
             maildir=stack.maildir,
             logs=stack.log_path("*"),
             amqp=stack.amqp_uri.replace("guest:guest@", ""),
+            amqp_full=stack.amqp_uri,
             database=stack.mongodb_uri.split("@")[-1]
             if stack.mongodb_uri
             else f"MongoDB stand-in (mongomock) at {stack.database_uri}; data lasts until you stop",

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from deploy.local.stack import CONFIG, ROOT, Stack
+from deploy.local.vhosts import throwaway_vhost
 from tests.bus import port_open
 from tests.factories import booking_body
 
@@ -100,8 +101,8 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(30)
 
 
-def bench_bare() -> dict:
-    process = start_service("tests.bench.bare_service:BareIntake", 18901, {})
+def bench_bare(amqp_uri: str) -> dict:
+    process = start_service("tests.bench.bare_service:BareIntake", 18901, {"AMQP_URI": amqp_uri})
     try:
         wrk("http://127.0.0.1:18901/bare", 3)  # warm-up
         return wrk("http://127.0.0.1:18901/bare", SECONDS)
@@ -109,7 +110,7 @@ def bench_bare() -> dict:
         stop(process)
 
 
-def bench_intake() -> dict:
+def bench_intake(amqp_uri: str) -> dict:
     database = subprocess.Popen(
         [sys.executable, "-m", "deploy.local.mongo_standin", "--port", "18917"],
         cwd=ROOT,
@@ -119,7 +120,9 @@ def bench_intake() -> dict:
     while not port_open("127.0.0.1", 18917):
         time.sleep(0.1)
     uri = "mongodb://127.0.0.1:18917/?directConnection=true"
-    process = start_service("services.booking.service:BookingService", 18902, {"MONGODB_URI": uri})
+    process = start_service(
+        "services.booking.service:BookingService", 18902, {"MONGODB_URI": uri, "AMQP_URI": amqp_uri}
+    )
     try:
         wrk("http://127.0.0.1:18902/api/v1/bookings", 3)
         result = wrk("http://127.0.0.1:18902/api/v1/bookings", SECONDS)
@@ -133,10 +136,15 @@ def bench_intake() -> dict:
         stop(database)
 
 
-def bench_pipeline() -> dict:
+def bench_pipeline(amqp_uri: str) -> dict:
     with tempfile.TemporaryDirectory() as var:
         stack = Stack(
-            port_offset=30000, smtp_port=31025, mongo_port=57018, var_dir=Path(var), extra_env={"LOG_LEVEL": "WARNING"}
+            amqp_uri=amqp_uri,
+            port_offset=30000,
+            smtp_port=31025,
+            mongo_port=57018,
+            var_dir=Path(var),
+            extra_env={"LOG_LEVEL": "WARNING"},
         )
         stack.start()
         try:
@@ -167,9 +175,9 @@ def bench_pipeline() -> dict:
 
 def main() -> None:
     results = {"seconds": SECONDS, "connections": CONNECTIONS, "cores": os.cpu_count()}
-    results["a_bare"] = bench_bare()
-    results["b_intake"] = bench_intake()
-    results["c_pipeline"] = bench_pipeline()
+    for key, bench in (("a_bare", bench_bare), ("b_intake", bench_intake), ("c_pipeline", bench_pipeline)):
+        with throwaway_vhost() as amqp_uri:
+            results[key] = bench(amqp_uri)
     a, b, c = results["a_bare"], results["b_intake"], results["c_pipeline"]
     results["ratios"] = {
         "b_over_a_throughput": round(b["rps"] / a["rps"], 2),
