@@ -16,13 +16,23 @@ import argparse
 import json
 import sys
 import urllib.parse
+import warnings
 from typing import Any, TextIO
 
-import requests
-from kombu import Connection, Exchange, Queue
+# An operator's command: eventlet's deprecation notice (imported through nameko) is only noise here.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-from shared import settings
-from shared.delivery import ATTEMPT_HEADER, DEAD_SUFFIX, ERROR_HEADER, FAILED_QUEUE_HEADER, dead_letter_queue
+import requests  # noqa: E402
+from kombu import Connection, Exchange, Queue  # noqa: E402
+
+from shared import settings  # noqa: E402
+from shared.delivery import (  # noqa: E402
+    ATTEMPT_HEADER,
+    DEAD_SUFFIX,
+    ERROR_HEADER,
+    FAILED_QUEUE_HEADER,
+    dead_letter_queue,
+)
 
 MASKED = "***"
 
