@@ -28,6 +28,7 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler
 from nameko.messaging import Consumer, QueueConsumer
+from nameko.rpc import Rpc
 
 from shared import clock
 from shared.events import InvalidEvent
@@ -214,3 +215,20 @@ class ReliableConsumer(RetryingEntrypoint, Consumer):
 
 event_handler = ReliableEventHandler.decorator
 consume = ReliableConsumer.decorator
+
+
+class ResilientRpc(Rpc):
+    """nameko's @rpc, except that a reply that cannot be sent (the broker went away mid-call) is
+    logged instead of raised: nameko lets that error kill the whole service container. The request
+    stays unacked, so the broker delivers it again after reconnecting; our RPC methods only read,
+    and the caller has a timeout of its own (shared.contacts)."""
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except Exception as error:  # the reply could not be published: keep the container alive
+            log.warning("rpc %s: reply not sent (%s)", worker_ctx.entrypoint.method_name, type(error).__name__)
+            return result, exc_info
+
+
+rpc = ResilientRpc.decorator

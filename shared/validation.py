@@ -98,8 +98,13 @@ _DIGIT_RUN = re.compile(r"\d(?:[\s\-‐－ー―]*\d)*")
 INDIVIDUAL_NUMBER_MESSAGE = "Must not contain an Individual Number (12 digits)."
 
 
+# Identifiers mix Latin letters and digits (UUIDs, hex ids): their digits are not a number.
+_IDENTIFIER = re.compile(r"[0-9A-Za-z-]*[A-Za-z][0-9A-Za-z-]*")
+
+
 def contains_individual_number(text: str) -> bool:
-    return any(sum(ch.isdigit() for ch in run) == 12 for run in _DIGIT_RUN.findall(unicodedata.normalize("NFKC", text)))
+    folded = _IDENTIFIER.sub(" ", unicodedata.normalize("NFKC", text))
+    return any(sum(ch.isdigit() for ch in run) == 12 for run in _DIGIT_RUN.findall(folded))
 
 
 def find_individual_numbers(data: Any, prefix: str = "") -> list[str]:

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from marshmallow import ValidationError
-from nameko.rpc import rpc
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
@@ -17,7 +16,7 @@ from services.booking.schemas import BookingRequestSchema, CancelSchema
 from shared import events, municipality
 from shared.consumer import consumes
 from shared.db import Mongo, is_duplicate_key
-from shared.delivery import consume, reliable_queue
+from shared.delivery import consume, reliable_queue, rpc
 from shared.household import HouseholdSchema
 from shared.http import api, json_response, load_body, not_found, screen_and_load
 from shared.operations import Operations

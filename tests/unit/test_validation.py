@@ -12,6 +12,15 @@ def test_individual_numbers_are_found_in_any_writing(text):
     assert validation.contains_individual_number(text)
 
 
+def test_identifiers_are_never_taken_for_individual_numbers():
+    import uuid
+
+    assert not validation.contains_individual_number("12345678-1234-abcd-9012-0123456789ab")
+    assert not any(validation.contains_individual_number(str(uuid.uuid4())) for _ in range(20000))
+    assert validation.contains_individual_number("No.123456789012")
+    assert validation.contains_individual_number("ID: 1234-5678-9012")
+
+
 @pytest.mark.parametrize(
     "text",
     ["0986-22-1234", "090-1234-5678", "885-0021", "12345678901", "1234567890123", "電話 0986 22 1234"],
