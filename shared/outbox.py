@@ -43,9 +43,9 @@ def entry(event_type: EventType, event: dict, routing_key: str | None = None) ->
     }
 
 
-def _pull(document_id: Any, item: dict) -> tuple[dict, dict]:
-    """The filter and update that remove one published event from its document's outbox."""
-    return {"_id": document_id}, {"$pull": {"outbox": {"event.event_id": item["event"]["event_id"]}}}
+def _pull(document_id: Any, item: dict) -> UpdateOne:
+    """Removes one published event from its document's outbox."""
+    return UpdateOne({"_id": document_id}, {"$pull": {"outbox": {"event.event_id": item["event"]["event_id"]}}})
 
 
 def channel_exchange() -> Exchange:
@@ -130,25 +130,22 @@ class OutboxRelay(DependencyProvider):
                 entries = (doc or {}).get("outbox") or []
             for item in entries:
                 self._publish(item)
-                pulls.setdefault(collection, []).append(UpdateOne(*_pull(document_id, item)))
+                pulls.setdefault(collection, []).append(_pull(document_id, item))
         for collection, operations in pulls.items():
             self.db[collection].bulk_write(operations, ordered=False)
 
     def sweep(self) -> int:
         """Publishes every pending event (up to BATCH documents per collection) and sets the backlog
         gauge to what it found. Returns how many were published."""
-        found = 0
-        for name in self.collections:
-            for doc in self.db[name].find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(BATCH):
-                found += self._publish_document(name, doc)
-        self.metrics.outbox_pending.set(found)
-        return found
-
-    def _publish_document(self, collection: str, doc: dict) -> int:
-        for item in doc.get("outbox") or []:
-            self._publish(item)
-            self.db[collection].update_one(*_pull(doc["_id"], item))
-        return len(doc.get("outbox") or [])
+        found = [
+            (name, doc["_id"], doc["outbox"])
+            for name in self.collections
+            for doc in self.db[name].find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(BATCH)
+        ]
+        pending = sum(len(entries) for _, _, entries in found)
+        self.metrics.outbox_pending.set(pending)
+        self._publish_batch(found)
+        return pending
 
     def _exchange(self, name: str) -> Exchange:
         if name not in self._exchanges:

@@ -28,8 +28,3 @@ def database_prefix() -> str:
 
 def municipality_config_path() -> Path:
     return Path(env("MUNICIPALITY_CONFIG", str(MUNICIPALITY_DIR / "miyakonojo.yaml")))
-
-
-def service_url(service: str, default_port: int) -> str:
-    """Base URL of another service's HTTP API (only used by tools and tests)."""
-    return env(f"{service.upper()}_URL", f"http://localhost:{default_port}")

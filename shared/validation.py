@@ -134,13 +134,6 @@ def normalize_phone(text: str) -> str:
     return folded
 
 
-def format_phone(digits: str) -> str:
-    """A readable form for staff: 090-1234-5678; landlines keep the digits as one group."""
-    if len(digits) == 11:
-        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-    return digits
-
-
 def normalize_postal_code(text: str) -> str:
     folded = re.sub(r"[\s\-‐－ー―〒]", "", normalize(text))
     if not re.fullmatch(r"\d{7}", folded):

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _port_open(host: str, port: int) -> bool:
+def port_open(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
@@ -125,7 +125,7 @@ class Stack:
             self.env(),
         )
         deadline = time.monotonic() + 15
-        while not _port_open(self.host, self.mongo_port):
+        while not port_open(self.host, self.mongo_port):
             if time.monotonic() > deadline or self.processes["mongodb"].poll() is not None:
                 raise RuntimeError(f"the MongoDB stand-in did not start; see {self.log_path('mongodb')}")
             time.sleep(0.1)

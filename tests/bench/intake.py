@@ -22,9 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from deploy.local.stack import CONFIG, ROOT, Stack
+from deploy.local.stack import CONFIG, ROOT, Stack, port_open
 from deploy.local.vhosts import throwaway_vhost
-from tests.bus import port_open
 from tests.factories import booking_body
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))

@@ -7,9 +7,9 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from deploy.local.stack import Stack
+from deploy.local.stack import Stack, port_open
 from shared import settings
-from tests.bus import port_open, wait_until
+from tests.bus import wait_until
 from tests.faults.harness import RESULTS
 
 N = int(os.environ.get("FAULT_N", "200"))

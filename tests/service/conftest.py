@@ -7,8 +7,8 @@ from email.parser import BytesParser
 import pytest
 from nameko.testing.utils import find_free_port
 
-from deploy.local.stack import ROOT
-from tests.bus import Listener, port_open, wait_until
+from deploy.local.stack import ROOT, port_open
+from tests.bus import Listener, wait_until
 
 
 @pytest.fixture

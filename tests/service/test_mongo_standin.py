@@ -9,8 +9,8 @@ import pytest
 from nameko.testing.utils import find_free_port
 from pymongo import ReturnDocument
 
-from deploy.local.stack import ROOT
-from tests.bus import port_open, wait_until
+from deploy.local.stack import ROOT, port_open
+from tests.bus import wait_until
 
 
 @pytest.fixture(scope="module")
