@@ -52,6 +52,12 @@ class CommonMetrics:
             ["consumer", "result"],  # result: applied, duplicate, rejected
             registry=registry,
         )
+        self.queue_messages = Gauge(
+            PREFIX + "queue_messages",
+            "Messages in this service's consumer queues and their dead-letter queues (`<queue>.dead`).",
+            ["queue"],
+            registry=registry,
+        )
 
 
 @cache

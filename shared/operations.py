@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 from shared.db import ping
 from shared.http import json_response
 from shared.metrics import EntrypointTimer, registry_for
+from shared.queue_depths import QueueDepths
 
 _BROKER_CHECK_SECONDS = 2.0
 _broker_cache: dict[str, tuple[float, bool]] = {}
@@ -43,6 +44,7 @@ class Operations:
     db: Any
     config = Config()
     entrypoint_timer = EntrypointTimer()
+    queue_depths = QueueDepths()
 
     @http("GET", "/health/live")
     def health_live(self, request: Request) -> Response:

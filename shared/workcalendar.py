@@ -35,3 +35,12 @@ def working_days(first: dt.date, count: int, calendar: Calendar) -> Iterator[dt.
             found += 1
             yield day
         day += dt.timedelta(days=1)
+
+
+def working_days_between(since: dt.date, until: dt.date, calendar: Calendar) -> int:
+    """Working days after `since` up to and including `until` (0 when `until` is not later)."""
+    count, day = 0, since + dt.timedelta(days=1)
+    while day <= until:
+        count += is_working_day(day, calendar)
+        day += dt.timedelta(days=1)
+    return count

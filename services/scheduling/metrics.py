@@ -1,6 +1,6 @@
 """Scheduling's own metrics (labels: crew ids and outcome codes only)."""
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from shared.metrics import PREFIX, registry_for
 
@@ -17,6 +17,21 @@ visits_done = Counter(
     PREFIX + "visits_done_total", "Visit results recorded, by outcome.", ["outcome"], registry=_registry
 )
 persons_applied = Counter(
-    PREFIX + "persons_applied_total", "People whose application was made on a visit.", registry=_registry
+    PREFIX + "persons_applied_total",
+    "People whose application was made on a visit, by booking channel and district code.",
+    ["channel", "district"],
+    registry=_registry,
 )
 visits_waiting = Gauge(PREFIX + "visits_unscheduled", "Visits waiting for a slot.", registry=_registry)
+request_to_slot_fixed = Histogram(
+    PREFIX + "request_to_slot_fixed_seconds",
+    "Time from a booking being received to a slot being fixed for it (reschedules not counted).",
+    registry=_registry,
+    buckets=tuple(h * 3600 for h in (1, 4, 24, 48, 72, 24 * 7, 24 * 14, 24 * 30, 24 * 60)),
+)
+stalled_working_days = Gauge(
+    PREFIX + "scheduling_stalled_working_days",
+    "Working days since a slot was last fixed (or since the oldest waiting request, if later) while "
+    "visits wait for a slot; 0 when none wait.",
+    registry=_registry,
+)

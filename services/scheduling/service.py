@@ -20,6 +20,7 @@ from services.scheduling.schemas import (
     VisitQuerySchema,
     VisitResultSchema,
 )
+from services.scheduling.stall import stalled_working_days
 from services.scheduling.travel import default_model
 from shared import clock, events, municipality, workcalendar
 from shared.consumer import consumes
@@ -84,6 +85,7 @@ class SchedulingService(Operations):
     @timer(interval=15)
     def refresh_gauges(self) -> None:
         m.visits_waiting.set(self.db.visits.count_documents({"status": "unscheduled"}))
+        m.stalled_working_days.set(stalled_working_days(self.db, municipality.load()))
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -160,6 +162,9 @@ class SchedulingService(Operations):
                 "ただいま混み合っています。もう一度お試しください。",
             ) from None
         m.slots_fixed.labels(data["crew_id"]).inc()
+        if not fresh.get("slot"):
+            waited = fixed["slot"]["fixed_at"] - visits.as_local(fresh["requested_at"], city)
+            m.request_to_slot_fixed.observe(max(0.0, waited.total_seconds()))
         self.outbox.kick("visits", visit_id)
         return json_response({**visits.view(fixed, city), "added_drive_minutes": added})
 
@@ -185,7 +190,7 @@ class SchedulingService(Operations):
             )
         updated = visits.record_result(self.db, visit, result, municipality.load())
         m.visits_done.labels(result["outcome"]).inc()
-        m.persons_applied.inc(result["persons_applied"])
+        m.persons_applied.labels(visit["channel"], visit["district"]).inc(result["persons_applied"])
         self.outbox.kick("visits", visit_id)
         return json_response(visits.view(updated, municipality.load()))
 
