@@ -13,6 +13,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy import services
+from deploy.services import SERVICES, ServiceSpec
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,27 +25,8 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-CONFIG = ROOT / "deploy" / "config.yaml"
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    target: str  # module:Class for `nameko run`
-    port: int
-
-
-SERVICES = (
-    ServiceSpec("booking", "services.booking.service:BookingService", 8001),
-    ServiceSpec("scheduling", "services.scheduling.service:SchedulingService", 8002),
-    ServiceSpec("notification", "services.notification.service:NotificationService", 8003),
-    ServiceSpec("outreach", "services.outreach.service:OutreachService", 8004),
-    ServiceSpec("liaison", "services.liaison.service:LiaisonChannelService", 8005),
-)
-
-
 def service_command(spec: ServiceSpec) -> list[str]:
-    return [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG), spec.target]
+    return [sys.executable, "-m", "deploy.serve", spec.name]
 
 
 @dataclass
@@ -141,7 +125,7 @@ class Stack:
         self.wait_ready(timeout)
 
     def spec(self, name: str) -> ServiceSpec:
-        return next(s for s in SERVICES if s.name == name)
+        return services.spec(name)
 
     def kill(self, name: str) -> None:
         """SIGKILL: no clean-up, as a crash."""

@@ -22,8 +22,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from deploy.local.stack import CONFIG, ROOT, Stack, port_open
+from deploy.local.stack import ROOT, Stack, port_open
 from deploy.local.vhosts import throwaway_vhost
+from deploy.serve import CONFIG
 from tests.factories import booking_body
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))

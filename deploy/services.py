@@ -1,0 +1,28 @@
+"""The services mynacar runs: one list for the container entry, `make run`, the tests and the chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    target: str  # module:Class for `nameko run`
+    port: int  # the local port (`make run`); in a container every service listens on 8000
+
+
+SERVICES = (
+    ServiceSpec("booking", "services.booking.service:BookingService", 8001),
+    ServiceSpec("scheduling", "services.scheduling.service:SchedulingService", 8002),
+    ServiceSpec("notification", "services.notification.service:NotificationService", 8003),
+    ServiceSpec("outreach", "services.outreach.service:OutreachService", 8004),
+    ServiceSpec("liaison", "services.liaison.service:LiaisonChannelService", 8005),
+)
+
+
+def spec(name: str) -> ServiceSpec:
+    for service in SERVICES:
+        if service.name == name:
+            return service
+    raise KeyError(f"no service called {name!r}; known: {', '.join(s.name for s in SERVICES)}")
