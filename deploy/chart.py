@@ -24,7 +24,8 @@ def merge(base: dict, override: dict) -> dict:
     """Values files layered as Helm layers them: maps merge key by key, anything else replaces."""
     merged = dict(base)
     for key, value in override.items():
-        merged[key] = merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        both_maps = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = merge(merged[key], value) if both_maps else value
     return merged
 
 

@@ -11,13 +11,17 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.process_collector import ProcessCollector
 
 PREFIX = "mynacar_"
 
 
 @cache
 def registry_for(service: str) -> CollectorRegistry:
-    return CollectorRegistry()
+    """The service's registry, with the process's memory, CPU and file descriptors (process_*)."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    return registry
 
 
 class CommonMetrics:

@@ -42,6 +42,7 @@ _JA_EXACT = {
     "Not a valid value.": "値が正しくありません。",
     "Must be on or after 'from'.": "終了日は開始日以降にしてください。",
     "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
+    "Give booking_id or status.": "booking_id または status を指定してください。",
 }
 _JA_PATTERNS = [
     (re.compile(r"^Must be one of: (.*)\.$"), "次のいずれかを指定してください: {0}"),

@@ -1,12 +1,23 @@
 """What the notification API accepts."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notification import calltasks
 
+MESSAGE_STATUSES = ("pending", "retrying", "sent", "to_call", "failed")
+
 
 class NotificationQuery(Schema):
-    booking_id = fields.Str(required=True, validate=validate.Length(1, 64))
+    """One booking's messages, or every message in a status (`failed`: residents to phone)."""
+
+    booking_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
+    status = fields.Str(load_default=None, validate=validate.OneOf(MESSAGE_STATUSES))
+    limit = fields.Int(load_default=100, validate=validate.Range(1, 1000))
+
+    @validates_schema
+    def one_filter(self, data: dict, **kwargs: object) -> None:
+        if not data.get("booking_id") and not data.get("status"):
+            raise ValidationError("Give booking_id or status.", "booking_id")
 
 
 class CallTaskQuery(Schema):

@@ -96,7 +96,8 @@ class NotificationService(Operations):
     @api
     def list_notifications(self, request: Request) -> Response:
         query = load_query(request, NotificationQuery())
-        found = self.db.messages.find({"booking_id": query["booking_id"]}, {"outbox": 0}).sort("created_at", 1)
+        match = {key: query[key] for key in ("booking_id", "status") if query[key]}
+        found = self.db.messages.find(match, {"outbox": 0}).sort("created_at", 1).limit(query["limit"])
         return json_response({"notifications": [messages.view(msg) for msg in found]})
 
     @http("GET", "/api/v1/call-tasks")

@@ -162,7 +162,9 @@ class SchedulingService(Operations):
                 "ただいま混み合っています。もう一度お試しください。",
             ) from None
         m.slots_fixed.labels(data["crew_id"]).inc()
-        if not fresh.get("slot"):
+        if fresh.get("slot"):
+            m.slots_released.labels("rescheduled").inc()
+        else:
             waited = fixed["slot"]["fixed_at"] - visits.as_local(fresh["requested_at"], city)
             m.request_to_slot_fixed.observe(max(0.0, waited.total_seconds()))
         self.outbox.kick("visits", visit_id)
@@ -190,6 +192,8 @@ class SchedulingService(Operations):
             )
         updated = visits.record_result(self.db, visit, result, municipality.load())
         m.visits_done.labels(result["outcome"]).inc()
+        if result["outcome"] == "postponed":
+            m.slots_released.labels("postponed").inc()
         m.persons_applied.labels(visit["channel"], visit["district"]).inc(result["persons_applied"])
         self.outbox.kick("visits", visit_id)
         return json_response(visits.view(updated, municipality.load()))

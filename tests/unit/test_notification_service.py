@@ -146,3 +146,15 @@ def test_queries_need_their_parameters(service):
     assert service.list_notifications(json_request(method="GET")).status_code == 422
     assert service.list_call_tasks(json_request(method="GET", query={"date": "soon"})).status_code == 422
     assert service.record_call(json_request({"result": "reached"}), "nope").status_code == 404
+
+
+def test_staff_can_list_the_messages_that_need_a_phone_call(service, db):
+    service.on_request_received(received(str(uuid.uuid4())))  # sent by e-mail
+    service.booking.get_contact.return_value = {**CONTACT, "email": None}
+    to_call = str(uuid.uuid4())
+    service.on_request_received(received(to_call))
+    response = service.list_notifications(json_request(method="GET", query={"status": "to_call"}))
+    assert response.status_code == 200
+    assert [n["booking_id"] for n in response_json(response)["notifications"]] == [to_call]
+    wrong = service.list_notifications(json_request(method="GET", query={"status": "lost"}))
+    assert wrong.status_code == 422 and response_json(wrong)["fields"][0]["field"] == "status"

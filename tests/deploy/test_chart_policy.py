@@ -1,0 +1,160 @@
+"""Policies every rendered manifest must keep, whatever the values: probes, resources, a locked-down
+security context and pinned images on every container; every Deployment covered by a
+PodDisruptionBudget and a NetworkPolicy; no secrets in the chart's values."""
+
+from __future__ import annotations
+
+import re
+
+import helm_python as helm
+import pytest
+import yaml
+
+from deploy.chart import CHART, render
+from tests.deploy.conftest import manifests, of_kind
+
+PINNED_IMAGE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]*)(@sha256:[a-f0-9]{64})?$")
+
+
+def pod_specs(value_set: str):
+    for deployment in of_kind(manifests(value_set), "Deployment"):
+        yield deployment, deployment["spec"]["template"]["spec"]
+
+
+def containers(value_set: str):
+    for deployment, pod in pod_specs(value_set):
+        for container in pod["containers"] + pod.get("initContainers", []):
+            yield deployment["metadata"]["name"], pod, container
+
+
+def test_every_container_has_probes_resources_and_a_pinned_image(value_set):
+    for name, _, container in containers(value_set):
+        assert container.get("livenessProbe") and container.get("readinessProbe"), name
+        resources = container.get("resources", {})
+        assert {"cpu", "memory"} <= set(resources.get("requests", {})), name
+        assert {"cpu", "memory"} <= set(resources.get("limits", {})), name
+        image = container["image"]
+        assert PINNED_IMAGE.match(image) and not image.endswith(":latest"), f"{name}: {image}"
+
+
+def test_every_container_runs_locked_down(value_set):
+    for name, pod, container in containers(value_set):
+        context = container.get("securityContext", {})
+        assert context.get("allowPrivilegeEscalation") is False, name
+        assert context.get("readOnlyRootFilesystem") is True, name
+        assert context.get("capabilities", {}).get("drop") == ["ALL"], name
+        assert not context.get("privileged"), name
+        non_root = context.get("runAsNonRoot", pod.get("securityContext", {}).get("runAsNonRoot"))
+        assert non_root is True, name
+        assert pod.get("automountServiceAccountToken") is False, name
+
+
+def test_our_services_probe_the_health_routes_on_their_declared_port(value_set):
+    for name, _, container in containers(value_set):
+        if "-dev-" in name:
+            continue
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}, name
+        assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}, name
+        assert "http" in ports
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def test_every_deployment_is_covered_by_a_disruption_budget_and_a_network_policy(value_set):
+    objects = manifests(value_set)
+    budgets = of_kind(objects, "PodDisruptionBudget")
+    policies = of_kind(objects, "NetworkPolicy")
+    for deployment, _ in pod_specs(value_set):
+        name = deployment["metadata"]["name"]
+        if "-dev-" in name:
+            continue  # single throwaway pods of the dev profile
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert any(selects(b["spec"]["selector"], labels) for b in budgets), name
+        if value_set in ("optional-off", "dev-instances"):
+            assert not policies  # turned off on purpose in these value sets
+        else:
+            assert any(selects(p["spec"]["podSelector"], labels) for p in policies), name
+
+
+def test_network_policies_let_in_only_the_ingress_controller_and_prometheus():
+    for policy in of_kind(manifests("defaults"), "NetworkPolicy"):
+        [rule] = policy["spec"]["ingress"]
+        sources = [peer["namespaceSelector"]["matchLabels"] for peer in rule["from"]]
+        assert sources == [
+            {"kubernetes.io/metadata.name": "ingress-nginx"},
+            {"kubernetes.io/metadata.name": "monitoring"},
+        ]
+        assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+        egress_ports = sorted(p["port"] for r in policy["spec"]["egress"] for p in r["ports"])
+        expected = [53, 53, 5672, 27017] + ([587] if policy["metadata"]["name"].endswith("notification") else [])
+        assert egress_ports == sorted(expected), policy["metadata"]["name"]
+
+
+def test_the_ingress_routes_the_public_form_and_staff_apis_never_metrics_or_health():
+    [ingress] = of_kind(manifests("external-databases"), "Ingress")
+    public, staff = ingress["spec"]["rules"]
+    assert [p["path"] for p in public["http"]["paths"]] == ["/api/v1/bookings"]
+    assert public["http"]["paths"][0]["pathType"] == "Exact"
+    staff_paths = [p["path"] for p in staff["http"]["paths"]]
+    assert all(path.startswith("/api/v1/") for path in staff_paths)
+    assert {"/api/v1/visits", "/api/v1/call-tasks", "/api/v1/funnel", "/api/v1/referrals"} <= set(staff_paths)
+
+
+def test_connection_strings_come_from_existing_secrets(value_set):
+    for name, _, container in containers(value_set):
+        if "-dev-" in name:
+            continue
+        env = {e["name"]: e for e in container["env"]}
+        for variable in ("AMQP_URI", "MONGODB_URI"):
+            assert "value" not in env[variable] and env[variable]["valueFrom"]["secretKeyRef"]["name"], name
+    if value_set != "dev-instances":
+        assert not of_kind(manifests(value_set), "Secret")
+
+
+SECRET_KEYS = re.compile(r"(password|passwd|secret|token|apikey|api_key|credential)", re.I)
+
+
+def walk(values, path=()):
+    if isinstance(values, dict):
+        for key, value in values.items():
+            yield from walk(value, (*path, str(key)))
+    elif isinstance(values, list):
+        for index, value in enumerate(values):
+            yield from walk(value, (*path, str(index)))
+    else:
+        yield path, values
+
+
+def test_the_default_values_hold_no_secret():
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    for path, value in walk(values):
+        if SECRET_KEYS.search(path[-1]) and path[-1] not in ("existingSecret", "smtpSecret"):
+            pytest.fail(f"{'.'.join(path)} looks like a secret value in values.yaml")
+        if isinstance(value, str):
+            assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", value), f"credentials in a URI at {'.'.join(path)}"
+
+
+@pytest.mark.parametrize(
+    ("values", "where"),
+    [
+        ({"services": {"booking": {"replicas": 0}}}, "/services/booking/replicas"),
+        ({"image": {"tag": "latest"}}, "/image/tag"),
+        ({"config": {"logLevel": "LOUD"}}, "/config/logLevel"),
+        ({"services": {"booking": {"replica": 2}}}, "additional properties 'replica'"),
+        ({"securityContext": {"readOnlyRootFilesystem": False}}, "/securityContext/readOnlyRootFilesystem"),
+        ({"rabbitmq": {"existingSecret": ""}}, "/rabbitmq/existingSecret"),
+        ({"services": {"booking": {"env": {"lower_case": "x"}}}}, "/services/booking/env"),
+    ],
+)
+def test_the_values_schema_refuses_a_wrong_value_and_says_where(values, where):
+    with pytest.raises(helm.HelmValuesError) as refused:
+        render(values)
+    assert where in str(refused.value)
+
+
+def test_asking_for_both_kinds_of_autoscaling_is_refused_clearly():
+    with pytest.raises(helm.HelmRenderError, match="choose one of autoscaling"):
+        render({"services": {"scheduling": {"autoscaling": {"enabled": True}, "keda": {"enabled": True}}}})
