@@ -5,12 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit service e2e faults bench docs rabbitmq venv clean
+.PHONY: run test lint unit service e2e faults bench docs rabbitmq prometheus venv clean chart-test images deploy
 
 run: venv rabbitmq ## start the whole system locally with Miyakonojo demo data
 	$(PY) -m deploy.local.run
 
-test: venv rabbitmq lint ## the whole suite: unit, service (real AMQP) and end-to-end
+test: venv rabbitmq prometheus lint ## the whole suite: unit, service (real AMQP), chart and end-to-end
 	$(PY) -m pytest
 
 unit: venv
@@ -19,7 +19,7 @@ unit: venv
 service: venv rabbitmq
 	$(PY) -m pytest tests/service
 
-e2e: venv rabbitmq
+e2e: venv rabbitmq prometheus
 	$(PY) -m pytest tests/e2e
 
 lint: venv
@@ -34,6 +34,28 @@ bench: venv rabbitmq ## what the safety costs: intake and pipeline against a bar
 	  $$sudo_cmd apt-get update -qq && $$sudo_cmd apt-get install -y -qq wrk; }
 	$(PY) -m tests.bench.intake
 
+chart-test: venv rabbitmq prometheus ## the chart, image, skaffold and alert checks, and the chart-driven local run
+	$(VENV)/bin/hadolint deploy/docker/Dockerfile
+	$(PY) -m pytest tests/deploy tests/monitoring tests/e2e/test_chart_run.py
+
+SERVICES := booking scheduling notification outreach liaison
+IMAGE_REGISTRY ?= ghcr.io/mynacar
+IMAGE_TAG ?= $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' charts/mynacar/Chart.yaml)
+
+images: ## build one image per service (needs a Docker engine)
+	@docker info >/dev/null 2>&1 || { echo "make images needs a running Docker engine (docker info failed)." >&2; exit 1; }
+	for service in $(SERVICES); do \
+	  docker build -f deploy/docker/Dockerfile --build-arg SERVICE=$$service \
+	    -t $(IMAGE_REGISTRY)/mynacar-$$service:$(IMAGE_TAG) . || exit 1; \
+	done
+
+VALUES ?= deploy/values/production.yaml
+NAMESPACE ?= mynacar
+RELEASE ?= mynacar
+
+deploy: venv ## helm upgrade --install through Helm's Go SDK: make deploy VALUES=... NAMESPACE=...
+	$(PY) -m deploy.chart deploy -f $(VALUES) --namespace $(NAMESPACE) --release $(RELEASE)
+
 docs: venv ## regenerate docs/asyncapi.yaml and docs/openapi/*.yaml from the schemas
 	$(PY) -m shared.apidocs
 
@@ -43,6 +65,9 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@bash deploy/local/ensure-python.sh $(PYTHON) $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
+
+prometheus: ## install Debian's prometheus (promtool and the server) if absent
+	@bash deploy/local/ensure-prometheus.sh
 
 rabbitmq: ## install and start a local RabbitMQ (with the management plugin) if none answers
 	@bash deploy/local/ensure-rabbitmq.sh

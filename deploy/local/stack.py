@@ -75,7 +75,8 @@ class Stack:
             env.update(self.service_env.get(spec.name, {}))
         return env
 
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        """Starts a process that `stop` will stop, its output in var/logs/<name>.log."""
         self.log_path(name).parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path(name), "ab") as log:  # the child keeps its own copy of the handle
             self.processes[name] = subprocess.Popen(
@@ -83,7 +84,7 @@ class Stack:
             )
 
     def start_mail_sink(self) -> None:
-        self._spawn(
+        self.spawn(
             "mailsink",
             [
                 sys.executable,
@@ -103,7 +104,7 @@ class Stack:
         """The MongoDB stand-in, unless a real MongoDB was given."""
         if self.mongodb_uri:
             return
-        self._spawn(
+        self.spawn(
             "mongodb",
             [sys.executable, "-m", "deploy.local.mongo_standin", "--host", self.host, "--port", str(self.mongo_port)],
             self.env(),
@@ -115,7 +116,7 @@ class Stack:
             time.sleep(0.1)
 
     def start_service(self, spec: ServiceSpec) -> None:
-        self._spawn(spec.name, service_command(spec), self.env(spec))
+        self.spawn(spec.name, service_command(spec), self.env(spec))
 
     def start(self, timeout: float = 90) -> None:
         self.start_database()

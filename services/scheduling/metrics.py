@@ -30,7 +30,7 @@ request_to_slot_fixed = Histogram(
     buckets=tuple(h * 3600 for h in (1, 4, 24, 48, 72, 24 * 7, 24 * 14, 24 * 30, 24 * 60)),
 )
 stalled_working_days = Gauge(
-    PREFIX + "scheduling_stalled_working_days",
+    PREFIX + "scheduling_stalled_workdays",
     "Working days since a slot was last fixed (or since the oldest waiting request, if later) while "
     "visits wait for a slot; 0 when none wait.",
     registry=_registry,

@@ -1,0 +1,180 @@
+"""The chart's wiring, proven without a cluster: render the chart with local values, start every
+Deployment's container command with the environment the chart gives it, wait for the readiness
+probes the chart declares, then let a real Prometheus scrape them and see a booking arrive."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+import requests
+import yaml
+
+from deploy.chart import VALUES_DIR, load_values, merge, render_manifests
+from deploy.local.chart_run import ROOT, Workload, process_env, workloads
+from deploy.local.stack import Stack, port_open
+from tests.factories import booking_body
+
+pytestmark = pytest.mark.e2e
+
+PROMETHEUS_PORT = 49090
+SMTP_PORT = 41025
+MONGO_PORT = 57018
+
+
+def get(url: str, timeout: float = 2) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise TimeoutError(what)
+
+
+@pytest.fixture(scope="module")
+def chart_values():
+    overrides = {"config": {"smtp": {"host": "127.0.0.1", "port": SMTP_PORT}}}
+    return merge(load_values(VALUES_DIR / "local.yaml"), overrides)
+
+
+@pytest.fixture(scope="module")
+def chart_stack(vhost_uri, chart_values, tmp_path_factory):
+    """The mongo stand-in and the mail sink from the local stack; the services from the chart."""
+    var = tmp_path_factory.mktemp("chart-run")
+    stack = Stack(amqp_uri=vhost_uri, smtp_port=SMTP_PORT, mongo_port=MONGO_PORT, var_dir=var)
+    objects = render_manifests(chart_values)
+    secrets = {
+        ("mynacar-rabbitmq", "connection_string"): vhost_uri,
+        ("mynacar-mongodb", "connectionString.standard"): stack.database_uri,
+    }
+    running = workloads(objects, secrets)
+    try:
+        stack.start_database()
+        stack.start_mail_sink()
+        for workload in running:
+            stack.spawn(workload.name, workload.command, process_env(workload))
+        yield stack, running, objects
+    finally:
+        stack.stop()
+
+
+def test_every_deployment_becomes_ready_on_the_port_its_probe_declares(chart_stack):
+    stack, running, _ = chart_stack
+    assert sorted(w.name for w in running) == ["booking", "liaison", "notification", "outreach", "scheduling"]
+    for workload in running:
+        assert workload.command == ["python", "-m", "deploy.serve", workload.name]
+        assert workload.port == 8000
+    deadline = time.monotonic() + 90
+    waiting = list(running)
+    while waiting:
+        for name, process in stack.processes.items():
+            assert process.poll() is None, f"{name} exited; see {stack.log_path(name)}"
+        waiting = [w for w in waiting if get(w.url + w.readiness_path)[0] != 200]
+        assert time.monotonic() < deadline, f"not ready: {[w.name for w in waiting]}"
+        time.sleep(0.5)
+    for workload in running:
+        assert get(workload.url + workload.liveness_path)[0] == 200
+
+
+def test_promtool_finds_nothing_to_fix_in_any_service_metrics(chart_stack):
+    _, running, _ = chart_stack
+    for workload in running:
+        status, text = get(workload.url + "/metrics")
+        assert status == 200 and "mynacar_entrypoint_duration_seconds" in text
+        lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        assert lint.returncode == 0, f"{workload.name}: {lint.stdout}{lint.stderr}"
+
+
+def test_the_keda_queues_in_the_values_are_the_queues_the_services_consume(chart_stack, chart_values):
+    """A ScaledObject on a queue nobody consumes would never scale: compare with the real queues."""
+    _, running, _ = chart_stack
+    default_values = yaml.safe_load((ROOT / "charts/mynacar/values.yaml").read_text())
+    for workload in running:
+        declared = default_values["services"][workload.name]["keda"]["queues"]
+
+        def reported(workload: Workload = workload) -> set[str]:
+            _, text = get(workload.url + "/metrics")
+            return {line.split('queue="')[1].split('"')[0] for line in text.splitlines() if "queue_messages{" in line}
+
+        queues = wait_for(reported, 30, f"{workload.name} reports no queue depths")
+        assert set(declared) <= queues, (workload.name, set(declared) - queues)
+
+
+@pytest.fixture(scope="module")
+def prometheus(chart_stack, tmp_path_factory):
+    stack, running, _ = chart_stack
+    assert shutil.which("prometheus"), "`make test` installs Debian's prometheus (deploy/local/ensure-prometheus.sh)"
+    if port_open("127.0.0.1", PROMETHEUS_PORT):
+        pytest.fail(f"port {PROMETHEUS_PORT} is taken")
+    home = tmp_path_factory.mktemp("prometheus")
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        # job = the service, as the ServiceMonitor's jobLabel gives it in a cluster
+        "scrape_configs": [
+            {"job_name": w.name, "static_configs": [{"targets": [f"{w.host}:{w.port}"]}]} for w in running
+        ],
+    }
+    (home / "prometheus.yml").write_text(yaml.safe_dump(config))
+    check = subprocess.run(["promtool", "check", "config", str(home / "prometheus.yml")], capture_output=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    stack.spawn(
+        "prometheus",
+        [
+            "prometheus",
+            f"--config.file={home / 'prometheus.yml'}",
+            f"--storage.tsdb.path={home / 'data'}",
+            f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}",
+        ],
+        {"PATH": "/usr/bin:/bin"},
+    )
+    base = f"http://127.0.0.1:{PROMETHEUS_PORT}"
+    wait_for(lambda: get(base + "/-/ready")[0] == 200, 30, "prometheus not ready")
+    return base
+
+
+def query(base: str, promql: str) -> list[dict]:
+    status, body = get(f"{base}/api/v1/query?query={urllib.parse.quote(promql)}")
+    assert status == 200, body
+    return json.loads(body)["data"]["result"]
+
+
+def test_prometheus_scrapes_every_service_and_sees_a_booking_arrive(chart_stack, prometheus):
+    _, running, _ = chart_stack
+    up = wait_for(
+        lambda: (r := query(prometheus, "up == 1")) and len(r) == len(running) and r, 30, "not every target is up"
+    )
+    assert {s["metric"]["job"] for s in up} == {w.name for w in running}
+
+    def bookings() -> float:
+        result = query(prometheus, "sum(mynacar_bookings_received_total)")
+        return float(result[0]["value"][1]) if result else 0.0
+
+    before = bookings()
+    booking = next(w for w in running if w.name == "booking")
+    answer = requests.post(f"{booking.url}/api/v1/bookings", json=booking_body(), timeout=10)
+    assert answer.status_code == 201, answer.text
+    assert wait_for(lambda: bookings() >= before + 1, 30, "the booking never reached Prometheus")
+
+    # ... and the pipeline behind it: scheduling made the visit (its gauge, scraped too)
+    waiting = wait_for(
+        lambda: (r := query(prometheus, "mynacar_visits_unscheduled{job='scheduling'} >= 1")) and r,
+        45,
+        "scheduling never reported the waiting visit",
+    )
+    assert float(waiting[0]["value"][1]) >= 1
