@@ -210,7 +210,8 @@ def test_every_service_is_live_ready_and_measured(story, stack):
     assert 'mynacar_bookings_received_total{channel="liaison"} 1.0' in booking_metrics
     scheduling_metrics = requests.get(f"{stack.url('scheduling')}/metrics", timeout=5).text
     assert 'mynacar_visits_done_total{outcome="completed"} 1.0' in scheduling_metrics
-    assert "mynacar_persons_applied_total 2.0" in scheduling_metrics
+    served = [line for line in scheduling_metrics.splitlines() if line.startswith("mynacar_persons_applied_total{")]
+    assert served == ['mynacar_persons_applied_total{channel="phone",district="takazaki"} 2.0'], served
     notification_metrics = requests.get(f"{stack.url('notification')}/metrics", timeout=5).text
     assert 'mynacar_notifications_total{channel="email",kind="acknowledgement",status="sent"}' in notification_metrics
 
