@@ -46,8 +46,14 @@ class VisitList(Schema):
 
 class Option(Schema):
     crew_id = fields.Str(required=True)
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
+    start = fields.AwareDateTime(
+        required=True, metadata={"description": "The promised window's start; give it to fix the slot"}
+    )
+    window_end = fields.AwareDateTime(required=True, metadata={"description": "The crew arrives by then"})
+    estimated_start = fields.AwareDateTime(
+        required=True, metadata={"description": "When the crew would arrive on the day's route as it stands"}
+    )
+    end = fields.AwareDateTime(required=True, metadata={"description": "Estimated end of the visit"})
     added_drive_minutes = fields.Int(required=True)
     matches_preference = fields.Bool(required=True)
 
@@ -82,8 +88,10 @@ class Stop(Schema):
     household_size = fields.Int(required=True)
     drive_minutes = fields.Int(required=True)
     depart = fields.AwareDateTime(required=True)
-    arrive = fields.AwareDateTime(required=True)
+    arrive = fields.AwareDateTime(required=True, metadata={"description": "Estimated arrival"})
+    window_start = fields.AwareDateTime(required=True, metadata={"description": "The promised window"})
     window_end = fields.AwareDateTime(required=True)
+    start = fields.AwareDateTime(required=True, metadata={"description": "The visit begins (estimated)"})
     end = fields.AwareDateTime(required=True)
     idle_minutes_before = fields.Int(required=True)
 
@@ -103,6 +111,9 @@ class DaySheet(Schema):
     day_start = fields.AwareDateTime(required=True)
     return_to_depot = fields.AwareDateTime(allow_none=True, required=True)
     total_drive_minutes = fields.Int(required=True)
+    route_optimised = fields.Bool(
+        required=True, metadata={"description": "False: the optimiser could not keep every promise; window order"}
+    )
     persons = fields.Int(required=True)
     stops = fields.List(fields.Nested(Stop), required=True)
     calls = fields.List(fields.Nested(Call), required=True)

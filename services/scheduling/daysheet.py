@@ -1,12 +1,13 @@
-"""A crew's day: stops in order with drive times, and whom to phone before each visit (当日連絡)."""
+"""A crew's day: the route the optimiser found (stops in order, estimated arrivals, drive times),
+and whom to phone before each visit (当日連絡)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from services.scheduling.planning import day_frame
-from services.scheduling.travel import TravelModel
-from services.scheduling.visits import as_local
+from services.scheduling.optimiser import Solve, route_day
+from services.scheduling.routes import CachedTravel, at_minute, day_of
+from services.scheduling.visits import stop_of
 from shared import clock
 from shared.municipality import Municipality
 
@@ -19,18 +20,21 @@ def build(
     crew_id: str,
     day: dt.date,
     city: Municipality,
-    travel: TravelModel,
+    travel: CachedTravel,
+    solve: Solve,
 ) -> dict:
-    frame = day_frame(city, day)
-    ordered = sorted(visits, key=lambda v: as_local(v["slot"]["start"], city))
-    place, free_at, total_drive = city.depot, frame.start, 0
-    stops, calls = [], []
-    for visit in ordered:
+    frame = day_of(city)
+    by_id = {v["_id"]: v for v in visits}
+    route = route_day([stop_of(v, city) for v in visits], frame, city.depot, travel, solve)
+
+    def iso(minute: int) -> str:
+        return clock.iso(at_minute(day, minute, city))
+
+    stops, calls, free_at = [], [], frame.start
+    for routed in route.stops:
+        visit = by_id[routed.stop.visit_id]
         district = city.district(visit["district"])
-        start = as_local(visit["slot"]["start"], city)
-        drive = travel.minutes(place, district)
-        depart = start - dt.timedelta(minutes=drive)
-        call_at = max(frame.start, depart - dt.timedelta(minutes=CALL_LEAD_MINUTES))
+        depart = routed.arrive - routed.drive_minutes
         contact = (contacts or {}).get(visit["booking_id"])
         stops.append(
             {
@@ -41,35 +45,35 @@ def build(
                 "district": district.id,
                 "district_name": district.name,
                 "household_size": visit["household_size"],
-                "drive_minutes": drive,
-                "depart": clock.iso(depart),
-                "arrive": clock.iso(start),
-                "window_end": clock.iso(as_local(visit["slot"]["window_end"], city)),
-                "end": clock.iso(as_local(visit["slot"]["end"], city)),
-                "idle_minutes_before": max(0, int((depart - free_at).total_seconds() // 60)),
+                "drive_minutes": routed.drive_minutes,
+                "depart": iso(depart),
+                "arrive": iso(routed.arrive),
+                "window_start": iso(routed.stop.window_start),
+                "window_end": iso(routed.stop.window_end),
+                "start": iso(routed.start),
+                "end": iso(routed.end),
+                "idle_minutes_before": max(0, depart - free_at) + (routed.start - routed.arrive),
             }
         )
         calls.append(
             {
                 "visit_id": visit["_id"],
                 "reference": visit["reference"],
-                "call_at": clock.iso(call_at),
+                "call_at": iso(max(frame.start, depart - CALL_LEAD_MINUTES)),
                 "name": contact["name"] if contact else None,
                 "phone": contact["phone"] if contact else None,
             }
         )
-        total_drive += drive
-        place, free_at = district, as_local(visit["slot"]["end"], city)
-    back = travel.minutes(place, city.depot) if ordered else 0
-    total_drive += back
+        free_at = routed.end
     return {
         "crew_id": crew_id,
         "date": day.isoformat(),
         "depot": city.depot.name,
-        "day_start": clock.iso(frame.start),
-        "return_to_depot": clock.iso(free_at + dt.timedelta(minutes=back)) if ordered else None,
-        "total_drive_minutes": total_drive,
-        "persons": sum(v["household_size"] for v in ordered),
+        "day_start": iso(frame.start),
+        "return_to_depot": iso(route.back_at_depot) if route.back_at_depot is not None else None,
+        "total_drive_minutes": route.drive_minutes,
+        "route_optimised": route.optimised,
+        "persons": sum(v["household_size"] for v in visits),
         "stops": stops,
         "calls": calls,
         "contacts_available": contacts is not None,

@@ -1,9 +1,7 @@
-"""Where a visit fits into a crew's day: feasibility and the drive time it adds.
-
-A crew's day starts and ends at the depot inside office hours. Visits do not overlap lunch
-(unless a visit is longer than either half of the day); driving may. Between two stops the crew
-needs the drive time from one to the next. Pure functions: the service loads the stops.
-"""
+"""Slot offers while a receptionist is on the phone: every crew and working day, every window start
+on the slot grid, checked against the day's route (routes.Timeline) and ranked by the resident's
+wishes, then by the drive time the visit adds, then by date. Pure functions: the service loads
+the stops."""
 
 from __future__ import annotations
 
@@ -11,80 +9,22 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from services.scheduling.routes import CachedTravel, RouteStop, Timeline, at_minute, day_of
 from services.scheduling.travel import TravelModel
 from shared import workcalendar
 from shared.municipality import Municipality, Place
 
 
 @dataclass(frozen=True)
-class Stop:
-    visit_id: str
-    place: Place
-    start: dt.datetime
-    end: dt.datetime
-
-
-@dataclass(frozen=True)
-class DayFrame:
-    start: dt.datetime
-    end: dt.datetime
-    lunch_start: dt.datetime
-    lunch_end: dt.datetime
-
-    def period(self, moment: dt.datetime) -> str:
-        return "am" if moment < self.lunch_start else "pm"
-
-
-@dataclass(frozen=True)
 class Option:
     crew_id: str
-    start: dt.datetime
-    end: dt.datetime
+    start: dt.datetime  # the promised window's start: what fixing the slot takes
+    window_end: dt.datetime
+    estimated_start: dt.datetime  # when the crew would arrive on the day's route as it stands
+    end: dt.datetime  # estimated end
     added_drive_minutes: int
     matches_preference: bool
     preference_rank: int = field(default=0, compare=False)
-
-
-def day_frame(city: Municipality, day: dt.date) -> DayFrame:
-    tz, cal = city.timezone, city.calendar
-
-    def at(time: dt.time) -> dt.datetime:
-        return dt.datetime.combine(day, time, tzinfo=tz)
-
-    return DayFrame(at(cal.day_start), at(cal.day_end), at(cal.lunch_start), at(cal.lunch_end))
-
-
-def _respects_lunch(frame: DayFrame, start: dt.datetime, end: dt.datetime) -> bool:
-    if end <= frame.lunch_start or start >= frame.lunch_end:
-        return True
-    longest_half = max(frame.lunch_start - frame.start, frame.end - frame.lunch_end)
-    return end - start > longest_half  # too long for either half: the crew eats on site
-
-
-def added_drive(
-    stops: Sequence[Stop],
-    place: Place,
-    start: dt.datetime,
-    end: dt.datetime,
-    depot: Place,
-    frame: DayFrame,
-    travel: TravelModel,
-) -> int | None:
-    """Minutes of driving a new visit adds to the day, or None when it does not fit.
-    `stops` are the day's other visits sorted by start."""
-    if start < frame.start or end > frame.end or not _respects_lunch(frame, start, end):
-        return None
-    before = [s for s in stops if s.start < start]
-    after = [s for s in stops if s.start >= start]
-    prev_place, prev_end = (before[-1].place, before[-1].end) if before else (depot, frame.start)
-    next_place, next_start = (after[0].place, after[0].start) if after else (depot, frame.end)
-    to_new = travel.minutes(prev_place, place)
-    from_new = travel.minutes(place, next_place)
-    if prev_end + dt.timedelta(minutes=to_new) > start:
-        return None
-    if end + dt.timedelta(minutes=from_new) > next_start:
-        return None
-    return to_new + from_new - travel.minutes(prev_place, next_place)
 
 
 def preference_rank(preferred: Iterable[dict], day: dt.date, period: str) -> int | None:
@@ -95,6 +35,26 @@ def preference_rank(preferred: Iterable[dict], day: dt.date, period: str) -> int
     return None
 
 
+def fit(
+    stops: Sequence[RouteStop],
+    place: Place,
+    window_start: dt.datetime,
+    duration_minutes: int,
+    city: Municipality,
+    travel: TravelModel | CachedTravel,
+) -> tuple[dt.datetime, int] | None:
+    """(estimated start, added drive minutes) of a visit promised the window starting at
+    `window_start` on a day with these stops, or None when it would break a promise or a rule."""
+    cached = travel if isinstance(travel, CachedTravel) else CachedTravel(travel)
+    timeline = Timeline(stops, day_of(city), city.depot, cached)
+    minute = window_start.hour * 60 + window_start.minute
+    found = timeline.insertion(place, minute, minute + city.visits.window_minutes, duration_minutes)
+    if found is None:
+        return None
+    start, added = found
+    return at_minute(window_start.date(), start, city), added
+
+
 def suggest(
     *,
     city: Municipality,
@@ -103,42 +63,59 @@ def suggest(
     duration_minutes: int,
     preferred: Sequence[dict],
     days: Iterable[dt.date],
-    stops_by_crew_day: dict[tuple[str, dt.date], list[Stop]],
+    stops_by_crew_day: dict[tuple[str, dt.date], list[RouteStop]],
     not_before: dt.datetime,
     limit: int = 10,
+    earliest_first: bool = False,
 ) -> list[Option]:
     """Feasible options, the resident's wishes first, then the least added driving, then the
-    earliest. At most the best option per crew, day and half-day, so staff can offer a choice."""
-    duration = dt.timedelta(minutes=duration_minutes)
-    step = dt.timedelta(minutes=city.visits.slot_step_minutes)
-    best: dict[tuple[str, dt.date, str], Option] = {}
-    for day in days:
-        if not workcalendar.is_working_day(day, city.calendar):
+    earliest; at most the best per crew, day and half-day, so staff can offer a choice.
+    `earliest_first` ranks by time alone (the paper-calendar baseline of the benchmark)."""
+    cached = CachedTravel(travel)
+    day = day_of(city)
+    window, step = city.visits.window_minutes, city.visits.slot_step_minutes
+    best: dict[tuple[str, dt.date, str], tuple[tuple[int, ...], int, int, int]] = {}
+    for date in days:
+        if not workcalendar.is_working_day(date, city.calendar):
             continue
-        frame = day_frame(city, day)
+        first_allowed = day.start
+        if date == not_before.date():
+            first_allowed = max(first_allowed, not_before.hour * 60 + not_before.minute + 1)
+        elif date < not_before.date():
+            continue
         for crew in city.crews:
-            stops = stops_by_crew_day.get((crew.id, day), [])
-            start = frame.start
-            while start + duration <= frame.end:
-                if start >= not_before:
-                    added = added_drive(stops, place, start, start + duration, city.depot, frame, travel)
-                    if added is not None:
-                        period = frame.period(start)
-                        rank = preference_rank(preferred, day, period)
-                        option = Option(
-                            crew_id=crew.id,
-                            start=start,
-                            end=start + duration,
-                            added_drive_minutes=added,
-                            matches_preference=rank is not None,
-                            preference_rank=rank if rank is not None else len(preferred),
-                        )
-                        key = (crew.id, day, period)
-                        if key not in best or added < best[key].added_drive_minutes:
-                            best[key] = option
-                start += step
-    ranked = sorted(
-        best.values(),
-        key=lambda o: (not o.matches_preference, o.preference_rank, o.added_drive_minutes, o.start),
-    )
-    return ranked[:limit]
+            timeline = Timeline(stops_by_crew_day.get((crew.id, date), []), day, city.depot, cached)
+            if not timeline.feasible:
+                continue
+            window_start = day.start
+            while window_start + duration_minutes <= day.end:
+                if window_start >= first_allowed:
+                    found = timeline.insertion(place, window_start, window_start + window, duration_minutes)
+                    if found is not None:
+                        start, added = found
+                        key = (crew.id, date, day.period(start))
+                        # Least driving; then a window the crew reaches at its start, not its end.
+                        rank = (window_start,) if earliest_first else (added, start - window_start, window_start)
+                        if key not in best or rank < best[key][0]:
+                            best[key] = (rank, added, window_start, start)
+                window_start += step
+    options = []
+    for (crew_id, date, period), (_, added, window_start, start) in best.items():
+        rank = preference_rank(preferred, date, period)
+        options.append(
+            Option(
+                crew_id=crew_id,
+                start=at_minute(date, window_start, city),
+                window_end=at_minute(date, window_start + window, city),
+                estimated_start=at_minute(date, start, city),
+                end=at_minute(date, start + duration_minutes, city),
+                added_drive_minutes=added,
+                matches_preference=rank is not None,
+                preference_rank=rank if rank is not None else len(preferred),
+            )
+        )
+    if earliest_first:
+        return sorted(options, key=lambda o: (o.start, o.crew_id))[:limit]
+    return sorted(options, key=lambda o: (not o.matches_preference, o.preference_rank, o.added_drive_minutes, o.start))[
+        :limit
+    ]

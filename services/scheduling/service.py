@@ -10,10 +10,11 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.scheduling import daysheet, planning, visits
+from services.scheduling import daysheet, planning, solver, visits
 from services.scheduling import metrics as m
 from services.scheduling.api import OPENAPI
 from services.scheduling.locks import Busy, crew_day_lock
+from services.scheduling.routes import CachedTravel
 from services.scheduling.schemas import (
     FixSlotSchema,
     SuggestionQuerySchema,
@@ -38,6 +39,8 @@ def _option_view(option: planning.Option) -> dict:
     return {
         "crew_id": option.crew_id,
         "start": clock.iso(option.start),
+        "window_end": clock.iso(option.window_end),
+        "estimated_start": clock.iso(option.estimated_start),
         "end": clock.iso(option.end),
         "added_drive_minutes": option.added_drive_minutes,
         "matches_preference": option.matches_preference,
@@ -135,23 +138,18 @@ class SchedulingService(Operations):
                 fresh = self._visit(visit_id)
                 self._require(fresh, ("unscheduled", "scheduled"))
                 stops = visits.day_stops(self.db, data["crew_id"], start.date(), city, exclude=visit_id)
-                added = planning.added_drive(
-                    stops,
-                    city.district(visit["district"]),
-                    start,
-                    end,
-                    city.depot,
-                    planning.day_frame(city, start.date()),
-                    default_model(city),
+                fitted = planning.fit(
+                    stops, city.district(visit["district"]), start, visit["duration_minutes"], city, default_model(city)
                 )
-                if added is None:
+                if fitted is None:
                     m.slot_clashes.inc()
                     raise conflict(
                         "slot_unavailable",
-                        "That time does not fit the crew's day (other visits, drive time, hours or lunch).",
-                        "その時間はほかの訪問・移動時間・業務時間と重なるため指定できません。",
+                        "That window does not fit the crew's day (other promises, drive time, hours or lunch).",
+                        "その時間帯はほかの訪問・移動時間・業務時間と重なるため指定できません。",
                         suggestions=[_option_view(o) for o in self._options(fresh, None, None, 5)],
                     )
+                added = fitted[1]
                 slot = visits.slot_document(data["crew_id"], start, end, city.visits.window_minutes)
                 fixed = visits.fix(self.db, fresh, slot)
         except Busy:
@@ -165,7 +163,7 @@ class SchedulingService(Operations):
         if fresh.get("slot"):
             m.slots_released.labels("rescheduled").inc()
         else:
-            waited = fixed["slot"]["fixed_at"] - visits.as_local(fresh["requested_at"], city)
+            waited = visits.as_local(fixed["slot"]["fixed_at"], city) - visits.as_local(fresh["requested_at"], city)
             m.request_to_slot_fixed.observe(max(0.0, waited.total_seconds()))
         self.outbox.kick("visits", visit_id)
         return json_response({**visits.view(fixed, city), "added_drive_minutes": added})
@@ -226,7 +224,9 @@ class SchedulingService(Operations):
             )
         )
         known = contacts(self.booking, [v["booking_id"] for v in found])
-        return json_response(daysheet.build(found, known, crew_id, date, city, default_model(city)))
+        # One crew's day is a few stops: solved in-process in milliseconds (see solver.py).
+        sheet = daysheet.build(found, known, crew_id, date, city, CachedTravel(default_model(city)), solver.solve)
+        return json_response(sheet)
 
     # --- helpers ------------------------------------------------------------------------------
 

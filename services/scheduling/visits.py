@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from services.scheduling.planning import Stop
+from services.scheduling.routes import RouteStop, minute_of
 from shared import clock, events, outbox
 from shared.municipality import Municipality
 
@@ -60,13 +60,15 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
     return visit
 
 
-def stop_of(visit: dict, city: Municipality) -> Stop:
+def stop_of(visit: dict, city: Municipality) -> RouteStop:
+    """The visit as a stop of its crew's route: the promised window and how long it takes."""
     slot = visit["slot"]
-    return Stop(
+    return RouteStop(
         visit_id=visit["_id"],
         place=city.district(visit["district"]),
-        start=as_local(slot["start"], city),
-        end=as_local(slot["end"], city),
+        window_start=minute_of(as_local(slot["window_start"], city)),
+        window_end=minute_of(as_local(slot["window_end"], city)),
+        duration=visit["duration_minutes"],
     )
 
 
@@ -76,9 +78,10 @@ def as_local(moment: dt.datetime, city: Municipality) -> dt.datetime:
     return moment.astimezone(city.timezone)
 
 
-def day_stops(db: Any, crew_id: str, day: dt.date, city: Municipality, exclude: str | None = None) -> list[Stop]:
+def day_stops(db: Any, crew_id: str, day: dt.date, city: Municipality, exclude: str | None = None) -> list[RouteStop]:
+    """The crew's visits that day in the order of their windows (the order the route keeps)."""
     found = db.visits.find({"slot.crew_id": crew_id, "slot.date": day.isoformat(), "status": {"$in": list(ACTIVE)}})
-    return sorted((stop_of(v, city) for v in found if v["_id"] != exclude), key=lambda s: s.start)
+    return sorted((stop_of(v, city) for v in found if v["_id"] != exclude), key=lambda s: s.window_start)
 
 
 def stops_between(db: Any, first: dt.date, last: dt.date, city: Municipality, exclude: str | None = None) -> dict:
@@ -87,16 +90,17 @@ def stops_between(db: Any, first: dt.date, last: dt.date, city: Municipality, ex
         {
             "status": {"$in": list(ACTIVE)},
             "slot.date": {"$gte": first.isoformat(), "$lte": last.isoformat()},
-        }
+        },
+        {"slot": 1, "district": 1, "duration_minutes": 1},
     )
-    by_crew_day: dict[tuple[str, dt.date], list[Stop]] = {}
+    by_crew_day: dict[tuple[str, dt.date], list[RouteStop]] = {}
     for visit in found:
         if visit["_id"] == exclude:
             continue
         key = (visit["slot"]["crew_id"], dt.date.fromisoformat(visit["slot"]["date"]))
         by_crew_day.setdefault(key, []).append(stop_of(visit, city))
     for stops in by_crew_day.values():
-        stops.sort(key=lambda s: s.start)
+        stops.sort(key=lambda s: s.window_start)
     return by_crew_day
 
 

@@ -4,89 +4,101 @@ import datetime as dt
 
 import pytest
 
-from services.scheduling import planning
-from services.scheduling.travel import StraightLineTravel, default_model, distance_km
+from services.scheduling import planning, routes
+from services.scheduling.travel import default_model
 from shared import municipality
-from shared.municipality import Place, TravelRules
 
 CITY = municipality.load()
 TRAVEL = default_model(CITY)
 DAY = dt.date(2026, 12, 1)  # a Tuesday, a working day
-FRAME = planning.day_frame(CITY, DAY)
 HIMEKI = CITY.district("himeki")  # next to city hall: 10 minutes (the minimum)
-TAKAZAKI = CITY.district("takazaki")  # the far north: 53 minutes
+TAKAZAKI = CITY.district("takazaki")  # the far north: 53 minutes, and 53 to Himeki
+YAMADA = CITY.district("yamada")  # next to Takazaki: 17 minutes from it, 53 from city hall
 
 
-def at(hhmm: str) -> dt.datetime:
-    return dt.datetime.combine(DAY, dt.time.fromisoformat(hhmm), tzinfo=CITY.timezone)
+def at(hhmm: str, day: dt.date = DAY) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.fromisoformat(hhmm), tzinfo=CITY.timezone)
 
 
-def stop(place, start, end, visit_id="v"):
-    return planning.Stop(visit_id, place, at(start), at(end))
+def minute(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
-def fits(stops, place, start, end):
-    return planning.added_drive(stops, place, at(start), at(end), CITY.depot, FRAME, TRAVEL)
+def promised(place, window_start, duration, visit_id="v"):
+    """A visit already fixed, promised the 30-minute window from `window_start`."""
+    return routes.RouteStop(visit_id, place, minute(window_start), minute(window_start) + 30, duration)
 
 
-def test_far_districts_are_close_to_an_hour_and_near_ones_the_minimum():
-    assert 50 <= TRAVEL.minutes(CITY.depot, TAKAZAKI) <= 60
-    assert TRAVEL.minutes(CITY.depot, HIMEKI) == CITY.travel.minimum_minutes
-    assert TRAVEL.minutes(HIMEKI, HIMEKI) == 0  # the same place: no drive
-    assert 15 < distance_km(CITY.depot, TAKAZAKI) < 18
-
-
-def test_travel_is_distance_times_road_factor_at_average_speed():
-    model = StraightLineTravel(TravelRules(road_factor=2.0, average_speed_kmh=60, minimum_minutes=0))
-    a, b = Place("a", 31.0, 131.0), Place("b", 31.0 + 0.5 / 111.2, 131.0)  # about 0.5 km north
-    assert model.minutes(a, b) == 1  # 0.5 km x 2 / 60 km/h = 1 min
+def fits(stops, place, window_start, duration):
+    """(estimated start "HH:MM", added drive) of a new visit promised this window, or None."""
+    found = planning.fit(stops, place, at(window_start), duration, CITY, TRAVEL)
+    return None if found is None else (found[0].strftime("%H:%M"), found[1])
 
 
 def test_an_empty_day_costs_the_round_trip():
-    assert fits([], TAKAZAKI, "09:30", "10:45") == 2 * 53
+    assert fits([], TAKAZAKI, "09:30", 75) == ("09:30", 2 * 53)
 
 
-def test_the_first_visit_must_leave_time_to_drive_from_the_depot():
-    assert fits([], TAKAZAKI, "09:23", "10:38") == 106  # 8:30 + 53 min
-    assert fits([], TAKAZAKI, "09:22", "10:37") is None
+def test_the_crew_arrives_within_the_window_after_driving_from_the_depot():
+    assert fits([], TAKAZAKI, "09:00", 75) == ("09:23", 106)  # 8:30 + 53 min, inside 9:00-9:30
+    assert fits([], TAKAZAKI, "08:53", 75) == ("09:23", 106)  # the window's last minute
+    assert fits([], TAKAZAKI, "08:52", 75) is None
 
 
 def test_the_crew_must_be_back_at_the_depot_by_closing():
-    assert fits([], TAKAZAKI, "15:00", "16:22") == 106  # 16:22 + 53 = 17:15
-    assert fits([], TAKAZAKI, "15:00", "16:23") is None
+    assert fits([], TAKAZAKI, "15:00", 82) == ("15:00", 106)  # 16:22 + 53 = 17:15
+    assert fits([], TAKAZAKI, "15:00", 83) is None
 
 
 def test_visits_do_not_overlap_lunch_unless_longer_than_either_half_day():
-    assert fits([], HIMEKI, "11:00", "12:15") is None
-    assert fits([], HIMEKI, "12:30", "13:30") is None
-    assert fits([], HIMEKI, "13:00", "14:15") == 20
-    assert fits([], HIMEKI, "08:45", "15:00") == 20  # 6 h 15: a large group, lunch on site
+    assert fits([], HIMEKI, "10:45", 75) == ("10:45", 20)  # ends at 12:00
+    assert fits([], HIMEKI, "11:00", 75) is None  # would run into lunch; after it is past the window
+    assert fits([], HIMEKI, "12:30", 60) == ("13:00", 20)  # waits for lunch to end, still in the window
+    assert fits([], HIMEKI, "12:15", 60) is None
+    assert fits([], HIMEKI, "08:45", 375) == ("08:45", 20)  # 6 h 15: a large group, lunch on site
 
 
 def test_outside_office_hours_is_refused():
-    assert fits([], HIMEKI, "08:00", "09:00") is None
-    assert fits([], HIMEKI, "16:30", "17:30") is None
+    assert fits([], HIMEKI, "08:00", 60) is None  # the crew cannot be there by 8:30
+    assert fits([], HIMEKI, "16:30", 60) is None
+
+
+def test_a_promised_window_may_absorb_a_new_visit_before_it():
+    takazaki = [promised(TAKAZAKI, "10:00", 75)]  # may start as late as 10:30
+    assert fits(takazaki, HIMEKI, "09:00", 30) == ("09:00", 10 + 53 - 53)  # 9:30 + 53 = 10:23
+    assert fits(takazaki, HIMEKI, "09:00", 45) is None  # 9:45 + 53 = 10:38: Takazaki's promise broken
 
 
 def test_a_clash_with_another_visit_or_its_drive_is_refused():
-    other = [stop(TAKAZAKI, "10:00", "11:15")]
-    assert fits(other, HIMEKI, "10:30", "11:00") is None  # overlaps
-    assert fits(other, HIMEKI, "11:15", "11:45") is None  # no time to drive from Takazaki
-    assert fits(other, HIMEKI, "09:00", "09:45") is None  # no time to drive to Takazaki by 10:00
-    drive_back = TRAVEL.minutes(TAKAZAKI, HIMEKI)
-    end = (at("11:15") + dt.timedelta(minutes=drive_back)).strftime("%H:%M")
-    assert fits(other, HIMEKI, end, "11:59") is not None
+    takazaki = [promised(TAKAZAKI, "10:00", 75)]  # 10:00-11:15 at the earliest
+    assert fits(takazaki, HIMEKI, "10:30", 30) is None  # 11:15 + 53 = 12:08: past 11:00
+    assert fits(takazaki, HIMEKI, "12:00", 30) is None  # arrives 12:08: lunch, then past 12:30
+    assert fits(takazaki, HIMEKI, "13:00", 30) == ("13:00", 53 + 10 - 53)
 
 
 def test_added_drive_is_the_detour_from_the_existing_route():
-    other = [stop(TAKAZAKI, "09:30", "10:45")]
-    yamada = CITY.district("yamada")  # next to Takazaki
-    added = fits(other, yamada, "11:05", "11:50")
-    expected = (
-        TRAVEL.minutes(TAKAZAKI, yamada) + TRAVEL.minutes(yamada, CITY.depot) - TRAVEL.minutes(TAKAZAKI, CITY.depot)
-    )
-    assert added == expected
-    assert added < 2 * TRAVEL.minutes(CITY.depot, yamada)  # cheaper than a trip of its own
+    takazaki = [promised(TAKAZAKI, "09:30", 75)]  # 9:30-10:45
+    assert fits(takazaki, YAMADA, "11:00", 45) == ("11:02", 17 + 53 - 53)  # 10:45 + 17
+    assert 17 < 2 * 53  # cheaper than a trip of its own
+
+
+def test_a_route_that_breaks_its_own_promises_is_infeasible():
+    clash = [promised(TAKAZAKI, "10:00", 75), promised(HIMEKI, "10:30", 30, "w")]
+    timeline = routes.Timeline(clash, routes.day_of(CITY), CITY.depot, routes.CachedTravel(TRAVEL))
+    assert not timeline.feasible
+    assert timeline.insertion(YAMADA, minute("15:00"), minute("15:30"), 30) is None
+
+
+def test_the_timeline_knows_how_late_each_stop_may_start():
+    stops = [promised(HIMEKI, "09:00", 60), promised(TAKAZAKI, "11:00", 60, "w")]
+    timeline = routes.Timeline(stops, routes.day_of(CITY), CITY.depot, routes.CachedTravel(TRAVEL))
+    assert timeline.feasible
+    assert timeline.starts == [minute("09:00"), minute("11:00")]
+    # Takazaki's window runs to 11:30, but an hour from 11:30 would run into lunch: 11:00 at the
+    # latest. Himeki must then leave by 10:07 (53 min to drive): start its hour by 9:07.
+    assert timeline.latest == [minute("09:07"), minute("11:00")]
+    assert timeline.drive_minutes() == 10 + 53 + 53
 
 
 def test_preferences_rank_in_the_order_given():
@@ -114,19 +126,12 @@ def test_suggestions_put_the_residents_wish_first():
     wish = {"date": DAY + dt.timedelta(days=1), "period": "pm"}
     options = suggest(preferred=[wish])
     assert options[0].matches_preference
-    assert (
-        options[0].start.date() == wish["date"] and options[0].start >= planning.day_frame(CITY, wish["date"]).lunch_end
-    )
+    assert options[0].start.date() == wish["date"] and options[0].estimated_start >= at("13:00", wish["date"])
     assert not any(o.matches_preference for o in options[1:])
 
 
 def test_suggestions_prefer_days_where_the_car_is_already_nearby():
-    yamada = CITY.district("yamada")
-    busy = {
-        ("crew-1", DAY + dt.timedelta(days=1)): [
-            planning.Stop("v", yamada, at("09:30") + dt.timedelta(days=1), at("10:45") + dt.timedelta(days=1))
-        ]
-    }
+    busy = {("crew-1", DAY + dt.timedelta(days=1)): [promised(YAMADA, "09:30", 75)]}
     options = suggest(stops=busy)
     assert options[0].start.date() == DAY + dt.timedelta(days=1)
     assert options[0].added_drive_minutes < 2 * 53
@@ -136,7 +141,7 @@ def test_suggestions_skip_days_that_are_not_working_days_and_offer_one_per_half_
     saturday = dt.date(2026, 12, 5)
     options = suggest(days=[saturday, DAY])
     assert {o.start.date() for o in options} == {DAY}
-    assert sorted(FRAME.period(o.start) for o in options) == ["am", "pm"]
+    assert sorted("am" if o.estimated_start < at("12:00") else "pm" for o in options) == ["am", "pm"]
 
 
 @pytest.mark.parametrize("persons", [1, 3, 10])

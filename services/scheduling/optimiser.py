@@ -1,0 +1,275 @@
+"""Day routes and batch plans, as routing problems for the optimiser (services.scheduling.solver).
+
+- `route_day`: the order of one crew's stops that drives least while keeping every promised window;
+  estimated arrival at each. If the optimiser cannot keep every promise (it should always can: each
+  was checked when fixed), the stops stay in window order and the route says so.
+- `plan_batch`: every waiting request placed on a crew's day within the next working days, grouped
+  by area to drive less. A vehicle is one crew on one day; visits already fixed are pinned to theirs.
+  No one is left behind: a request may only go on a day within its wait bound (N working days after
+  it came), its priority grows with its wait, and one that has waited past the bound comes first,
+  whatever its district. Requests that do not fit are listed with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.scheduling.routes import CachedTravel, Day, RouteStop, Timeline
+from shared.municipality import Place
+
+MINUTES_PER_DAY = 24 * 60
+Solve = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def start_windows(first: int, last: int, duration: int, day: Day) -> list[tuple[int, int]]:
+    """Allowed service starts within [first, last], without a visit running into lunch (unless it is
+    too long for either half of the day)."""
+    if first > last:
+        return []
+    if day.eats_on_site(duration):
+        return [(first, last)]
+    windows = []
+    before_lunch = min(last, day.lunch_start - duration)
+    if first <= before_lunch:
+        windows.append((first, before_lunch))
+    after_lunch = max(first, day.lunch_end)
+    if after_lunch <= last:
+        windows.append((after_lunch, last))
+    return windows
+
+
+class Locations:
+    """Location indices for the optimiser: 0 is the depot."""
+
+    def __init__(self, depot: Place) -> None:
+        self.places: list[Place] = [depot]
+        self.index: dict[Place, int] = {depot: 0}
+
+    def of(self, place: Place) -> int:
+        if place not in self.index:
+            self.index[place] = len(self.places)
+            self.places.append(place)
+        return self.index[place]
+
+    def matrix(self, travel: CachedTravel) -> list[list[int]]:
+        return [[travel.minutes(a, b) for b in self.places] for a in self.places]
+
+
+# --- one crew's day ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutedStop:
+    stop: RouteStop
+    drive_minutes: int  # from the previous stop (or the depot)
+    arrive: int
+    start: int  # the visit begins (after waiting for the window, or lunch)
+
+    @property
+    def end(self) -> int:
+        return self.start + self.stop.duration
+
+
+@dataclass(frozen=True)
+class DayRoute:
+    stops: list[RoutedStop]
+    leave_depot: int | None
+    back_at_depot: int | None
+    drive_minutes: int
+    optimised: bool  # False: the optimiser could not keep every promise; stops in window order
+
+
+def _timed(ordered: Sequence[RouteStop], day: Day, depot: Place, travel: CachedTravel, optimised: bool) -> DayRoute:
+    """Times along a given order: each visit as early as its window allows, the crew setting off
+    from the previous place only as late as it can to be there at that moment."""
+    timeline = Timeline(ordered, day, depot, travel)
+    routed, place, free = [], depot, day.start
+    for index, stop in enumerate(ordered):
+        drive = travel.minutes(place, stop.place)
+        start = timeline.starts[index] if timeline.feasible else max(free + drive, stop.window_start)
+        depart = max(free, start - drive)
+        routed.append(RoutedStop(stop, drive, depart + drive, start))
+        place, free = stop.place, start + stop.duration
+    if not routed:
+        return DayRoute([], None, None, 0, optimised)
+    back = free + travel.minutes(place, depot)
+    leave = routed[0].arrive - routed[0].drive_minutes
+    return DayRoute(routed, leave, back, timeline.drive_minutes(), optimised and timeline.feasible)
+
+
+def route_day(stops: Sequence[RouteStop], day: Day, depot: Place, travel: CachedTravel, solve: Solve) -> DayRoute:
+    by_window = sorted(stops, key=lambda s: s.window_start)
+    if len(stops) < 2:
+        return _timed(by_window, day, depot, travel, optimised=True)
+    locations = Locations(depot)
+    jobs = []
+    for number, stop in enumerate(stops, start=1):
+        windows = start_windows(stop.window_start, stop.window_end, stop.duration, day)
+        if not windows:
+            return _timed(by_window, day, depot, travel, optimised=False)
+        jobs.append(
+            {"id": number, "location": locations.of(stop.place), "service": stop.duration, "time_windows": windows}
+        )
+    problem = {
+        "matrix": locations.matrix(travel),
+        "vehicles": [{"id": 1, "time_window": [day.start, day.end]}],
+        "jobs": jobs,
+        "exploration": 5,
+    }
+    solution = solve(problem)
+    if solution.get("unassigned") or not solution.get("routes"):
+        return _timed(by_window, day, depot, travel, optimised=False)
+    order = [stops[step["id"] - 1] for step in solution["routes"][0]["steps"] if step["type"] == "job"]
+    return _timed(order, day, depot, travel, optimised=True)
+
+
+# --- a campaign: many requests over many days -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    visit_id: str
+    place: Place
+    duration: int
+    waited_days: int  # working days since it came, as of the plan's first day
+    deadline_index: int | None  # the last day index of the plan it may go on (None: beyond the plan)
+    preferred: tuple[tuple[int, str], ...] = ()  # (day index, "am" | "pm" | "any") within the plan
+
+
+@dataclass(frozen=True)
+class Proposal:
+    visit_id: str
+    crew_id: str
+    day_index: int
+    window_start: int
+    estimated_start: int
+
+
+@dataclass
+class Plan:
+    proposals: list[Proposal] = field(default_factory=list)
+    unplanned: dict[str, str] = field(default_factory=dict)  # visit id -> reason code
+    drive_minutes: int = 0
+    routes: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (crew, day index) -> visit ids
+
+
+PRIORITY_OVERDUE = 100
+
+
+def priority_of(request: Request, wait_bound: int) -> int:
+    """Grows with the wait; a request at or past its bound comes before any other."""
+    if request.waited_days >= wait_bound:
+        return PRIORITY_OVERDUE
+    return min(PRIORITY_OVERDUE - 1, 10 + 80 * request.waited_days // max(1, wait_bound))
+
+
+def _request_windows(request: Request, days: int, day: Day) -> list[tuple[int, int]]:
+    last_index = days - 1 if request.deadline_index is None else min(days - 1, request.deadline_index)
+    wanted = [(index, period) for index, period in request.preferred if index <= last_index]
+    allowed = wanted or [(index, "any") for index in range(last_index + 1)]
+    windows = []
+    for index, period in allowed:
+        first = day.start if period in ("am", "any") else day.lunch_end
+        last = day.end - request.duration if period in ("pm", "any") else day.lunch_start - 1
+        base = index * MINUTES_PER_DAY
+        windows += [(base + a, base + b) for a, b in start_windows(first, last, request.duration, day)]
+    return sorted(windows)
+
+
+def plan_batch(
+    *,
+    requests: Sequence[Request],
+    fixed: dict[tuple[str, int], Sequence[RouteStop]],
+    crews: Sequence[str],
+    days: int,
+    day: Day,
+    depot: Place,
+    travel: CachedTravel,
+    window_minutes: int,
+    step_minutes: int,
+    wait_bound: int,
+    solve: Solve,
+    exploration: int = 3,
+    timeout_seconds: float | None = None,
+) -> Plan:
+    locations = Locations(depot)
+    vehicles, jobs, vehicle_of = [], [], {}
+    for day_index in range(days):
+        base = day_index * MINUTES_PER_DAY
+        for crew in crews:
+            number = len(vehicles) + 1
+            vehicle_of[number] = (crew, day_index)
+            vehicles.append({"id": number, "time_window": [base + day.start, base + day.end], "skills": [number]})
+    job_of: dict[int, tuple[str, RouteStop | Request]] = {}
+    for number, (crew, day_index) in vehicle_of.items():
+        base = day_index * MINUTES_PER_DAY
+        for stop in fixed.get((crew, day_index), ()):
+            job_id = len(job_of) + 1
+            job_of[job_id] = ("fixed", stop)
+            windows = start_windows(stop.window_start, stop.window_end, stop.duration, day)
+            jobs.append(
+                {
+                    "id": job_id,
+                    "location": locations.of(stop.place),
+                    "service": stop.duration,
+                    "time_windows": [(base + a, base + b) for a, b in windows],
+                    "skills": [number],  # stays on its crew's day
+                    "priority": PRIORITY_OVERDUE,
+                }
+            )
+    plan = Plan()
+    for request in requests:
+        windows = _request_windows(request, days, day)
+        if not windows:
+            plan.unplanned[request.visit_id] = "no_working_time_in_horizon"
+            continue
+        job_id = len(job_of) + 1
+        job_of[job_id] = ("request", request)
+        jobs.append(
+            {
+                "id": job_id,
+                "location": locations.of(request.place),
+                "service": request.duration,
+                "time_windows": windows,
+                "priority": priority_of(request, wait_bound),
+            }
+        )
+    if not jobs:
+        return plan
+    problem = {
+        "matrix": locations.matrix(travel),
+        "vehicles": vehicles,
+        "jobs": jobs,
+        "exploration": exploration,
+        "timeout_seconds": timeout_seconds,
+    }
+    solution = solve(problem)
+    for route in solution.get("routes", []):
+        crew, day_index = vehicle_of[route["vehicle"]]
+        visit_ids = []
+        place = depot
+        for step in route["steps"]:
+            if step["type"] != "job":
+                continue
+            kind, item = job_of[step["id"]]
+            place_now = item.place
+            plan.drive_minutes += travel.minutes(place, place_now)
+            place = place_now
+            visit_ids.append(item.visit_id)
+            if kind == "request":
+                start = step["arrival"] + step["waiting_time"] - day_index * MINUTES_PER_DAY
+                window_start = start - (start % step_minutes)
+                plan.proposals.append(Proposal(item.visit_id, crew, day_index, window_start, start))
+        if visit_ids:
+            plan.drive_minutes += travel.minutes(place, depot)
+            plan.routes[(crew, day_index)] = visit_ids
+    for missing in solution.get("unassigned", []):
+        kind, item = job_of[missing["id"]]
+        if kind == "request":
+            bounded = item.deadline_index is not None
+            plan.unplanned[item.visit_id] = "no_room_within_wait_bound" if bounded else "no_room_in_horizon"
+        else:  # a promise the optimiser could not keep: never moved silently, reported instead
+            plan.unplanned[item.visit_id] = "fixed_visit_not_routable"
+    return plan

@@ -1,0 +1,158 @@
+"""A crew's day as a route with promised time windows, in whole minutes from local midnight.
+
+Each visit has a promised window in which the crew arrives (for example 10:00-10:30), a duration
+(set-up plus 30 minutes a person) and a place. The crew leaves the depot no earlier than the day's
+start and is back by its end. A visit does not overlap lunch unless it is too long for either half
+of the day (the crew then eats on site); driving may overlap lunch.
+
+`Timeline` computes, for stops in route order, the earliest each can start (forward) and the latest
+each may start without breaking a later promise (backward). With both, whether a new visit fits
+between two stops, and what driving it adds, is a constant-time question: the heart of slot offers
+while a receptionist is on the phone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
+
+from services.scheduling.travel import TravelModel
+from shared.municipality import Municipality, Place
+
+
+@dataclass(frozen=True)
+class RouteStop:
+    visit_id: str
+    place: Place
+    window_start: int
+    window_end: int
+    duration: int
+
+
+@dataclass(frozen=True)
+class Day:
+    start: int
+    end: int
+    lunch_start: int
+    lunch_end: int
+
+    def eats_on_site(self, duration: int) -> bool:
+        return duration > max(self.lunch_start - self.start, self.end - self.lunch_end)
+
+    def period(self, minute: int) -> str:
+        return "am" if minute < self.lunch_start else "pm"
+
+
+def minute_of(moment: dt.datetime | dt.time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def day_of(city: Municipality) -> Day:
+    cal = city.calendar
+    return Day(minute_of(cal.day_start), minute_of(cal.day_end), minute_of(cal.lunch_start), minute_of(cal.lunch_end))
+
+
+def at_minute(day: dt.date, minute: int, city: Municipality) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=city.timezone)
+
+
+class CachedTravel:
+    """Drive minutes memoised per pair of places: offers ask the same few pairs thousands of times."""
+
+    def __init__(self, model: TravelModel) -> None:
+        self.minutes = cache(model.minutes)
+
+
+def earliest_start(arrival: int, window_start: int, window_end: int, duration: int, day: Day) -> int | None:
+    start = max(arrival, window_start)
+    if start < day.lunch_end and start + duration > day.lunch_start and not day.eats_on_site(duration):
+        start = day.lunch_end
+    return start if start <= window_end else None
+
+
+def latest_start(must_end_by: int, window_start: int, window_end: int, duration: int, day: Day) -> int | None:
+    start = min(window_end, must_end_by - duration)
+    if start < day.lunch_end and start + duration > day.lunch_start and not day.eats_on_site(duration):
+        start = day.lunch_start - duration
+    return start if start >= window_start else None
+
+
+@dataclass
+class Timeline:
+    """A day's stops in route order with their earliest finishes and latest starts."""
+
+    stops: Sequence[RouteStop]
+    day: Day
+    depot: Place
+    travel: CachedTravel
+    feasible: bool = True
+
+    def __post_init__(self) -> None:
+        minutes = self.travel.minutes
+        self.starts: list[int] = []
+        self.finishes: list[int] = []
+        place, free = self.depot, self.day.start
+        for stop in self.stops:
+            start = earliest_start(
+                free + minutes(place, stop.place), stop.window_start, stop.window_end, stop.duration, self.day
+            )
+            if start is None:
+                self.feasible = False
+                return
+            self.starts.append(start)
+            self.finishes.append(start + stop.duration)
+            place, free = stop.place, start + stop.duration
+        self.latest: list[int] = [0] * len(self.stops)
+        place, must_leave = self.depot, self.day.end
+        for index in range(len(self.stops) - 1, -1, -1):
+            stop = self.stops[index]
+            latest = latest_start(
+                must_leave - minutes(stop.place, place), stop.window_start, stop.window_end, stop.duration, self.day
+            )
+            if latest is None or latest < self.starts[index]:
+                self.feasible = False
+                return
+            self.latest[index] = latest
+            place, must_leave = stop.place, latest
+        if self.stops and self.finishes[-1] + minutes(self.stops[-1].place, self.depot) > self.day.end:
+            self.feasible = False
+
+    def neighbours(self, position: int) -> tuple[Place, int, Place, int]:
+        """Where the crew comes from and when it is free there; where it goes next and by when it
+        must start there (the depot and the day's end after the last stop)."""
+        if position > 0:
+            prev_place, prev_free = self.stops[position - 1].place, self.finishes[position - 1]
+        else:
+            prev_place, prev_free = self.depot, self.day.start
+        if position < len(self.stops):
+            next_place, next_latest = self.stops[position].place, self.latest[position]
+        else:
+            next_place, next_latest = self.depot, self.day.end
+        return prev_place, prev_free, next_place, next_latest
+
+    def position_for(self, window_start: int) -> int:
+        """Stops run in the order of their windows: a new window goes after those starting earlier."""
+        position = 0
+        while position < len(self.stops) and self.stops[position].window_start <= window_start:
+            position += 1
+        return position
+
+    def insertion(self, place: Place, window_start: int, window_end: int, duration: int) -> tuple[int, int] | None:
+        """(estimated start, added drive minutes) of a new visit with this window, or None if it
+        would break a promise, the day's hours or lunch."""
+        if not self.feasible:
+            return None
+        prev_place, prev_free, next_place, next_latest = self.neighbours(self.position_for(window_start))
+        minutes = self.travel.minutes
+        to_new, from_new = minutes(prev_place, place), minutes(place, next_place)
+        start = earliest_start(prev_free + to_new, window_start, window_end, duration, self.day)
+        if start is None or start + duration + from_new > next_latest:
+            return None
+        return start, to_new + from_new - minutes(prev_place, next_place)
+
+    def drive_minutes(self) -> int:
+        places = [self.depot, *(s.place for s in self.stops), self.depot]
+        return sum(self.travel.minutes(a, b) for a, b in pairwise(places)) if self.stops else 0
