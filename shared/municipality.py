@@ -51,6 +51,8 @@ class VisitRules:
     window_minutes: int
     slot_step_minutes: int
     booking_horizon_working_days: int
+    # No one waits longer than this for a visit, whatever the district: batch planning honours it.
+    max_wait_working_days: int = 20
 
     def duration_minutes(self, persons: int) -> int:
         return self.setup_minutes + self.minutes_per_person * max(persons, 1)

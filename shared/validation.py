@@ -43,6 +43,7 @@ _JA_EXACT = {
     "Must be on or after 'from'.": "終了日は開始日以降にしてください。",
     "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
     "Give booking_id or status.": "booking_id または status を指定してください。",
+    "Must be a future date.": "明日以降の日付を指定してください。",
 }
 _JA_PATTERNS = [
     (re.compile(r"^Must be one of: (.*)\.$"), "次のいずれかを指定してください: {0}"),

@@ -2,7 +2,13 @@
 
 from marshmallow import Schema, fields
 
-from services.scheduling.schemas import FixSlotSchema, SuggestionQuerySchema, VisitQuerySchema, VisitResultSchema
+from services.scheduling.schemas import (
+    FixSlotSchema,
+    PlanRequestSchema,
+    SuggestionQuerySchema,
+    VisitQuerySchema,
+    VisitResultSchema,
+)
 from shared.events import PreferenceSchema
 from shared.openapi import Error, Operation, document, errors
 
@@ -120,6 +126,43 @@ class DaySheet(Schema):
     contacts_available = fields.Bool(required=True)
 
 
+class Proposal(Schema):
+    visit_id = fields.Str(required=True)
+    crew_id = fields.Str(required=True)
+    date = fields.Date(required=True)
+    window_start = fields.AwareDateTime(required=True, metadata={"description": "Give it to fix the slot"})
+    window_end = fields.AwareDateTime(required=True)
+    estimated_start = fields.AwareDateTime(required=True)
+
+
+class Unplanned(Schema):
+    visit_id = fields.Str(required=True)
+    reason = fields.Str(
+        required=True,
+        metadata={
+            "enum": [
+                "no_room_within_wait_bound",
+                "no_room_in_horizon",
+                "no_working_time_in_horizon",
+                "fixed_visit_not_routable",
+            ]
+        },
+    )
+
+
+class Plan(Schema):
+    plan_id = fields.Str(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+    working_days = fields.Int(required=True)
+    requests = fields.Int(required=True, metadata={"description": "Waiting requests considered"})
+    proposals = fields.List(fields.Nested(Proposal), required=True)
+    unplanned = fields.List(fields.Nested(Unplanned), required=True)
+    total_drive_minutes = fields.Int(required=True, metadata={"description": "All crew-days, fixed visits included"})
+    solve_seconds = fields.Float(required=True)
+
+
 OPERATIONS = [
     Operation(
         "GET",
@@ -154,6 +197,15 @@ OPERATIONS = [
         body=VisitResultSchema,
         tags=("visits",),
     ),
+    Operation(
+        "POST",
+        "/api/v1/plans",
+        "Plan every waiting request over the next working days (proposals to confirm by phone, then fix).",
+        {201: Plan, **errors(400, 413, 422, 503)},
+        body=PlanRequestSchema,
+        tags=("plans",),
+    ),
+    Operation("GET", "/api/v1/plans/<plan_id>", "A plan made earlier.", {200: Plan, **errors(404)}, tags=("plans",)),
     Operation("GET", "/api/v1/crews", "The crews.", {200: CrewList}, tags=("crews",)),
     Operation(
         "GET",

@@ -35,3 +35,10 @@ stalled_working_days = Gauge(
     "visits wait for a slot; 0 when none wait.",
     registry=_registry,
 )
+plans_made = Counter(PREFIX + "plans_made_total", "Batch plans made.", registry=_registry)
+plan_solve_seconds = Histogram(
+    PREFIX + "plan_solve_seconds",
+    "Time the optimiser took for a batch plan.",
+    registry=_registry,
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)

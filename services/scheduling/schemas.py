@@ -47,3 +47,8 @@ class SuggestionQuerySchema(Schema):
     start = fields.Date(load_default=None)  # first day to look at; default tomorrow
     days = fields.Int(load_default=None, validate=validate.Range(1, 120))  # working days
     limit = fields.Int(load_default=10, validate=validate.Range(1, 50))
+
+
+class PlanRequestSchema(Schema):
+    start = fields.Date(load_default=None)  # first day of the plan; default tomorrow
+    days = fields.Int(load_default=20, strict=True, validate=validate.Range(1, 60))  # working days

@@ -10,13 +10,14 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.scheduling import daysheet, planning, solver, visits
+from services.scheduling import campaign, daysheet, planning, solver, visits
 from services.scheduling import metrics as m
 from services.scheduling.api import OPENAPI
 from services.scheduling.locks import Busy, crew_day_lock
 from services.scheduling.routes import CachedTravel
 from services.scheduling.schemas import (
     FixSlotSchema,
+    PlanRequestSchema,
     SuggestionQuerySchema,
     VisitQuerySchema,
     VisitResultSchema,
@@ -195,6 +196,40 @@ class SchedulingService(Operations):
         m.persons_applied.labels(visit["channel"], visit["district"]).inc(result["persons_applied"])
         self.outbox.kick("visits", visit_id)
         return json_response(visits.view(updated, municipality.load()))
+
+    @http("POST", "/api/v1/plans")
+    @api
+    def create_plan(self, request: Request) -> Response:
+        data = load_body(request, PlanRequestSchema())
+        first = data["start"] or clock.today() + dt.timedelta(days=1)
+        if first <= clock.today():
+            raise ApiError(
+                422,
+                "validation_failed",
+                "Some fields are invalid.",
+                "入力内容に誤りがあります。",
+                fields=[{"field": "start", "en": "Must be a future date.", "ja": "明日以降の日付を指定してください。"}],
+            )
+        try:
+            # The optimiser holds the GIL for seconds: a child process keeps this service responsive.
+            document = campaign.plan(self.db, municipality.load(), first, data["days"], solver.solve_in_worker)
+        except solver.SolverFailed as error:
+            log.error("batch planning failed: %s", error)
+            raise ApiError(
+                503, "planner_unavailable", "The planner failed; try again.", "計画を作成できませんでした。"
+            ) from None
+        self.db.plans.insert_one(document)
+        m.plans_made.inc()
+        m.plan_solve_seconds.observe(document["solve_seconds"])
+        return json_response(campaign.view(document), status=201)
+
+    @http("GET", "/api/v1/plans/<plan_id>")
+    @api
+    def get_plan(self, request: Request, plan_id: str) -> Response:
+        document = self.db.plans.find_one({"_id": plan_id})
+        if document is None:
+            raise not_found("plan")
+        return json_response(campaign.view(document))
 
     @http("GET", "/api/v1/crews")
     @api
