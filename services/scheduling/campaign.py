@@ -74,7 +74,6 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
         day=day_of(city),
         depot=city.depot,
         travel=CachedTravel(default_model(city)),
-        window_minutes=city.visits.window_minutes,
         step_minutes=city.visits.slot_step_minutes,
         wait_bound=city.visits.max_wait_working_days,
         solve=solve,

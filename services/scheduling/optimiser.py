@@ -136,6 +136,7 @@ class Request:
     waited_days: int  # working days since it came, as of the plan's first day
     deadline_index: int | None  # the last day index of the plan it may go on (None: beyond the plan)
     preferred: tuple[tuple[int, str], ...] = ()  # (day index, "am" | "pm" | "any") within the plan
+    release_index: int = 0  # the first day index it may go on (a request not yet made: benchmarks)
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,9 @@ def priority_of(request: Request, wait_bound: int) -> int:
 
 def _request_windows(request: Request, days: int, day: Day) -> list[tuple[int, int]]:
     last_index = days - 1 if request.deadline_index is None else min(days - 1, request.deadline_index)
-    wanted = [(index, period) for index, period in request.preferred if index <= last_index]
-    allowed = wanted or [(index, "any") for index in range(last_index + 1)]
+    first_index = request.release_index
+    wanted = [(index, period) for index, period in request.preferred if first_index <= index <= last_index]
+    allowed = wanted or [(index, "any") for index in range(first_index, last_index + 1)]
     windows = []
     for index, period in allowed:
         first = day.start if period in ("am", "any") else day.lunch_end
@@ -176,6 +178,11 @@ def _request_windows(request: Request, days: int, day: Day) -> list[tuple[int, i
         base = index * MINUTES_PER_DAY
         windows += [(base + a, base + b) for a, b in start_windows(first, last, request.duration, day)]
     return sorted(windows)
+
+
+# Using a crew-day costs this many drive-minute equivalents per day index: of two plans that
+# drive alike, the one that visits sooner wins, without trading real driving for much waiting.
+LATER_DAY_COST = 1
 
 
 def plan_batch(
@@ -187,12 +194,49 @@ def plan_batch(
     day: Day,
     depot: Place,
     travel: CachedTravel,
-    window_minutes: int,
     step_minutes: int,
     wait_bound: int,
     solve: Solve,
     exploration: int = 3,
     timeout_seconds: float | None = None,
+) -> Plan:
+    """Preferred days are asked for first; a request whose preferred half-days have no room is
+    planned again without them in a second solve, rather than left out."""
+    settings = {
+        "fixed": fixed,
+        "crews": crews,
+        "days": days,
+        "day": day,
+        "depot": depot,
+        "travel": travel,
+        "step_minutes": step_minutes,
+        "wait_bound": wait_bound,
+        "solve": solve,
+        "exploration": exploration,
+        "timeout_seconds": timeout_seconds,
+    }
+    plan = _plan_once(requests, **settings)
+    missed = {visit_id for visit_id in plan.unplanned}
+    if any(r.preferred and r.visit_id in missed for r in requests):
+        relaxed = [Request(**{**r.__dict__, "preferred": ()}) if r.visit_id in missed else r for r in requests]
+        plan = _plan_once(relaxed, **settings)
+    return plan
+
+
+def _plan_once(
+    requests: Sequence[Request],
+    *,
+    fixed: dict[tuple[str, int], Sequence[RouteStop]],
+    crews: Sequence[str],
+    days: int,
+    day: Day,
+    depot: Place,
+    travel: CachedTravel,
+    step_minutes: int,
+    wait_bound: int,
+    solve: Solve,
+    exploration: int,
+    timeout_seconds: float | None,
 ) -> Plan:
     locations = Locations(depot)
     vehicles, jobs, vehicle_of = [], [], {}
@@ -201,7 +245,14 @@ def plan_batch(
         for crew in crews:
             number = len(vehicles) + 1
             vehicle_of[number] = (crew, day_index)
-            vehicles.append({"id": number, "time_window": [base + day.start, base + day.end], "skills": [number]})
+            vehicles.append(
+                {
+                    "id": number,
+                    "time_window": [base + day.start, base + day.end],
+                    "skills": [number],
+                    "fixed_cost": LATER_DAY_COST * day_index,
+                }
+            )
     job_of: dict[int, tuple[str, RouteStop | Request]] = {}
     for number, (crew, day_index) in vehicle_of.items():
         base = day_index * MINUTES_PER_DAY

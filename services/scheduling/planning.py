@@ -85,20 +85,12 @@ def suggest(
             continue
         for crew in city.crews:
             timeline = Timeline(stops_by_crew_day.get((crew.id, date), []), day, city.depot, cached)
-            if not timeline.feasible:
-                continue
-            window_start = day.start
-            while window_start + duration_minutes <= day.end:
-                if window_start >= first_allowed:
-                    found = timeline.insertion(place, window_start, window_start + window, duration_minutes)
-                    if found is not None:
-                        start, added = found
-                        key = (crew.id, date, day.period(start))
-                        # Least driving; then a window the crew reaches at its start, not its end.
-                        rank = (window_start,) if earliest_first else (added, start - window_start, window_start)
-                        if key not in best or rank < best[key][0]:
-                            best[key] = (rank, added, window_start, start)
-                window_start += step
+            for window_start, start, added in timeline.openings(place, duration_minutes, window, step, first_allowed):
+                key = (crew.id, date, day.period(start))
+                # Least driving; then a window the crew reaches at its start, not its end.
+                rank = (window_start,) if earliest_first else (added, start - window_start, window_start)
+                if key not in best or rank < best[key][0]:
+                    best[key] = (rank, added, window_start, start)
     options = []
     for (crew_id, date, period), (_, added, window_start, start) in best.items():
         rank = preference_rank(preferred, date, period)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from itertools import pairwise
 
 from services.scheduling.travel import TravelModel
@@ -60,10 +59,22 @@ def at_minute(day: dt.date, minute: int, city: Municipality) -> dt.datetime:
 
 
 class CachedTravel:
-    """Drive minutes memoised per pair of places: offers ask the same few pairs thousands of times."""
+    """Drive minutes memoised per pair of places: offers ask the same few pairs thousands of times.
+    Keyed by identity (hashing a dataclass's fields cost a fifth of an offer's time); the pairs are
+    kept alive with the cache, so an identity cannot be reused while it lives."""
 
     def __init__(self, model: TravelModel) -> None:
-        self.minutes = cache(model.minutes)
+        self.model = model
+        self._memo: dict[tuple[int, int], int] = {}
+        self._alive: list[tuple[Place, Place]] = []
+
+    def minutes(self, origin: Place, destination: Place) -> int:
+        key = (id(origin), id(destination))
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self.model.minutes(origin, destination)
+            self._alive.append((origin, destination))
+        return found
 
 
 def earliest_start(arrival: int, window_start: int, window_end: int, duration: int, day: Day) -> int | None:
@@ -152,6 +163,37 @@ class Timeline:
         if start is None or start + duration + from_new > next_latest:
             return None
         return start, to_new + from_new - minutes(prev_place, next_place)
+
+    def openings(
+        self, place: Place, duration: int, window: int, step: int, not_before: int
+    ) -> list[tuple[int, int, int]]:
+        """Every (window start, estimated start, added drive) a new visit could be promised on this
+        day, on the slot grid (day start + k * step) and no earlier than `not_before`. Each gap
+        between two stops is one position with one detour, so its feasible window starts form a
+        short run: the whole day is checked in a few dozen comparisons, not one insertion per slot."""
+        if not self.feasible:
+            return []
+        found = []
+        minutes = self.travel.minutes
+        for position in range(len(self.stops) + 1):
+            prev_place, prev_free, next_place, next_latest = self.neighbours(position)
+            to_new, from_new = minutes(prev_place, place), minutes(place, next_place)
+            added = to_new + from_new - minutes(prev_place, next_place)
+            arrival = prev_free + to_new
+            # windows that sort into this gap, reachable in time, leaving time to go on
+            low = max(self.day.start, not_before, arrival - window)
+            if position > 0:
+                low = max(low, self.stops[position - 1].window_start)
+            high = min(next_latest - duration - from_new, self.day.end - duration)
+            if position < len(self.stops):
+                high = min(high, self.stops[position].window_start - 1)
+            window_start = self.day.start + -(-(low - self.day.start) // step) * step  # first grid point >= low
+            while window_start <= high:
+                start = earliest_start(arrival, window_start, window_start + window, duration, self.day)
+                if start is not None and start + duration + from_new <= next_latest:
+                    found.append((window_start, start, added))
+                window_start += step
+        return found
 
     def drive_minutes(self) -> int:
         places = [self.depot, *(s.place for s in self.stops), self.depot]

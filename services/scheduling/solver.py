@@ -37,6 +37,7 @@ def solve(problem: dict[str, Any]) -> dict[str, Any]:
                 end=0,
                 time_window=vroom.TimeWindow(*vehicle["time_window"]),
                 skills=set(vehicle.get("skills", ())) or None,
+                costs=vroom.VehicleCosts(fixed=vehicle.get("fixed_cost", 0)),
             )
         )
     for job in problem["jobs"]:

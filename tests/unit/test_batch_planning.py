@@ -34,7 +34,6 @@ def plan(requests, days=2, crews=("crew-1",), fixed=None, wait_bound=20):
         day=DAY,
         depot=CITY.depot,
         travel=TRAVEL,
-        window_minutes=30,
         step_minutes=15,
         wait_bound=wait_bound,
         solve=solver.solve,

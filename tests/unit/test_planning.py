@@ -147,3 +147,32 @@ def test_suggestions_skip_days_that_are_not_working_days_and_offer_one_per_half_
 @pytest.mark.parametrize("persons", [1, 3, 10])
 def test_every_household_size_gets_an_offer_on_an_empty_day(persons):
     assert suggest(duration=CITY.visits.duration_minutes(persons))
+
+
+def test_the_openings_of_a_day_are_exactly_the_windows_that_fit():
+    """The constant-time scan must agree with checking every slot of the grid one by one."""
+    import random
+
+    rng = random.Random(5)
+    cached = routes.CachedTravel(TRAVEL)
+    day = routes.day_of(CITY)
+    for _ in range(40):
+        stops: list[routes.RouteStop] = []
+        for number in range(rng.randrange(5)):
+            place, duration = rng.choice(CITY.districts), rng.choice((45, 75, 105))
+            timeline = routes.Timeline(sorted(stops, key=lambda s: s.window_start), day, CITY.depot, cached)
+            starts = [t for t, _, _ in timeline.openings(place, duration, 30, 15, day.start)]
+            if starts:
+                start = rng.choice(starts)
+                stops.append(routes.RouteStop(f"v{number}", place, start, start + 30, duration))
+        stops.sort(key=lambda s: s.window_start)
+        timeline = routes.Timeline(stops, day, CITY.depot, cached)
+        assert timeline.feasible
+        place, duration = rng.choice(CITY.districts), rng.choice((45, 75, 105, 165))
+        not_before = rng.choice((day.start, 11 * 60))
+        brute = [
+            (t, *found)
+            for t in range(day.start, day.end, 15)
+            if t >= not_before and (found := timeline.insertion(place, t, t + 30, duration))
+        ]
+        assert timeline.openings(place, duration, 30, 15, not_before) == brute
