@@ -31,6 +31,11 @@ class Crew:
     name: str
     car: str
     staff: tuple[str, ...]
+    # Days the crew does not go out: a staff member's day off, the car in maintenance.
+    days_off: frozenset[dt.date] = frozenset()
+
+    def works_on(self, day: dt.date) -> bool:
+        return day not in self.days_off
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,9 @@ class TravelRules:
     road_factor: float
     average_speed_kmh: float
     minimum_minutes: int
+    # The municipality's own drive minutes between district ids (and "depot"), when it has them;
+    # pairs it leaves out fall back on the straight-line model.
+    matrix: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,17 @@ def _month_day(text: str) -> tuple[int, int]:
     return int(month), int(day)
 
 
+def _travel_rules(data: dict) -> TravelRules:
+    matrix = data.get("matrix") or {}
+    frozen = tuple(sorted((origin, tuple(sorted(row.items()))) for origin, row in matrix.items()))
+    return TravelRules(
+        road_factor=data["road_factor"],
+        average_speed_kmh=data["average_speed_kmh"],
+        minimum_minutes=data["minimum_minutes"],
+        matrix=frozen,
+    )
+
+
 def parse(data: dict) -> Municipality:
     cal = data["calendar"]
     return Municipality(
@@ -120,8 +139,17 @@ def parse(data: dict) -> Municipality:
             extra_closed_days=frozenset(dt.date.fromisoformat(str(day)) for day in cal.get("extra_closed_days", [])),
         ),
         visits=VisitRules(**data["visits"]),
-        travel=TravelRules(**data["travel"]),
-        crews=tuple(Crew(id=c["id"], name=c["name"], car=c["car"], staff=tuple(c["staff"])) for c in data["crews"]),
+        travel=_travel_rules(data["travel"]),
+        crews=tuple(
+            Crew(
+                id=c["id"],
+                name=c["name"],
+                car=c["car"],
+                staff=tuple(c["staff"]),
+                days_off=frozenset(dt.date.fromisoformat(str(day)) for day in c.get("days_off", [])),
+            )
+            for c in data["crews"]
+        ),
         districts=tuple(District(**d) for d in data["districts"]),
     )
 

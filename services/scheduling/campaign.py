@@ -70,6 +70,7 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
         requests=waiting,
         fixed=fixed,
         crews=[crew.id for crew in city.crews],
+        crew_off={(crew.id, index[day]) for crew in city.crews for day in horizon if not crew.works_on(day)},
         days=len(horizon),
         day=day_of(city),
         depot=city.depot,

@@ -199,12 +199,14 @@ def plan_batch(
     solve: Solve,
     exploration: int = 3,
     timeout_seconds: float | None = None,
+    crew_off: frozenset[tuple[str, int]] | set[tuple[str, int]] = frozenset(),
 ) -> Plan:
     """Preferred days are asked for first; a request whose preferred half-days have no room is
     planned again without them in a second solve, rather than left out."""
     settings = {
         "fixed": fixed,
         "crews": crews,
+        "crew_off": crew_off,
         "days": days,
         "day": day,
         "depot": depot,
@@ -228,6 +230,7 @@ def _plan_once(
     *,
     fixed: dict[tuple[str, int], Sequence[RouteStop]],
     crews: Sequence[str],
+    crew_off: frozenset[tuple[str, int]] | set[tuple[str, int]],
     days: int,
     day: Day,
     depot: Place,
@@ -243,6 +246,8 @@ def _plan_once(
     for day_index in range(days):
         base = day_index * MINUTES_PER_DAY
         for crew in crews:
+            if (crew, day_index) in crew_off:
+                continue  # a day off or the car in maintenance: no vehicle that day
             number = len(vehicles) + 1
             vehicle_of[number] = (crew, day_index)
             vehicles.append(

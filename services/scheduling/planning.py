@@ -84,6 +84,8 @@ def suggest(
         elif date < not_before.date():
             continue
         for crew in city.crews:
+            if not crew.works_on(date):
+                continue
             timeline = Timeline(stops_by_crew_day.get((crew.id, date), []), day, city.depot, cached)
             for window_start, start, added in timeline.openings(place, duration_minutes, window, step, first_allowed):
                 key = (crew.id, date, day.period(start))

@@ -121,7 +121,8 @@ class SchedulingService(Operations):
     def fix_slot(self, request: Request, visit_id: str) -> Response:
         data = load_body(request, FixSlotSchema())
         city = municipality.load()
-        if city.crew(data["crew_id"]) is None:
+        crew = city.crew(data["crew_id"])
+        if crew is None:
             raise ApiError(422, "unknown_crew", "Unknown crew.", "班が見つかりません。")
         visit = self._visit(visit_id)
         self._require(visit, ("unscheduled", "scheduled"))
@@ -132,6 +133,13 @@ class SchedulingService(Operations):
                 "not_a_working_time",
                 "The start must be on a future working day.",
                 "開始日時は今後の業務日を指定してください。",
+            )
+        if not crew.works_on(start.date()):
+            raise conflict(
+                "crew_off",
+                "The crew does not go out that day.",
+                "この班はその日は訪問できません。",
+                suggestions=[_option_view(o) for o in self._options(visit, None, None, 5)],
             )
         end = start + dt.timedelta(minutes=visit["duration_minutes"])
         try:

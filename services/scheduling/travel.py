@@ -36,15 +36,27 @@ class StraightLineTravel:
 
 
 class MatrixTravel:
-    """A municipality's own district-to-district minutes, keyed by place name."""
+    """A municipality's own drive minutes between places, keyed by district id ("depot" for the
+    depot), in both directions unless both are given; other pairs fall back on another model."""
 
-    def __init__(self, matrix: dict[str, dict[str, int]], fallback: TravelModel) -> None:
-        self.matrix, self.fallback = matrix, fallback
+    def __init__(self, matrix: dict[str, dict[str, int]], fallback: TravelModel, depot: Place) -> None:
+        self.matrix, self.fallback, self.depot = matrix, fallback, depot
+
+    def _key(self, place: Place) -> str:
+        return "depot" if place is self.depot else getattr(place, "id", place.name)
 
     def minutes(self, origin: Place, destination: Place) -> int:
-        known = self.matrix.get(origin.name, {}).get(destination.name)
+        if origin is destination:
+            return 0
+        a, b = self._key(origin), self._key(destination)
+        known = self.matrix.get(a, {}).get(b, self.matrix.get(b, {}).get(a))
         return known if known is not None else self.fallback.minutes(origin, destination)
 
 
 def default_model(city: Municipality) -> TravelModel:
-    return StraightLineTravel(city.travel)
+    """The municipality's matrix when its configuration has one, else straight-line distance."""
+    straight = StraightLineTravel(city.travel)
+    if city.travel.matrix:
+        matrix = {origin: dict(row) for origin, row in city.travel.matrix}
+        return MatrixTravel(matrix, straight, city.depot)
+    return straight

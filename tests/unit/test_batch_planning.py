@@ -148,3 +148,21 @@ def test_a_plan_needs_a_future_start_and_a_sensible_length(service):
 def test_fit_and_the_plan_agree_on_what_a_window_is():
     found = planning.fit([], NEAR[0], dt.datetime(2026, 12, 1, 9, 0, tzinfo=CITY.timezone), 45, CITY, TRAVEL)
     assert found is not None and found[0].strftime("%H:%M") == "09:00"
+
+
+def test_no_visit_is_planned_on_a_crew_day_off():
+    result = optimiser.plan_batch(
+        requests=[request(f"r{i}", NEAR[i % 2]) for i in range(6)],
+        fixed={},
+        crews=["crew-1", "crew-2"],
+        crew_off={("crew-1", 0), ("crew-2", 1)},
+        days=2,
+        day=DAY,
+        depot=CITY.depot,
+        travel=TRAVEL,
+        step_minutes=15,
+        wait_bound=20,
+        solve=solver.solve,
+    )
+    assert len(result.proposals) == 6
+    assert {(p.crew_id, p.day_index) for p in result.proposals} <= {("crew-2", 0), ("crew-1", 1)}

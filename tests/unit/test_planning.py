@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from services.scheduling import planning, routes
-from services.scheduling.travel import default_model
+from services.scheduling.travel import StraightLineTravel, default_model, distance_km
 from shared import municipality
+from shared.municipality import Place, TravelRules
 
 CITY = municipality.load()
 TRAVEL = default_model(CITY)
@@ -34,6 +35,19 @@ def fits(stops, place, window_start, duration):
     """(estimated start "HH:MM", added drive) of a new visit promised this window, or None."""
     found = planning.fit(stops, place, at(window_start), duration, CITY, TRAVEL)
     return None if found is None else (found[0].strftime("%H:%M"), found[1])
+
+
+def test_far_districts_are_close_to_an_hour_and_near_ones_the_minimum():
+    assert 50 <= TRAVEL.minutes(CITY.depot, TAKAZAKI) <= 60
+    assert TRAVEL.minutes(CITY.depot, HIMEKI) == CITY.travel.minimum_minutes
+    assert TRAVEL.minutes(HIMEKI, HIMEKI) == 0  # the same place: no drive
+    assert 15 < distance_km(CITY.depot, TAKAZAKI) < 18
+
+
+def test_travel_is_distance_times_road_factor_at_average_speed():
+    model = StraightLineTravel(TravelRules(road_factor=2.0, average_speed_kmh=60, minimum_minutes=0))
+    a, b = Place("a", 31.0, 131.0), Place("b", 31.0 + 0.5 / 111.2, 131.0)  # about 0.5 km north
+    assert model.minutes(a, b) == 1  # 0.5 km x 2 / 60 km/h = 1 min
 
 
 def test_an_empty_day_costs_the_round_trip():
@@ -176,3 +190,35 @@ def test_the_openings_of_a_day_are_exactly_the_windows_that_fit():
             if t >= not_before and (found := timeline.insertion(place, t, t + 30, duration))
         ]
         assert timeline.openings(place, duration, 30, 15, not_before) == brute
+
+
+def test_a_municipality_may_supply_its_own_drive_minutes():
+    import yaml
+
+    data = yaml.safe_load(municipality.settings.municipality_config_path().read_text(encoding="utf-8"))
+    data["travel"]["matrix"] = {"depot": {"takazaki": 61}, "takazaki": {"yamada": 12}}
+    city = municipality.parse(data)
+    model = default_model(city)
+    takazaki, yamada = city.district("takazaki"), city.district("yamada")
+    assert model.minutes(city.depot, takazaki) == model.minutes(takazaki, city.depot) == 61
+    assert model.minutes(yamada, takazaki) == 12
+    assert model.minutes(city.depot, yamada) == 53  # not given: the straight-line estimate
+    assert planning.fit([], takazaki, at("09:31"), 75, city, model) == (at("09:31"), 2 * 61)
+
+
+def test_no_offer_on_a_crew_day_off():
+    import dataclasses
+
+    crew = dataclasses.replace(CITY.crews[0], days_off=frozenset({DAY}))
+    city = dataclasses.replace(CITY, crews=(crew,))
+    options = planning.suggest(
+        city=city,
+        travel=TRAVEL,
+        place=HIMEKI,
+        duration_minutes=45,
+        preferred=[{"date": DAY, "period": "any"}],
+        days=[DAY, DAY + dt.timedelta(days=1)],
+        stops_by_crew_day={},
+        not_before=at("00:00") - dt.timedelta(days=1),
+    )
+    assert options and all(o.start.date() != DAY for o in options)

@@ -1,0 +1,85 @@
+"""Scheduling through the running services: two receptionists fixing clashing windows at the same
+moment, and a batch plan made by the optimiser's worker process inside the service, then fixed."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from tests.bus import wait_until
+from tests.factories import booking_body, working_day
+
+pytestmark = pytest.mark.e2e
+
+DISTRICTS = {"himeki": ("885-0021", "姫城"), "takazaki": ("889-4500", "高崎"), "yamada": ("889-1600", "山田")}
+
+
+def book(stack, district: str) -> dict:
+    postal_code, name = DISTRICTS[district]
+    body = booking_body(address={"postal_code": postal_code, "district": name, "line": "1-2-3"})
+    answer = requests.post(f"{stack.url('booking')}/api/v1/bookings", json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+    booking_id = answer.json()["booking_id"]
+
+    def visit():
+        found = requests.get(
+            f"{stack.url('scheduling')}/api/v1/visits", params={"booking_id": booking_id}, timeout=5
+        ).json()["visits"]
+        return found[0] if found else None
+
+    return wait_until(visit)
+
+
+def fix(stack, visit_id: str, start: str, crew_id: str = "crew-1") -> requests.Response:
+    return requests.post(
+        f"{stack.url('scheduling')}/api/v1/visits/{visit_id}/slot",
+        json={"start": start, "crew_id": crew_id},
+        timeout=10,
+    )
+
+
+def test_two_receptionists_fixing_clashing_windows_at_once_exactly_one_wins(stack):
+    for attempt in range(5):
+        day = working_day(5 + attempt)
+        first, second = book(stack, "takazaki"), book(stack, "himeki")
+        start = f"{day.isoformat()}T10:00:00+09:00"
+        answers: dict[str, requests.Response] = {}
+        ready = threading.Barrier(2)
+
+        def phone(visit: dict, answers: dict = answers, ready: threading.Barrier = ready, start: str = start) -> None:
+            ready.wait()
+            answers[visit["visit_id"]] = fix(stack, visit["visit_id"], start)
+
+        callers = [threading.Thread(target=phone, args=(v,)) for v in (first, second)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        codes = sorted(a.status_code for a in answers.values())
+        # One wins; the other gets 409 with fresh offers, or 503 (the crew's day was locked) and
+        # then 409 when the receptionist tries again.
+        assert codes[0] == 200 and codes[1] in (409, 503), codes
+        loser = next(v for v, a in answers.items() if a.status_code != 200)
+        again = fix(stack, loser, start)
+        assert again.status_code == 409 and again.json()["suggestions"], again.text
+
+
+def test_a_batch_plan_made_in_the_service_can_be_fixed_as_proposed(stack):
+    waiting = [book(stack, d) for d in ("takazaki", "yamada", "himeki", "takazaki")]
+    made = requests.post(f"{stack.url('scheduling')}/api/v1/plans", json={"days": 10}, timeout=120)
+    assert made.status_code == 201, made.text
+    plan = made.json()
+    proposed = {p["visit_id"]: p for p in plan["proposals"]}
+    assert {v["visit_id"] for v in waiting} <= set(proposed)
+    north = [proposed[v["visit_id"]] for v in waiting if v["district"] in ("takazaki", "yamada")]
+    assert len({(p["crew_id"], p["date"]) for p in north}) == 1  # one trip north
+    for visit in waiting:
+        proposal = proposed[visit["visit_id"]]
+        answer = fix(stack, visit["visit_id"], proposal["window_start"], proposal["crew_id"])
+        assert answer.status_code == 200, answer.text
+    day = north[0]["date"]
+    sheet = requests.get(f"{stack.url('scheduling')}/api/v1/crews/{north[0]['crew_id']}/days/{day}", timeout=10)
+    assert sheet.status_code == 200 and sheet.json()["route_optimised"]
+    assert requests.get(f"{stack.url('scheduling')}/health/ready", timeout=5).status_code == 200
