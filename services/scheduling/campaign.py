@@ -66,11 +66,8 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
     }
     waiting = requests_waiting(db, city, horizon)
     started = time.perf_counter()
-    result = optimiser.plan_batch(
-        requests=waiting,
-        fixed=fixed,
+    fleet = optimiser.Fleet(
         crews=[crew.id for crew in city.crews],
-        crew_off={(crew.id, index[day]) for crew in city.crews for day in horizon if not crew.works_on(day)},
         days=len(horizon),
         day=day_of(city),
         depot=city.depot,
@@ -78,7 +75,10 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
         step_minutes=city.visits.slot_step_minutes,
         wait_bound=city.visits.max_wait_working_days,
         solve=solve,
+        fixed=fixed,
+        crew_off=frozenset((crew.id, index[day]) for crew in city.crews for day in horizon if not crew.works_on(day)),
     )
+    result = optimiser.plan_batch(waiting, fleet)
     seconds = time.perf_counter() - started
     window = city.visits.window_minutes
     proposals = [

@@ -193,68 +193,44 @@ def _request_windows(request: Request, days: int, day: Day) -> list[tuple[int, i
 LATER_DAY_COST = 1
 
 
-def plan_batch(
-    *,
-    requests: Sequence[Request],
-    fixed: dict[tuple[str, int], Sequence[RouteStop]],
-    crews: Sequence[str],
-    days: int,
-    day: Day,
-    depot: Place,
-    travel: CachedTravel,
-    step_minutes: int,
-    wait_bound: int,
-    solve: Solve,
-    exploration: int = 2,
-    timeout_seconds: float | None = None,
-    crew_off: frozenset[tuple[str, int]] | set[tuple[str, int]] = frozenset(),
-) -> Plan:
+@dataclass(frozen=True)
+class Fleet:
+    """What a batch plan works with: the crews over the plan's working days, what is fixed on them,
+    and how to solve."""
+
+    crews: Sequence[str]
+    days: int
+    day: Day
+    depot: Place
+    travel: CachedTravel
+    step_minutes: int
+    wait_bound: int
+    solve: Solve
+    fixed: dict[tuple[str, int], Sequence[RouteStop]] = field(default_factory=dict)
+    crew_off: frozenset[tuple[str, int]] = frozenset()  # (crew, day index): a day off, the car away
+    exploration: int = 2
+    timeout_seconds: float | None = None
+
+
+def plan_batch(requests: Sequence[Request], fleet: Fleet) -> Plan:
     """Preferred days are asked for first; a request whose preferred half-days have no room is
     planned again without them in a second solve, rather than left out."""
-    settings = {
-        "fixed": fixed,
-        "crews": crews,
-        "crew_off": crew_off,
-        "days": days,
-        "day": day,
-        "depot": depot,
-        "travel": travel,
-        "step_minutes": step_minutes,
-        "wait_bound": wait_bound,
-        "solve": solve,
-        "exploration": exploration,
-        "timeout_seconds": timeout_seconds,
-    }
-    plan = _plan_once(requests, **settings)
-    missed = {visit_id for visit_id in plan.unplanned}
+    plan = _plan_once(requests, fleet)
+    missed = set(plan.unplanned)
     if any(r.preferred and r.visit_id in missed for r in requests):
         relaxed = [Request(**{**r.__dict__, "preferred": ()}) if r.visit_id in missed else r for r in requests]
-        plan = _plan_once(relaxed, **settings)
+        plan = _plan_once(relaxed, fleet)
     return plan
 
 
-def _plan_once(
-    requests: Sequence[Request],
-    *,
-    fixed: dict[tuple[str, int], Sequence[RouteStop]],
-    crews: Sequence[str],
-    crew_off: frozenset[tuple[str, int]] | set[tuple[str, int]],
-    days: int,
-    day: Day,
-    depot: Place,
-    travel: CachedTravel,
-    step_minutes: int,
-    wait_bound: int,
-    solve: Solve,
-    exploration: int,
-    timeout_seconds: float | None,
-) -> Plan:
+def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
+    day, depot, travel, days = fleet.day, fleet.depot, fleet.travel, fleet.days
     locations = Locations(depot)
     vehicles, jobs, vehicle_of = [], [], {}
     for day_index in range(days):
         base = day_index * MINUTES_PER_DAY
-        for crew in crews:
-            if (crew, day_index) in crew_off:
+        for crew in fleet.crews:
+            if (crew, day_index) in fleet.crew_off:
                 continue  # a day off or the car in maintenance: no vehicle that day
             number = len(vehicles) + 1
             vehicle_of[number] = (crew, day_index)
@@ -269,7 +245,7 @@ def _plan_once(
     job_of: dict[int, tuple[str, RouteStop | Request]] = {}
     for number, (crew, day_index) in vehicle_of.items():
         base = day_index * MINUTES_PER_DAY
-        for stop in fixed.get((crew, day_index), ()):
+        for stop in fleet.fixed.get((crew, day_index), ()):
             job_id = len(job_of) + 1
             job_of[job_id] = ("fixed", stop)
             windows = start_windows(stop.window_start, stop.window_end, stop.duration, day)
@@ -297,7 +273,7 @@ def _plan_once(
                 "location": locations.of(request.place),
                 "service": request.duration,
                 "time_windows": windows,
-                "priority": priority_of(request, wait_bound, travel, depot),
+                "priority": priority_of(request, fleet.wait_bound, travel, depot),
             }
         )
     if not jobs:
@@ -306,11 +282,11 @@ def _plan_once(
         "matrix": locations.matrix(travel),
         "vehicles": vehicles,
         "jobs": jobs,
-        "exploration": exploration,
-        "timeout_seconds": timeout_seconds,
+        "exploration": fleet.exploration,
+        "timeout_seconds": fleet.timeout_seconds,
         "threads": 2,
     }
-    solution = solve(problem)
+    solution = fleet.solve(problem)
     for route in solution.get("routes", []):
         crew, day_index = vehicle_of[route["vehicle"]]
         visit_ids = []
@@ -325,7 +301,7 @@ def _plan_once(
             visit_ids.append(item.visit_id)
             if kind == "request":
                 start = step["arrival"] + step["waiting_time"] - day_index * MINUTES_PER_DAY
-                window_start = start - (start % step_minutes)
+                window_start = start - (start % fleet.step_minutes)
                 plan.proposals.append(Proposal(item.visit_id, crew, day_index, window_start, start))
         if visit_ids:
             plan.drive_minutes += travel.minutes(place, depot)

@@ -150,9 +150,7 @@ def requests_of(instance: Instance) -> list[optimiser.Request]:
 
 
 def vroom(instance: Instance, exploration: int, timeout: float | None = None) -> dict[str, tuple[str, int, int]]:
-    plan = optimiser.plan_batch(
-        requests=requests_of(instance),
-        fixed={},
+    fleet = optimiser.Fleet(
         crews=instance.crews,
         days=instance.days,
         day=DAY,
@@ -160,10 +158,11 @@ def vroom(instance: Instance, exploration: int, timeout: float | None = None) ->
         travel=TRAVEL,
         step_minutes=STEP,
         wait_bound=WAIT_BOUND,
-        solve=lambda problem: solver.solve({**problem, "threads": 2}),
+        solve=solver.solve,
         exploration=exploration,
         timeout_seconds=timeout,
     )
+    plan = optimiser.plan_batch(requests_of(instance), fleet)
     return {p.visit_id: (p.crew_id, p.day_index, p.window_start) for p in plan.proposals}
 
 

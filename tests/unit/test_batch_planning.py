@@ -25,10 +25,8 @@ def request(visit_id, place, duration=45, waited=0, deadline=None, preferred=())
     return optimiser.Request(visit_id, place, duration, waited, deadline, tuple(preferred))
 
 
-def plan(requests, days=2, crews=("crew-1",), fixed=None, wait_bound=20):
-    return optimiser.plan_batch(
-        requests=requests,
-        fixed=fixed or {},
+def plan(requests, days=2, crews=("crew-1",), fixed=None, wait_bound=20, crew_off=frozenset()):
+    fleet = optimiser.Fleet(
         crews=list(crews),
         days=days,
         day=DAY,
@@ -37,7 +35,10 @@ def plan(requests, days=2, crews=("crew-1",), fixed=None, wait_bound=20):
         step_minutes=15,
         wait_bound=wait_bound,
         solve=solver.solve,
+        fixed=fixed or {},
+        crew_off=frozenset(crew_off),
     )
+    return optimiser.plan_batch(requests, fleet)
 
 
 def test_visits_far_away_share_a_day_and_every_request_is_planned():
@@ -151,18 +152,7 @@ def test_fit_and_the_plan_agree_on_what_a_window_is():
 
 
 def test_no_visit_is_planned_on_a_crew_day_off():
-    result = optimiser.plan_batch(
-        requests=[request(f"r{i}", NEAR[i % 2]) for i in range(6)],
-        fixed={},
-        crews=["crew-1", "crew-2"],
-        crew_off={("crew-1", 0), ("crew-2", 1)},
-        days=2,
-        day=DAY,
-        depot=CITY.depot,
-        travel=TRAVEL,
-        step_minutes=15,
-        wait_bound=20,
-        solve=solver.solve,
-    )
+    requests = [request(f"r{i}", NEAR[i % 2]) for i in range(6)]
+    result = plan(requests, crews=("crew-1", "crew-2"), crew_off={("crew-1", 0), ("crew-2", 1)})
     assert len(result.proposals) == 6
     assert {(p.crew_id, p.day_index) for p in result.proposals} <= {("crew-2", 0), ("crew-1", 1)}
