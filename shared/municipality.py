@@ -31,11 +31,14 @@ class Crew:
     name: str
     car: str
     staff: tuple[str, ...]
-    # Days the crew does not go out: a staff member's day off, the car in maintenance.
+    # Days the crew does not go out: a staff member's day off, training, an event.
     days_off: frozenset[dt.date] = frozenset()
 
-    def works_on(self, day: dt.date) -> bool:
-        return day not in self.days_off
+
+@dataclass(frozen=True)
+class Car:
+    id: str
+    maintenance_days: frozenset[dt.date] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,20 @@ class Municipality:
     travel: TravelRules
     crews: tuple[Crew, ...]
     districts: tuple[District, ...]
+    cars: tuple[Car, ...] = ()
+    # A crew in another car than its own on a day (its own in maintenance): (date, crew id, car id).
+    car_assignments: tuple[tuple[dt.date, str, str], ...] = ()
+
+    def car_of(self, crew: Crew, day: dt.date) -> str:
+        given = (car for date, crew_id, car in self.car_assignments if date == day and crew_id == crew.id)
+        return next(given, crew.car)
+
+    def crew_goes_out(self, crew: Crew, day: dt.date) -> bool:
+        """The crew works that day and has a car that is not in maintenance."""
+        if day in crew.days_off:
+            return False
+        car = next((c for c in self.cars if c.id == self.car_of(crew, day)), None)
+        return car is None or day not in car.maintenance_days
 
     def district(self, key: str) -> District | None:
         """Finds a district by its id or its Japanese name."""
@@ -117,6 +134,21 @@ def _travel_rules(data: dict) -> TravelRules:
         minimum_minutes=data["minimum_minutes"],
         matrix=frozen,
     )
+
+
+def _dates(values: list) -> list[dt.date]:
+    return [dt.date.fromisoformat(str(value)) for value in values]
+
+
+def _car_assignments(data: dict) -> tuple[tuple[dt.date, str, str], ...]:
+    """{date: {crew: car}}; one car cannot go out with two crews on one day."""
+    assignments = []
+    for date, by_crew in data.items():
+        day = dt.date.fromisoformat(str(date))
+        if len(set(by_crew.values())) < len(by_crew):
+            raise ValueError(f"car_assignments {day}: one car given to two crews")
+        assignments += [(day, crew, car) for crew, car in sorted(by_crew.items())]
+    return tuple(assignments)
 
 
 def parse(data: dict) -> Municipality:
@@ -151,6 +183,11 @@ def parse(data: dict) -> Municipality:
             for c in data["crews"]
         ),
         districts=tuple(District(**d) for d in data["districts"]),
+        cars=tuple(
+            Car(id=c["id"], maintenance_days=frozenset(_dates(c.get("maintenance_days", []))))
+            for c in data.get("cars", [])
+        ),
+        car_assignments=_car_assignments(data.get("car_assignments") or {}),
     )
 
 

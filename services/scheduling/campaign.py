@@ -76,7 +76,9 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
         wait_bound=city.visits.max_wait_working_days,
         solve=solve,
         fixed=fixed,
-        crew_off=frozenset((crew.id, index[day]) for crew in city.crews for day in horizon if not crew.works_on(day)),
+        crew_off=frozenset(
+            (crew.id, index[day]) for crew in city.crews for day in horizon if not city.crew_goes_out(crew, day)
+        ),
     )
     result = optimiser.plan_batch(waiting, fleet)
     seconds = time.perf_counter() - started

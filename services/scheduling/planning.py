@@ -84,7 +84,7 @@ def suggest(
         elif date < not_before.date():
             continue
         for crew in city.crews:
-            if not crew.works_on(date):
+            if not city.crew_goes_out(crew, date):
                 continue
             timeline = Timeline(stops_by_crew_day.get((crew.id, date), []), day, city.depot, cached)
             for window_start, start, added in timeline.openings(place, duration_minutes, window, step, first_allowed):

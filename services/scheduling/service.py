@@ -134,7 +134,7 @@ class SchedulingService(Operations):
                 "The start must be on a future working day.",
                 "開始日時は今後の業務日を指定してください。",
             )
-        if not crew.works_on(start.date()):
+        if not city.crew_goes_out(crew, start.date()):
             raise conflict(
                 "crew_off",
                 "The crew does not go out that day.",

@@ -222,3 +222,20 @@ def test_no_offer_on_a_crew_day_off():
         not_before=at("00:00") - dt.timedelta(days=1),
     )
     assert options and all(o.start.date() != DAY for o in options)
+
+
+def test_a_crew_goes_out_only_with_a_car_that_is_not_in_maintenance():
+    import yaml
+
+    data = yaml.safe_load(municipality.settings.municipality_config_path().read_text(encoding="utf-8"))
+    monday, tuesday = dt.date(2026, 12, 7), dt.date(2026, 12, 8)
+    data["cars"] = [{"id": "car-1", "maintenance_days": [monday.isoformat(), tuesday.isoformat()]}, {"id": "car-2"}]
+    data["car_assignments"] = {tuesday.isoformat(): {"crew-1": "car-2"}}
+    city = municipality.parse(data)
+    [crew] = city.crews
+    assert not city.crew_goes_out(crew, monday)  # its car is in the garage
+    assert city.car_of(crew, tuesday) == "car-2" and city.crew_goes_out(crew, tuesday)  # lent another
+    assert city.crew_goes_out(crew, dt.date(2026, 12, 9))
+    data["car_assignments"] = {tuesday.isoformat(): {"crew-1": "car-2", "crew-2": "car-2"}}
+    with pytest.raises(ValueError, match="one car given to two crews"):
+        municipality.parse(data)
