@@ -35,6 +35,7 @@ class RequestReceived(Schema):
     channel = fields.Str(required=True, validate=CHANNEL_NAME)
     referral_id = fields.Str(allow_none=True, load_default=None)
     district = fields.Str(required=True)
+    venue = fields.Str(allow_none=True, load_default=None)  # a community hall for a group session
     household_size = fields.Int(required=True, validate=validate.Range(1, 10))
     preferred = fields.List(fields.Nested(PreferenceSchema), load_default=list)
     has_needs = fields.Bool(load_default=False)
@@ -55,6 +56,7 @@ class SlotFixed(Schema):
     window_start = fields.AwareDateTime(required=True)
     window_end = fields.AwareDateTime(required=True)
     district = fields.Str(required=True)
+    venue = fields.Str(allow_none=True, load_default=None)
     household_size = fields.Int(required=True)
     rescheduled = fields.Bool(load_default=False)
 

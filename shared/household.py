@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from shared import clock, municipality, validation, workcalendar
 from shared.events import PERIODS
@@ -87,13 +87,34 @@ class PreferenceInputSchema(Schema):
             raise ValidationError("Not a working day of the city office.")
 
 
+class VenueField(fields.Str):
+    """Takes a venue's id or Japanese name (a community hall); stores its id."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        venue = municipality.load().venue(validation.normalize(text))
+        if venue is None:
+            raise ValidationError("Unknown venue.")
+        return venue.id
+
+
+GROUP_MINIMUM = 5
+
+
 class HouseholdSchema(Schema):
     applicants = fields.List(fields.Nested(ApplicantSchema), required=True, validate=validate.Length(1, 10))
+    # A group session at a community hall instead of a home visit; the address is the organiser's.
+    venue = VenueField(load_default=None, allow_none=True)
     address = fields.Nested(AddressSchema, required=True)
     phone = Phone(required=True)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     preferred = fields.List(fields.Nested(PreferenceInputSchema), load_default=list, validate=validate.Length(0, 10))
     needs = fields.Str(load_default="", validate=validate.Length(0, 500))
+
+    @validates_schema
+    def a_group_at_a_venue(self, data: dict, **kwargs: Any) -> None:
+        if data.get("venue") and len(data.get("applicants") or []) < GROUP_MINIMUM:
+            raise ValidationError("A group session needs 5 or more people.", "venue")
 
 
 def household_json(household: dict) -> dict:

@@ -26,6 +26,14 @@ class District(Place):
 
 
 @dataclass(frozen=True)
+class Venue(Place):
+    """A community hall or care facility where a group (5 or more people) is helped at once."""
+
+    id: str
+    district: str
+
+
+@dataclass(frozen=True)
 class Crew:
     id: str
     name: str
@@ -91,6 +99,7 @@ class Municipality:
     crews: tuple[Crew, ...]
     districts: tuple[District, ...]
     cars: tuple[Car, ...] = ()
+    venues: tuple[Venue, ...] = ()
     # A crew in another car than its own on a day (its own in maintenance): (date, crew id, car id).
     car_assignments: tuple[tuple[dt.date, str, str], ...] = ()
 
@@ -111,6 +120,10 @@ class Municipality:
             if key in (district.id, district.name):
                 return district
         return None
+
+    def venue(self, key: str) -> Venue | None:
+        """Finds a venue by its id or its Japanese name."""
+        return next((venue for venue in self.venues if key in (venue.id, venue.name)), None)
 
     def crew(self, crew_id: str) -> Crew | None:
         return next((crew for crew in self.crews if crew.id == crew_id), None)
@@ -188,6 +201,7 @@ def parse(data: dict) -> Municipality:
             for c in data.get("cars", [])
         ),
         car_assignments=_car_assignments(data.get("car_assignments") or {}),
+        venues=tuple(Venue(**v) for v in data.get("venues", [])),
     )
 
 

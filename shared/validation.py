@@ -44,6 +44,8 @@ _JA_EXACT = {
     "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
     "Give booking_id or status.": "booking_id または status を指定してください。",
     "Must be a future date.": "明日以降の日付を指定してください。",
+    "Unknown venue.": "会場（公民館など）が見つかりません。",
+    "A group session needs 5 or more people.": "会場での申請補助は5人以上でお申し込みください。",
 }
 _JA_PATTERNS = [
     (re.compile(r"^Must be one of: (.*)\.$"), "次のいずれかを指定してください: {0}"),

@@ -22,6 +22,7 @@ class Household(Schema):
     email = fields.Str(allow_none=True, required=True)
     preferred = fields.List(fields.Nested(PreferenceSchema), required=True)
     needs = fields.Str(required=True)
+    venue = fields.Str(allow_none=True, metadata={"description": "A group session's venue id (community hall)"})
 
 
 class Booking(Schema):

@@ -27,6 +27,7 @@ def create(db: Any, household: dict, channel: str, municipality_code: str, refer
         "channel": channel,
         "referral_id": referral_id,
         "district": household["address"]["district"],
+        "venue": household.get("venue"),
         "household_size": len(household["applicants"]),
         "preferred": household["preferred"],
         "has_needs": bool(household["needs"]),

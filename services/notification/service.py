@@ -65,7 +65,11 @@ class NotificationService(Operations):
         slot = event.payload
         if calltasks.create(self.db, slot, municipality.load()):
             m.call_tasks_created.inc()
-        details = {"start": clock.iso(slot["start"]), "window_end": clock.iso(slot["window_end"])}
+        details = {
+            "start": clock.iso(slot["start"]),
+            "window_end": clock.iso(slot["window_end"]),
+            "venue": slot.get("venue"),
+        }
         self._notify("confirmation", event, details, occasion=f"{slot['start']:%Y%m%d%H%M}")
 
     @event_handler("scheduling", "slot_released")
@@ -176,8 +180,9 @@ class NotificationService(Operations):
             return templates.acknowledgement(name, reference, city)
         if message["kind"] == "confirmation":
             start = dt.datetime.fromisoformat(details["start"])
+            venue = city.venue(details["venue"]) if details.get("venue") else None
             return templates.confirmation(
-                name, reference, start, dt.datetime.fromisoformat(details["window_end"]), city
+                name, reference, start, dt.datetime.fromisoformat(details["window_end"]), city, venue
             )
         if message["kind"] == "after_visit":
             return templates.after_visit(name, reference, details["outcome"], city)

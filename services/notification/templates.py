@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from shared.municipality import Municipality
+from shared.municipality import Municipality, Venue
 
 WEEKDAYS = "月火水木金土日"
 
@@ -51,14 +51,21 @@ def acknowledgement(name: str, reference: str, city: Municipality) -> Rendered:
 
 
 def confirmation(
-    name: str, reference: str, start: dt.datetime, window_end: dt.datetime, city: Municipality
+    name: str,
+    reference: str,
+    start: dt.datetime,
+    window_end: dt.datetime,
+    city: Municipality,
+    venue: Venue | None = None,
 ) -> Rendered:
+    place = f"会場：{venue.name}（お申し込みの皆さまでお集まりください）\n" if venue else ""
     return Rendered(
         subject=f"【{city.name}】訪問日時が決まりました（受付番号 {reference}）",
         body=(
             f"{name} 様\n\n"
             "マイナンバーカードの申請補助の訪問日時が決まりました。\n\n"
             f"訪問日時：{when(start, window_end)} の間に伺います\n"
+            f"{place}"
             f"受付番号：{reference}\n\n"
             "当日は、伺う前に担当者からお電話します。\n"
             "職員2名が車で伺い、車内で写真撮影と申請をお手伝いします（1人あたり約30分）。\n"

@@ -27,7 +27,7 @@ def requests_waiting(db: Any, city: Municipality, horizon: list[dt.date]) -> lis
     bound = city.visits.max_wait_working_days
     found = db.visits.find(
         {"status": "unscheduled"},
-        {"district": 1, "duration_minutes": 1, "requested_at": 1, "preferred": 1},
+        {"district": 1, "venue": 1, "duration_minutes": 1, "requested_at": 1, "preferred": 1},
     ).sort("requested_at", 1)
     waiting = []
     for visit in found:
@@ -46,7 +46,7 @@ def requests_waiting(db: Any, city: Municipality, horizon: list[dt.date]) -> lis
         waiting.append(
             optimiser.Request(
                 visit_id=visit["_id"],
-                place=city.district(visit["district"]),
+                place=visits.place_of(visit, city),
                 duration=visit["duration_minutes"],
                 waited_days=waited,
                 deadline_index=deadline_index,

@@ -34,6 +34,7 @@ def build(
     for routed in route.stops:
         visit = by_id[routed.stop.visit_id]
         district = city.district(visit["district"])
+        venue = city.venue(visit["venue"]) if visit.get("venue") else None
         depart = routed.arrive - routed.drive_minutes
         contact = (contacts or {}).get(visit["booking_id"])
         stops.append(
@@ -44,6 +45,7 @@ def build(
                 "status": visit["status"],
                 "district": district.id,
                 "district_name": district.name,
+                "venue_name": venue.name if venue else None,
                 "household_size": visit["household_size"],
                 "drive_minutes": routed.drive_minutes,
                 "depart": iso(depart),

@@ -148,7 +148,7 @@ class SchedulingService(Operations):
                 self._require(fresh, ("unscheduled", "scheduled"))
                 stops = visits.day_stops(self.db, data["crew_id"], start.date(), city, exclude=visit_id)
                 fitted = planning.fit(
-                    stops, city.district(visit["district"]), start, visit["duration_minutes"], city, default_model(city)
+                    stops, visits.place_of(visit, city), start, visit["duration_minutes"], city, default_model(city)
                 )
                 if fitted is None:
                     m.slot_clashes.inc()
@@ -301,7 +301,7 @@ class SchedulingService(Operations):
         return planning.suggest(
             city=city,
             travel=default_model(city),
-            place=city.district(visit["district"]),
+            place=visits.place_of(visit, city),
             duration_minutes=visit["duration_minutes"],
             preferred=preferred,
             days=horizon,

@@ -10,7 +10,7 @@ from typing import Any
 
 from services.scheduling.routes import RouteStop, minute_of
 from shared import clock, events, outbox
-from shared.municipality import Municipality
+from shared.municipality import Municipality, Place
 
 ACTIVE = ("scheduled", "done")  # visits that occupy their crew's time
 
@@ -38,6 +38,8 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
     request = event.payload
     if city.district(request["district"]) is None:
         raise UnknownDistrict(request["district"])
+    if request.get("venue") and city.venue(request["venue"]) is None:
+        raise UnknownDistrict(request["venue"])  # the same remedy: mend the configuration, replay
     visit = {
         "_id": str(uuid.uuid4()),
         "booking_id": request["booking_id"],
@@ -45,6 +47,7 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
         "channel": request["channel"],
         "status": "unscheduled",
         "district": request["district"],
+        "venue": request.get("venue"),
         "household_size": request["household_size"],
         "duration_minutes": city.visits.duration_minutes(request["household_size"]),
         "preferred": [{"date": p["date"].isoformat(), "period": p["period"]} for p in request["preferred"]],
@@ -60,12 +63,17 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
     return visit
 
 
+def place_of(visit: dict, city: Municipality) -> Place:
+    """Where the crew goes: the venue of a group session, else the household's district centre."""
+    return (visit.get("venue") and city.venue(visit["venue"])) or city.district(visit["district"])
+
+
 def stop_of(visit: dict, city: Municipality) -> RouteStop:
     """The visit as a stop of its crew's route: the promised window and how long it takes."""
     slot = visit["slot"]
     return RouteStop(
         visit_id=visit["_id"],
-        place=city.district(visit["district"]),
+        place=place_of(visit, city),
         window_start=minute_of(as_local(slot["window_start"], city)),
         window_end=minute_of(as_local(slot["window_end"], city)),
         duration=visit["duration_minutes"],
@@ -91,7 +99,7 @@ def stops_between(db: Any, first: dt.date, last: dt.date, city: Municipality, ex
             "status": {"$in": list(ACTIVE)},
             "slot.date": {"$gte": first.isoformat(), "$lte": last.isoformat()},
         },
-        {"slot": 1, "district": 1, "duration_minutes": 1},
+        {"slot": 1, "district": 1, "venue": 1, "duration_minutes": 1},
     )
     by_crew_day: dict[tuple[str, dt.date], list[RouteStop]] = {}
     for visit in found:
@@ -134,6 +142,7 @@ def fix(db: Any, visit: dict, slot: dict) -> dict:
                 "window_start": slot["window_start"],
                 "window_end": slot["window_end"],
                 "district": visit["district"],
+                "venue": visit.get("venue"),
                 "household_size": visit["household_size"],
                 "rescheduled": bool(previous),
             },
@@ -226,6 +235,7 @@ def view(visit: dict, city: Municipality) -> dict:
         "status": visit["status"],
         "district": visit["district"],
         "district_name": district.name if district else visit["district"],
+        "venue": visit.get("venue"),
         "household_size": visit["household_size"],
         "duration_minutes": visit["duration_minutes"],
         "preferred": visit["preferred"],
