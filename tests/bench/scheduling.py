@@ -10,6 +10,8 @@ hour away):
 Methods, each on the same instance in one run:
 - fcfs: each request in arrival order takes the earliest feasible window (a paper calendar);
 - ours: batch planning (VROOM, exploration 2; 0 on the scale instance) with the wait bound;
+- ours, rolling (month and scale): every 5 working days a 20-day plan of the requests made so far,
+  the first 5 days of it fixed (how the service is used: POST /api/v1/plans, then phone and fix);
 - long run: the same optimiser at its deepest search (exploration 5), up to 60 s;
 - OR-tools (month and campaign): the same model in OR-tools' routing solver with guided local search
   for 2 s and for 60 s, to compare the two optimisers.
@@ -164,6 +166,55 @@ def vroom(instance: Instance, exploration: int, timeout: float | None = None) ->
     )
     plan = optimiser.plan_batch(requests_of(instance), fleet)
     return {p.visit_id: (p.crew_id, p.day_index, p.window_start) for p in plan.proposals}
+
+
+def rolling(instance: Instance, window: int = 20, commit: int = 5) -> dict[str, tuple[str, int, int]]:
+    """The service as a city would use it: every `commit` working days, plan the next `window` days
+    for every request made so far and not yet placed (POST /api/v1/plans), and fix what falls in
+    the first `commit` days; later plans keep those as fixed visits."""
+    placed: dict[str, tuple[str, int, int]] = {}
+    fixed: dict[tuple[str, int], list[routes.RouteStop]] = defaultdict(list)
+    for first in range(0, instance.days, commit):
+        days = min(window, instance.days - first)
+        waiting = []
+        for ask in instance.asks:
+            if ask.id in placed or ask.release > first:
+                continue  # placed already, or not made yet
+            waited = ask.waited_before + first - ask.release + 1 if ask.release else ask.waited_before + first
+            deadline = ask.release - 1 + WAIT_BOUND - ask.waited_before - first  # as a day of this plan
+            waiting.append(
+                optimiser.Request(
+                    visit_id=ask.id,
+                    place=ask.place,
+                    duration=ask.duration,
+                    waited_days=waited,
+                    deadline_index=None if deadline >= days or waited >= WAIT_BOUND else max(0, deadline),
+                    preferred=tuple((d - first, p) for d, p in ask.preferred if first <= d < first + days),
+                )
+            )
+        fleet = optimiser.Fleet(
+            crews=instance.crews,
+            days=days,
+            day=DAY,
+            depot=CITY.depot,
+            travel=TRAVEL,
+            step_minutes=STEP,
+            wait_bound=WAIT_BOUND,
+            solve=solver.solve,
+            fixed={(crew, d - first): stops for (crew, d), stops in fixed.items() if first <= d < first + days},
+        )
+        asks = {a.id: a for a in instance.asks}
+        for proposal in optimiser.plan_batch(waiting, fleet).proposals:
+            if proposal.day_index < commit:
+                day_index = first + proposal.day_index
+                ask = asks[proposal.visit_id]
+                placed[ask.id] = (proposal.crew_id, day_index, proposal.window_start)
+                fixed[(proposal.crew_id, day_index)].append(
+                    routes.RouteStop(
+                        ask.id, ask.place, proposal.window_start, proposal.window_start + WINDOW, ask.duration
+                    )
+                )
+    return placed
 
 
 def ortools(instance: Instance, seconds: int) -> dict[str, tuple[str, int, int]]:
@@ -357,6 +408,8 @@ def main(argv: list[str]) -> None:
         # shows how cost grows at VROOM's lightest search.
         exploration = 0 if instance.name == "scale" else 2
         methods = {"fcfs": (fcfs, instance), "ours": (vroom, instance, exploration)}
+        if instance.name in ("month", "scale"):  # requests arrive over time: plan as the city would
+            methods["ours, rolling 20-day plans every 5 days"] = (rolling, instance)
         if instance.name != "scale" and not args.quick:
             methods["long run (VROOM, exploration 5, 60 s cap)"] = (vroom, instance, 5, 60)
             methods["OR-tools GLS 2 s"] = (ortools, instance, 2)
