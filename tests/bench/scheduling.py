@@ -284,6 +284,7 @@ class Score:
     unplanned: int = 0
     broken_promises: int = 0
     longest_wait: dict[str, int] = field(default_factory=dict)  # district -> working days
+    unplanned_share: dict[str, float] = field(default_factory=dict)  # district -> share left out
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -298,6 +299,7 @@ class Score:
             "longest_wait_days": max(self.longest_wait.values(), default=0),
             "longest_wait_far_districts": max((self.longest_wait.get(d, 0) for d in far), default=0),
             "longest_wait_by_district": dict(sorted(self.longest_wait.items())),
+            "worst_district_share_unplanned": max(self.unplanned_share.values(), default=0.0),
             "seconds": round(self.seconds, 3),
         }
 
@@ -318,6 +320,12 @@ def evaluate(instance: Instance, placed: dict[str, tuple[str, int, int]], second
         score.drive_minutes += timeline.drive_minutes()
     score.crew_days_used = len(by_day)
     score.unplanned = len(instance.asks) - len(placed)
+    demand = defaultdict(int)
+    missed = defaultdict(int)
+    for ask in instance.asks:
+        demand[ask.district] += 1
+        missed[ask.district] += ask.id not in placed
+    score.unplanned_share = {d: round(missed[d] / demand[d], 2) for d in demand}
     for ask in instance.asks:  # a request never planned waited the whole horizon
         if ask.id not in placed:
             wait = ask.waited_before + instance.days - ask.release
