@@ -36,8 +36,10 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any
 
 from deploy.local.stack import ROOT
 from services.scheduling import optimiser, planning, routes, solver
@@ -132,38 +134,50 @@ def fcfs(instance: Instance) -> dict[str, tuple[str, int, int]]:
     return placed
 
 
-def requests_of(instance: Instance) -> list[optimiser.Request]:
+def requests_of(
+    instance: Instance, first: int = 0, days: int | None = None, made_only: bool = False, skip: Container = ()
+) -> list[optimiser.Request]:
+    """The requests as a plan starting on day `first` sees them, its days counted from there.
+    `made_only`: leave out requests not made yet (a rolling plan only knows what has come in)."""
+    days = instance.days - first if days is None else days
     made = []
     for ask in instance.asks:
-        waited = ask.waited_before  # as of day 0; a request made later has waited nothing yet
-        deadline = ask.release - 1 + WAIT_BOUND - waited
+        if ask.id in skip or (made_only and ask.release > first):
+            continue
+        since_made = first - (ask.release - 1) if ask.release else first  # working days, as of `first`
+        waited = ask.waited_before + max(0, since_made)
+        deadline = ask.release - 1 + WAIT_BOUND - ask.waited_before - first
         made.append(
             optimiser.Request(
                 visit_id=ask.id,
                 place=ask.place,
                 duration=ask.duration,
                 waited_days=waited,
-                deadline_index=None if deadline >= instance.days or waited >= WAIT_BOUND else max(0, deadline),
-                preferred=ask.preferred,
-                release_index=ask.release,
+                deadline_index=None if deadline >= days or waited >= WAIT_BOUND else max(0, deadline),
+                preferred=tuple((d - first, p) for d, p in ask.preferred if first <= d < first + days),
+                release_index=max(0, ask.release - first),
             )
         )
     return made
 
 
-def vroom(instance: Instance, exploration: int, timeout: float | None = None) -> dict[str, tuple[str, int, int]]:
-    fleet = optimiser.Fleet(
+def fleet_of(instance: Instance, days: int, fixed: dict | None = None, **solving: Any) -> optimiser.Fleet:
+    return optimiser.Fleet(
         crews=instance.crews,
-        days=instance.days,
+        days=days,
         day=DAY,
         depot=CITY.depot,
         travel=TRAVEL,
         step_minutes=STEP,
         wait_bound=WAIT_BOUND,
         solve=solver.solve,
-        exploration=exploration,
-        timeout_seconds=timeout,
+        fixed=fixed or {},
+        **solving,
     )
+
+
+def vroom(instance: Instance, exploration: int, timeout: float | None = None) -> dict[str, tuple[str, int, int]]:
+    fleet = fleet_of(instance, instance.days, exploration=exploration, timeout_seconds=timeout)
     plan = optimiser.plan_batch(requests_of(instance), fleet)
     return {p.visit_id: (p.crew_id, p.day_index, p.window_start) for p in plan.proposals}
 
@@ -176,33 +190,9 @@ def rolling(instance: Instance, window: int = 20, commit: int = 5) -> dict[str, 
     fixed: dict[tuple[str, int], list[routes.RouteStop]] = defaultdict(list)
     for first in range(0, instance.days, commit):
         days = min(window, instance.days - first)
-        waiting = []
-        for ask in instance.asks:
-            if ask.id in placed or ask.release > first:
-                continue  # placed already, or not made yet
-            waited = ask.waited_before + first - ask.release + 1 if ask.release else ask.waited_before + first
-            deadline = ask.release - 1 + WAIT_BOUND - ask.waited_before - first  # as a day of this plan
-            waiting.append(
-                optimiser.Request(
-                    visit_id=ask.id,
-                    place=ask.place,
-                    duration=ask.duration,
-                    waited_days=waited,
-                    deadline_index=None if deadline >= days or waited >= WAIT_BOUND else max(0, deadline),
-                    preferred=tuple((d - first, p) for d, p in ask.preferred if first <= d < first + days),
-                )
-            )
-        fleet = optimiser.Fleet(
-            crews=instance.crews,
-            days=days,
-            day=DAY,
-            depot=CITY.depot,
-            travel=TRAVEL,
-            step_minutes=STEP,
-            wait_bound=WAIT_BOUND,
-            solve=solver.solve,
-            fixed={(crew, d - first): stops for (crew, d), stops in fixed.items() if first <= d < first + days},
-        )
+        waiting = requests_of(instance, first, days, made_only=True, skip=placed)
+        shifted = {(crew, d - first): stops for (crew, d), stops in fixed.items() if first <= d < first + days}
+        fleet = fleet_of(instance, days, shifted)
         asks = {a.id: a for a in instance.asks}
         for proposal in optimiser.plan_batch(waiting, fleet).proposals:
             if proposal.day_index < commit:
