@@ -24,23 +24,6 @@ MINUTES_PER_DAY = 24 * 60
 Solve = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def start_windows(first: int, last: int, duration: int, day: Day) -> list[tuple[int, int]]:
-    """Allowed service starts within [first, last], without a visit running into lunch (unless it is
-    too long for either half of the day)."""
-    if first > last:
-        return []
-    if day.eats_on_site(duration):
-        return [(first, last)]
-    windows = []
-    before_lunch = min(last, day.lunch_start - duration)
-    if first <= before_lunch:
-        windows.append((first, before_lunch))
-    after_lunch = max(first, day.lunch_end)
-    if after_lunch <= last:
-        windows.append((after_lunch, last))
-    return windows
-
-
 class Locations:
     """Location indices for the optimiser: 0 is the depot."""
 
@@ -76,7 +59,6 @@ class RoutedStop:
 @dataclass(frozen=True)
 class DayRoute:
     stops: list[RoutedStop]
-    leave_depot: int | None
     back_at_depot: int | None
     drive_minutes: int
     optimised: bool  # False: the optimiser could not keep every promise; stops in window order
@@ -94,10 +76,9 @@ def _timed(ordered: Sequence[RouteStop], day: Day, depot: Place, travel: CachedT
         routed.append(RoutedStop(stop, drive, depart + drive, start))
         place, free = stop.place, start + stop.duration
     if not routed:
-        return DayRoute([], None, None, 0, optimised)
+        return DayRoute([], None, 0, optimised)
     back = free + travel.minutes(place, depot)
-    leave = routed[0].arrive - routed[0].drive_minutes
-    return DayRoute(routed, leave, back, timeline.drive_minutes(), optimised and timeline.feasible)
+    return DayRoute(routed, back, timeline.drive_minutes(), optimised and timeline.feasible)
 
 
 def route_day(stops: Sequence[RouteStop], day: Day, depot: Place, travel: CachedTravel, solve: Solve) -> DayRoute:
@@ -107,7 +88,7 @@ def route_day(stops: Sequence[RouteStop], day: Day, depot: Place, travel: Cached
     locations = Locations(depot)
     jobs = []
     for number, stop in enumerate(stops, start=1):
-        windows = start_windows(stop.window_start, stop.window_end, stop.duration, day)
+        windows = day.allowed_starts(stop.window_start, stop.window_end, stop.duration)
         if not windows:
             return _timed(by_window, day, depot, travel, optimised=False)
         jobs.append(
@@ -184,7 +165,7 @@ def _request_windows(request: Request, days: int, day: Day) -> list[tuple[int, i
         first = day.start if period in ("am", "any") else day.lunch_end
         last = day.end - request.duration if period in ("pm", "any") else day.lunch_start - 1
         base = index * MINUTES_PER_DAY
-        windows += [(base + a, base + b) for a, b in start_windows(first, last, request.duration, day)]
+        windows += [(base + a, base + b) for a, b in day.allowed_starts(first, last, request.duration)]
     return sorted(windows)
 
 
@@ -258,7 +239,7 @@ def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
         for stop in fleet.fixed.get((crew, day_index), ()):
             job_id = len(job_of) + 1
             job_of[job_id] = ("fixed", stop)
-            windows = start_windows(stop.window_start, stop.window_end, stop.duration, day)
+            windows = day.allowed_starts(stop.window_start, stop.window_end, stop.duration)
             jobs.append(
                 {
                     "id": job_id,

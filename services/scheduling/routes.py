@@ -41,6 +41,25 @@ class Day:
     def eats_on_site(self, duration: int) -> bool:
         return duration > max(self.lunch_start - self.start, self.end - self.lunch_end)
 
+    def runs_into_lunch(self, start: int, duration: int) -> bool:
+        """The lunch rule: a visit starting then would overlap lunch, and it is short enough not to."""
+        return start < self.lunch_end and start + duration > self.lunch_start and not self.eats_on_site(duration)
+
+    def allowed_starts(self, first: int, last: int, duration: int) -> list[tuple[int, int]]:
+        """The lunch rule as intervals: the starts within [first, last] that keep it."""
+        if first > last:
+            return []
+        if self.eats_on_site(duration):
+            return [(first, last)]
+        intervals = []
+        before_lunch = min(last, self.lunch_start - duration)
+        if first <= before_lunch:
+            intervals.append((first, before_lunch))
+        after_lunch = max(first, self.lunch_end)
+        if after_lunch <= last:
+            intervals.append((after_lunch, last))
+        return intervals
+
     def period(self, minute: int) -> str:
         return "am" if minute < self.lunch_start else "pm"
 
@@ -79,16 +98,24 @@ class CachedTravel:
 
 def earliest_start(arrival: int, window_start: int, window_end: int, duration: int, day: Day) -> int | None:
     start = max(arrival, window_start)
-    if start < day.lunch_end and start + duration > day.lunch_start and not day.eats_on_site(duration):
+    if day.runs_into_lunch(start, duration):
         start = day.lunch_end
     return start if start <= window_end else None
 
 
 def latest_start(must_end_by: int, window_start: int, window_end: int, duration: int, day: Day) -> int | None:
     start = min(window_end, must_end_by - duration)
-    if start < day.lunch_end and start + duration > day.lunch_start and not day.eats_on_site(duration):
+    if day.runs_into_lunch(start, duration):
         start = day.lunch_start - duration
     return start if start >= window_start else None
+
+
+@dataclass(frozen=True)
+class Gap:
+    arrival: int  # the earliest the crew can be at the new place
+    from_new: int  # drive on to the next stop (or the depot)
+    next_latest: int  # by when it must start there (the day's end for the depot)
+    added_drive: int  # the detour
 
 
 @dataclass
@@ -131,9 +158,9 @@ class Timeline:
         if self.stops and self.finishes[-1] + minutes(self.stops[-1].place, self.depot) > self.day.end:
             self.feasible = False
 
-    def neighbours(self, position: int) -> tuple[Place, int, Place, int]:
-        """Where the crew comes from and when it is free there; where it goes next and by when it
-        must start there (the depot and the day's end after the last stop)."""
+    def gap(self, position: int, place: Place) -> Gap:
+        """A new visit to `place` between stop `position - 1` (or the depot at the day's start) and
+        stop `position` (or the depot by the day's end)."""
         if position > 0:
             prev_place, prev_free = self.stops[position - 1].place, self.finishes[position - 1]
         else:
@@ -142,7 +169,22 @@ class Timeline:
             next_place, next_latest = self.stops[position].place, self.latest[position]
         else:
             next_place, next_latest = self.depot, self.day.end
-        return prev_place, prev_free, next_place, next_latest
+        minutes = self.travel.minutes
+        to_new, from_new = minutes(prev_place, place), minutes(place, next_place)
+        return Gap(
+            arrival=prev_free + to_new,
+            from_new=from_new,
+            next_latest=next_latest,
+            added_drive=to_new + from_new - minutes(prev_place, next_place),
+        )
+
+    def start_in(self, gap: Gap, window_start: int, window_end: int, duration: int) -> int | None:
+        """The visit's estimated start in that gap with that window, or None if it would break a
+        promise, the day's hours or lunch."""
+        start = earliest_start(gap.arrival, window_start, window_end, duration, self.day)
+        if start is None or start + duration + gap.from_new > gap.next_latest:
+            return None
+        return start
 
     def position_for(self, window_start: int) -> int:
         """Stops run in the order of their windows: a new window goes after those starting earlier."""
@@ -152,17 +194,12 @@ class Timeline:
         return position
 
     def insertion(self, place: Place, window_start: int, window_end: int, duration: int) -> tuple[int, int] | None:
-        """(estimated start, added drive minutes) of a new visit with this window, or None if it
-        would break a promise, the day's hours or lunch."""
+        """(estimated start, added drive minutes) of a new visit with this window, or None."""
         if not self.feasible:
             return None
-        prev_place, prev_free, next_place, next_latest = self.neighbours(self.position_for(window_start))
-        minutes = self.travel.minutes
-        to_new, from_new = minutes(prev_place, place), minutes(place, next_place)
-        start = earliest_start(prev_free + to_new, window_start, window_end, duration, self.day)
-        if start is None or start + duration + from_new > next_latest:
-            return None
-        return start, to_new + from_new - minutes(prev_place, next_place)
+        gap = self.gap(self.position_for(window_start), place)
+        start = self.start_in(gap, window_start, window_end, duration)
+        return None if start is None else (start, gap.added_drive)
 
     def openings(
         self, place: Place, duration: int, window: int, step: int, not_before: int
@@ -174,24 +211,20 @@ class Timeline:
         if not self.feasible:
             return []
         found = []
-        minutes = self.travel.minutes
         for position in range(len(self.stops) + 1):
-            prev_place, prev_free, next_place, next_latest = self.neighbours(position)
-            to_new, from_new = minutes(prev_place, place), minutes(place, next_place)
-            added = to_new + from_new - minutes(prev_place, next_place)
-            arrival = prev_free + to_new
+            gap = self.gap(position, place)
             # windows that sort into this gap, reachable in time, leaving time to go on
-            low = max(self.day.start, not_before, arrival - window)
+            low = max(self.day.start, not_before, gap.arrival - window)
             if position > 0:
                 low = max(low, self.stops[position - 1].window_start)
-            high = min(next_latest - duration - from_new, self.day.end - duration)
+            high = min(gap.next_latest - duration - gap.from_new, self.day.end - duration)
             if position < len(self.stops):
                 high = min(high, self.stops[position].window_start - 1)
             window_start = self.day.start + -(-(low - self.day.start) // step) * step  # first grid point >= low
             while window_start <= high:
-                start = earliest_start(arrival, window_start, window_start + window, duration, self.day)
-                if start is not None and start + duration + from_new <= next_latest:
-                    found.append((window_start, start, added))
+                start = self.start_in(gap, window_start, window_start + window, duration)
+                if start is not None:
+                    found.append((window_start, start, gap.added_drive))
                 window_start += step
         return found
 

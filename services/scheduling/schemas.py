@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from shared import municipality
+from shared import clock, municipality
 from shared.events import OUTCOMES
 
 
@@ -52,3 +52,8 @@ class SuggestionQuerySchema(Schema):
 class PlanRequestSchema(Schema):
     start = fields.Date(load_default=None)  # first day of the plan; default tomorrow
     days = fields.Int(load_default=20, strict=True, validate=validate.Range(1, 60))  # working days
+
+    @validates("start")
+    def in_the_future(self, value: dt.date | None, **kwargs: Any) -> None:
+        if value is not None and value <= clock.today():
+            raise ValidationError("Must be a future date.")

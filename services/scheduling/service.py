@@ -210,14 +210,6 @@ class SchedulingService(Operations):
     def create_plan(self, request: Request) -> Response:
         data = load_body(request, PlanRequestSchema())
         first = data["start"] or clock.today() + dt.timedelta(days=1)
-        if first <= clock.today():
-            raise ApiError(
-                422,
-                "validation_failed",
-                "Some fields are invalid.",
-                "入力内容に誤りがあります。",
-                fields=[{"field": "start", "en": "Must be a future date.", "ja": "明日以降の日付を指定してください。"}],
-            )
         try:
             # The optimiser holds the GIL for seconds: a child process keeps this service responsive.
             document = campaign.plan(self.db, municipality.load(), first, data["days"], solver.solve_in_worker)
