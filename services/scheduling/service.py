@@ -57,7 +57,9 @@ class SchedulingService(Operations):
             "visits": [
                 ("booking_id", {"unique": True}),
                 ([("slot.crew_id", 1), ("slot.date", 1)], {}),
-                ("status", {}),
+                # waiting visits oldest first: the visit list, batch plans and the stall gauge (every 15 s)
+                ([("status", 1), ("requested_at", 1)], {}),
+                ("slot.fixed_at", {}),  # the stall gauge's last fix
             ],
         }
     )
