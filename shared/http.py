@@ -21,9 +21,12 @@ MAX_BODY_BYTES = 64 * 1024
 class ApiError(Exception):
     """An answer for the client: an HTTP status, a code, and a message in Japanese and English."""
 
-    def __init__(self, status: int, code: str, en: str, ja: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, en: str, ja: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(code)
         self.status, self.code, self.en, self.ja, self.extra = status, code, en, ja, extra
+        self.headers = headers or {}
 
     def body(self) -> dict:
         return {"error": self.code, "message": {"ja": self.ja, "en": self.en}, **self.extra}
@@ -37,11 +40,12 @@ def conflict(code: str, en: str, ja: str, **extra: Any) -> ApiError:
     return ApiError(409, code, en, ja, **extra)
 
 
-def json_response(body: Any, status: int = 200) -> Response:
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         json.dumps(body, ensure_ascii=False, default=str),
         status=status,
         mimetype="application/json",
+        headers=headers,
     )
 
 
@@ -109,7 +113,7 @@ def api(handler: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return handler(*args, **kwargs)
         except ApiError as error:
-            return json_response(error.body(), status=error.status)
+            return json_response(error.body(), status=error.status, headers=error.headers)
         except ValidationError as error:
             return validation_response(error)
 

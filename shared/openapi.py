@@ -47,6 +47,7 @@ class Operation:
     body: type[Schema] | None = None
     query: type[Schema] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    roles: tuple[str, ...] = ()  # staff roles allowed (shared.auth); empty: open to anyone
 
     @property
     def openapi_path(self) -> str:
@@ -59,10 +60,13 @@ class Operation:
 
 ERROR_TEXT = {
     400: "The request is malformed (not JSON, not an object, a bad path value).",
+    401: "No staff token, or one that is invalid or expired (WWW-Authenticate: Bearer).",
+    403: "The token's role (or crew, or liaison) does not allow this.",
     404: "No such resource.",
     409: "The resource's state does not allow this now.",
     413: "The body is larger than 64 KiB.",
     422: "Some fields are invalid; `fields` names each, in Japanese and English.",
+    429: "Too many requests from this client; wait for Retry-After seconds.",
     503: "Briefly unavailable; try again.",
 }
 
@@ -92,6 +96,16 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         info={"description": description},
     )
+    spec.components.security_scheme(
+        "staffToken",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A token from the city's OpenID Connect provider; its `roles` claim holds "
+            "reception, crew, liaison, manager or operator (see docs/security.md).",
+        },
+    )
     for op in [*operations, *OPERATIONS_ENDPOINTS]:
         spec.path(path=op.openapi_path, operations={op.method.lower(): _operation(op)})
     return spec.to_dict()
@@ -106,9 +120,17 @@ def _operation(op: Operation) -> dict:
     result: dict = {"summary": op.summary, "parameters": parameters, "responses": {}}
     if op.tags:
         result["tags"] = list(op.tags)
+    if op.roles:
+        result["security"] = [{"staffToken": []}]
+        result["x-roles"] = list(op.roles)
+        result["description"] = f"Staff only: {', '.join(op.roles)}."
+        op_responses = {**op.responses, **errors(401, 403)}
+    else:
+        result["security"] = []
+        op_responses = dict(op.responses)
     if op.body is not None:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
-    for status, answer in op.responses.items():
+    for status, answer in sorted(op_responses.items()):
         result["responses"][str(status)] = _response(status, answer)
     return result
 

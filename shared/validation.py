@@ -45,6 +45,7 @@ _JA_EXACT = {
     "Give booking_id or status.": "booking_id または status を指定してください。",
     "Must be a future date.": "明日以降の日付を指定してください。",
     "Unknown venue.": "会場（公民館など）が見つかりません。",
+    "This field must be left empty.": "この項目は空欄のままにしてください。",
     "A group session needs 5 or more people.": "会場での申請補助は5人以上でお申し込みください。",
 }
 _JA_PATTERNS = [

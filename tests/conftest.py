@@ -10,6 +10,26 @@ import mongomock  # noqa: E402
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def auth_keys(tmp_path_factory):
+    """A signing key for this test run; the services in and out of process trust only it."""
+    from deploy.local.devauth import DevKeys
+
+    return DevKeys(tmp_path_factory.mktemp("auth")).ensure()
+
+
+@pytest.fixture(autouse=True)
+def staff_auth(auth_keys, monkeypatch):
+    from shared import auth, public
+
+    for name, value in auth_keys.env().items():
+        monkeypatch.setenv(name, value)
+    auth.reset()
+    public.reset()
+    yield auth_keys
+    auth.reset()
+
+
 @pytest.fixture
 def db():
     """A fresh in-memory database for unit tests (the services' own stand-in, see shared.db)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from werkzeug.test import EnvironBuilder
@@ -51,11 +53,66 @@ def booking_body(**overrides: Any) -> dict:
     return body
 
 
+# The office roles with no object-level scope: what most handler tests act as.
+OFFICE = ("reception", "manager", "operator")
+
+
+def staff_token(roles: str | tuple[str, ...] = OFFICE, **claims: Any) -> str:
+    """A token signed with this test run's key (the `staff_auth` fixture in tests/conftest.py)."""
+    from deploy.local.devauth import DevKeys
+
+    keys = DevKeys(Path(os.environ["AUTH_JWKS_FILE"]).parent)
+    return keys.token(list(roles) if isinstance(roles, tuple) else roles, **claims)
+
+
+def staff_headers(roles: str | tuple[str, ...] = OFFICE, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {staff_token(roles, **claims)}"}
+
+
+_sessions: dict[tuple, Any] = {}
+
+
+def signed_in(stack: Any, roles: str | tuple[str, ...] = OFFICE, **claims: Any) -> Any:
+    """A shared session carrying a token from the stack's signing key (deploy.local.devauth)."""
+    key = (str(stack.var_dir), roles, tuple(sorted(claims.items())))
+    if key not in _sessions:
+        _sessions[key] = staff_session(stack, roles, **claims)
+    return _sessions[key]
+
+
+def staff_session(stack: Any, roles: str | tuple[str, ...] = OFFICE, **claims: Any) -> Any:
+    """A new signed-in requests session (one per thread: sessions are not thread-safe)."""
+    import requests
+
+    session = requests.Session()
+    token = stack.auth.token(list(roles) if isinstance(roles, tuple) else roles, **claims)
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
 def json_request(
-    body: Any = None, method: str = "POST", query: dict | None = None, raw: bytes | None = None
+    body: Any = None,
+    method: str = "POST",
+    query: dict | None = None,
+    raw: bytes | None = None,
+    token: str | None = "office",
+    headers: dict[str, str] | None = None,
+    remote_addr: str = "127.0.0.1",
 ) -> Request:
+    """A request as the HTTP entrypoint hands it over; signed in with the office roles unless
+    `token` is another token, or None for none."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-    builder = EnvironBuilder(method=method, data=data, query_string=query, content_type="application/json")
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {staff_token() if token == 'office' else token}"
+    builder = EnvironBuilder(
+        method=method,
+        data=data,
+        query_string=query,
+        content_type="application/json",
+        headers=headers,
+        environ_base={"REMOTE_ADDR": remote_addr},
+    )
     return Request(builder.get_environ())
 
 

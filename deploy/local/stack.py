@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy import services
+from deploy.local.devauth import DevKeys
 from deploy.services import SERVICES, ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +58,11 @@ class Stack:
         return self.var_dir / "logs" / f"{name}.log"
 
     @property
+    def auth(self) -> DevKeys:
+        """The development signing key the services trust; `stack.auth.token("reception")` signs in."""
+        return DevKeys(self.var_dir / "auth").ensure()
+
+    @property
     def database_uri(self) -> str:
         return self.mongodb_uri or f"mongodb://{self.host}:{self.mongo_port}/?directConnection=true"
 
@@ -68,6 +74,7 @@ class Stack:
             "MONGODB_URI": self.database_uri,
             "SMTP_HOST": self.host,
             "SMTP_PORT": str(self.smtp_port),
+            **self.auth.env(),
             **self.extra_env,
         }
         if spec is not None:

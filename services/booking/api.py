@@ -41,13 +41,19 @@ OPERATIONS = [
     Operation(
         "POST",
         "/api/v1/bookings",
-        "Book a visit for a household (phone, web, e-mail or an outreach channel).",
-        {201: BookingAccepted, **errors(400, 413, 422)},
+        "Book a visit for a household (phone, web, e-mail or an outreach channel). Open to anyone and "
+        "rate-limited per client; reception staff who send their token are not limited.",
+        {201: BookingAccepted, **errors(400, 401, 413, 422, 429)},
         body=BookingRequestSchema,
         tags=("bookings",),
     ),
     Operation(
-        "GET", "/api/v1/bookings/<booking_id>", "One booking.", {200: Booking, **errors(404)}, tags=("bookings",)
+        "GET",
+        "/api/v1/bookings/<booking_id>",
+        "One booking.",
+        {200: Booking, **errors(404)},
+        tags=("bookings",),
+        roles=("reception",),
     ),
     Operation(
         "POST",
@@ -56,6 +62,7 @@ OPERATIONS = [
         {200: Booking, **errors(400, 404, 413, 422)},
         body=CancelSchema,
         tags=("bookings",),
+        roles=("reception",),
     ),
 ]
 

@@ -24,3 +24,9 @@ referrals_rejected = Counter(
     ["channel"],
     registry=_registry,
 )
+public_refused = Counter(
+    PREFIX + "public_requests_refused_total",
+    "Requests to the public booking form refused before validation: rate_limited or honeypot.",
+    ["reason"],
+    registry=_registry,
+)

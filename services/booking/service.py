@@ -14,6 +14,7 @@ from services.booking import metrics as m
 from services.booking.api import OPENAPI
 from services.booking.schemas import BookingRequestSchema, CancelSchema
 from shared import events, municipality
+from shared.auth import Staff, staff
 from shared.consumer import consumes
 from shared.db import Mongo, is_duplicate_key
 from shared.delivery import consume, reliable_queue, rpc
@@ -21,6 +22,7 @@ from shared.household import HouseholdSchema
 from shared.http import api, json_response, load_body, not_found, screen_and_load
 from shared.operations import Operations
 from shared.outbox import OutboxRelay, channel_exchange
+from shared.public import public
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,16 @@ class BookingService(Operations):
 
     @http("POST", "/api/v1/bookings")
     @api
-    def create_booking(self, request: Request) -> Response:
-        household = load_body(request, BookingRequestSchema())
+    @public("bookings", on_refused=lambda reason: m.public_refused.labels(reason).inc())
+    def create_booking(self, request: Request, caller: Staff | None) -> Response:
+        try:
+            household = load_body(request, BookingRequestSchema())
+        except ValidationError as error:
+            if "website" in error.messages:
+                m.public_refused.labels("honeypot").inc()
+            raise
         channel = household.pop("channel")
-        household.pop("consent")
+        household.pop("consent"), household.pop("website")
         booking = self._store(household, channel)
         return json_response(
             {
@@ -66,7 +74,8 @@ class BookingService(Operations):
 
     @http("GET", "/api/v1/bookings/<booking_id>")
     @api
-    def get_booking(self, request: Request, booking_id: str) -> Response:
+    @staff("reception")
+    def get_booking(self, request: Request, booking_id: str, staff: Staff) -> Response:
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
         if booking is None:
             raise not_found("booking")
@@ -74,7 +83,8 @@ class BookingService(Operations):
 
     @http("POST", "/api/v1/bookings/<booking_id>/cancel")
     @api
-    def cancel_booking(self, request: Request, booking_id: str) -> Response:
+    @staff("reception")
+    def cancel_booking(self, request: Request, booking_id: str, staff: Staff) -> Response:
         data = load_body(request, CancelSchema()) if request.get_data() else CancelSchema().load({})
         booking, cancelled_now = bookings.cancel(self.db, booking_id, data["reason"])
         if booking is None:

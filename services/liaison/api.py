@@ -31,6 +31,7 @@ OPERATIONS = [
         {201: ReferralAccepted, **errors(400, 413, 422)},
         body=ReferralRequestSchema,
         tags=("referrals",),
+        roles=("liaison",),
     ),
     Operation(
         "GET",
@@ -39,6 +40,7 @@ OPERATIONS = [
         {200: ReferralList, **errors(422)},
         query=ReferralQuery,
         tags=("referrals",),
+        roles=("liaison", "manager"),
     ),
 ]
 

@@ -8,9 +8,12 @@ LIAISON_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 class ReferralRequestSchema(HouseholdSchema, ConsentMixin):
-    liaison_id = fields.Str(required=True, validate=LIAISON_ID)
+    """The liaison is the signed-in one (the token's liaison_id), never a field: no referring for others."""
+
     community_hall = fields.Str(load_default="", validate=validate.Length(0, 60))
 
 
 class ReferralQuery(Schema):
-    liaison_id = fields.Str(required=True, validate=LIAISON_ID)
+    """A liaison sees their own referrals (the default); a manager may name any liaison, or none for all."""
+
+    liaison_id = fields.Str(load_default=None, validate=LIAISON_ID)

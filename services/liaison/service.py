@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from services.liaison.api import OPENAPI
 from services.liaison.schemas import ReferralQuery, ReferralRequestSchema
 from shared import clock, events, municipality, outbox
+from shared.auth import Staff, forbidden, require_owner, staff
 from shared.consumer import consumes
 from shared.db import Mongo
 from shared.delivery import event_handler
@@ -47,9 +48,12 @@ class LiaisonChannelService(Operations):
 
     @http("POST", "/api/v1/referrals")
     @api
-    def create_referral(self, request: Request) -> Response:
+    @staff("liaison")
+    def create_referral(self, request: Request, staff: Staff) -> Response:
         data = load_body(request, ReferralRequestSchema())
-        liaison_id, hall = data.pop("liaison_id"), data.pop("community_hall")
+        if staff.liaison_id is None:
+            raise forbidden()
+        liaison_id, hall = staff.liaison_id, data.pop("community_hall")
         data.pop("consent")
         referral_id = str(uuid.uuid4())
         event = events.build(
@@ -86,9 +90,13 @@ class LiaisonChannelService(Operations):
 
     @http("GET", "/api/v1/referrals")
     @api
-    def list_referrals(self, request: Request) -> Response:
+    @staff("liaison", "manager")
+    def list_referrals(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, ReferralQuery())
-        found = self.db.referrals.find({"liaison_id": query["liaison_id"]}, {"outbox": 0}).sort("created_at", -1)
+        liaison_id = query["liaison_id"] or (None if staff.has("manager") else staff.liaison_id)
+        require_owner(staff, liaison_id, "liaison", ("manager",))
+        match = {"liaison_id": liaison_id} if liaison_id else {}
+        found = self.db.referrals.find(match, {"outbox": 0}).sort("created_at", -1)
         return json_response({"referrals": [_view(r) for r in found]})
 
     # What became of this channel's referrals, for the liaison's own list.

@@ -58,6 +58,7 @@ OPERATIONS = [
         {200: NotificationList, **errors(422)},
         query=NotificationQuery,
         tags=("notifications",),
+        roles=("reception", "operator"),
     ),
     Operation(
         "GET",
@@ -66,6 +67,7 @@ OPERATIONS = [
         {200: CallTaskList, **errors(422)},
         query=CallTaskQuery,
         tags=("call tasks",),
+        roles=("reception", "crew"),
     ),
     Operation(
         "POST",
@@ -74,6 +76,7 @@ OPERATIONS = [
         {200: CallTask, **errors(400, 404, 413, 422)},
         body=CallResult,
         tags=("call tasks",),
+        roles=("reception", "crew"),
     ),
 ]
 

@@ -18,6 +18,7 @@ from services.notification.api import OPENAPI
 from services.notification.mailer import Mailer
 from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery
 from shared import clock, events, municipality
+from shared.auth import Staff, require_owner, staff
 from shared.consumer import consumes
 from shared.contacts import ContactUnavailable, contact, contacts
 from shared.db import Mongo
@@ -98,7 +99,8 @@ class NotificationService(Operations):
 
     @http("GET", "/api/v1/notifications")
     @api
-    def list_notifications(self, request: Request) -> Response:
+    @staff("reception", "operator")
+    def list_notifications(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, NotificationQuery())
         match = {key: query[key] for key in ("booking_id", "status") if query[key]}
         found = self.db.messages.find(match, {"outbox": 0}).sort("created_at", 1).limit(query["limit"])
@@ -106,9 +108,13 @@ class NotificationService(Operations):
 
     @http("GET", "/api/v1/call-tasks")
     @api
-    def list_call_tasks(self, request: Request) -> Response:
+    @staff("reception", "crew")
+    def list_call_tasks(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, CallTaskQuery())
         match: dict[str, Any] = {"date": query["date"].isoformat()}
+        if not staff.has("reception"):  # a crew lists its own calls only
+            query["crew_id"] = query["crew_id"] or staff.crew_id
+            require_owner(staff, query["crew_id"], "crew", ())
         if query["crew_id"]:
             match["crew_id"] = query["crew_id"]
         tasks = list(self.db.call_tasks.find(match).sort("call_by", 1))
@@ -124,11 +130,13 @@ class NotificationService(Operations):
 
     @http("POST", "/api/v1/call-tasks/<task_id>/result")
     @api
-    def record_call(self, request: Request, task_id: str) -> Response:
+    @staff("reception", "crew")
+    def record_call(self, request: Request, task_id: str, staff: Staff) -> Response:
         data = load_body(request, CallResult())
         task = self.db.call_tasks.find_one({"_id": task_id})
         if task is None:
             raise not_found("call task")
+        require_owner(staff, task.get("crew_id"), "crew", ("reception",))
         self.db.call_tasks.update_one(
             {"_id": task_id}, {"$set": {"status": "done", "result": data["result"], "closed_at": clock.now()}}
         )

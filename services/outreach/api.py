@@ -49,8 +49,16 @@ OPERATIONS = [
         {200: Funnel, **errors(422)},
         query=PeriodSchema,
         tags=("reports",),
+        roles=("manager",),
     ),
-    Operation("GET", "/api/v1/channels", "The outreach channels seen so far.", {200: ChannelList}, tags=("reports",)),
+    Operation(
+        "GET",
+        "/api/v1/channels",
+        "The outreach channels seen so far.",
+        {200: ChannelList},
+        tags=("reports",),
+        roles=("manager",),
+    ),
 ]
 
 OPENAPI = document(

@@ -12,6 +12,7 @@ from services.outreach import funnel
 from services.outreach.api import OPENAPI
 from services.outreach.schemas import PeriodSchema
 from shared import clock, events, municipality
+from shared.auth import Staff, staff
 from shared.consumer import consumes
 from shared.db import Mongo
 from shared.delivery import consume, event_handler, reliable_queue
@@ -59,7 +60,8 @@ class OutreachService(Operations):
 
     @http("GET", "/api/v1/funnel")
     @api
-    def get_funnel(self, request: Request) -> Response:
+    @staff("manager")
+    def get_funnel(self, request: Request, staff: Staff) -> Response:
         period = load_query(request, PeriodSchema())
         today = clock.today()
         last = period["to"] or today
@@ -70,6 +72,7 @@ class OutreachService(Operations):
 
     @http("GET", "/api/v1/channels")
     @api
-    def list_channels(self, request: Request) -> Response:
+    @staff("manager")
+    def list_channels(self, request: Request, staff: Staff) -> Response:
         seen = set(self.db.funnel.distinct("channel")) | set(self.db.referrals.distinct("channel"))
         return json_response({"channels": sorted(c for c in seen if c)})

@@ -173,8 +173,16 @@ OPERATIONS = [
         {200: VisitList, **errors(422)},
         query=VisitQuerySchema,
         tags=("visits",),
+        roles=("reception",),
     ),
-    Operation("GET", "/api/v1/visits/<visit_id>", "One visit.", {200: Visit, **errors(404)}, tags=("visits",)),
+    Operation(
+        "GET",
+        "/api/v1/visits/<visit_id>",
+        "One visit.",
+        {200: Visit, **errors(404)},
+        tags=("visits",),
+        roles=("reception", "crew"),
+    ),
     Operation(
         "GET",
         "/api/v1/visits/<visit_id>/suggestions",
@@ -182,6 +190,7 @@ OPERATIONS = [
         {200: Suggestions, 409: SlotConflict, **errors(404, 422)},
         query=SuggestionQuerySchema,
         tags=("visits",),
+        roles=("reception",),
     ),
     Operation(
         "POST",
@@ -190,6 +199,7 @@ OPERATIONS = [
         {200: FixedVisit, 409: SlotConflict, **errors(400, 404, 413, 422, 503)},
         body=FixSlotSchema,
         tags=("visits",),
+        roles=("reception",),
     ),
     Operation(
         "POST",
@@ -198,6 +208,7 @@ OPERATIONS = [
         {200: Visit, 409: SlotConflict, **errors(400, 404, 413, 422)},
         body=VisitResultSchema,
         tags=("visits",),
+        roles=("reception", "crew"),
     ),
     Operation(
         "POST",
@@ -206,15 +217,26 @@ OPERATIONS = [
         {201: Plan, **errors(400, 413, 422, 503)},
         body=PlanRequestSchema,
         tags=("plans",),
+        roles=("reception",),
     ),
-    Operation("GET", "/api/v1/plans/<plan_id>", "A plan made earlier.", {200: Plan, **errors(404)}, tags=("plans",)),
-    Operation("GET", "/api/v1/crews", "The crews.", {200: CrewList}, tags=("crews",)),
+    Operation(
+        "GET",
+        "/api/v1/plans/<plan_id>",
+        "A plan made earlier.",
+        {200: Plan, **errors(404)},
+        tags=("plans",),
+        roles=("reception",),
+    ),
+    Operation(
+        "GET", "/api/v1/crews", "The crews.", {200: CrewList}, tags=("crews",), roles=("reception", "crew", "manager")
+    ),
     Operation(
         "GET",
         "/api/v1/crews/<crew_id>/days/<day>",
         "A crew's day: stops in order and whom to phone.",
         {200: DaySheet, **errors(400, 404)},
         tags=("crews",),
+        roles=("reception", "crew"),
     ),
 ]
 

@@ -25,6 +25,7 @@ from services.scheduling.schemas import (
 from services.scheduling.stall import stalled_working_days
 from services.scheduling.travel import default_model
 from shared import clock, events, municipality, workcalendar
+from shared.auth import Staff, require_owner, staff
 from shared.consumer import consumes
 from shared.contacts import contacts
 from shared.db import Mongo, is_duplicate_key
@@ -97,7 +98,8 @@ class SchedulingService(Operations):
 
     @http("GET", "/api/v1/visits")
     @api
-    def list_visits(self, request: Request) -> Response:
+    @staff("reception")
+    def list_visits(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, VisitQuerySchema())
         match = {k: query[k] for k in ("booking_id", "status") if query[k]}
         city = municipality.load()
@@ -106,12 +108,16 @@ class SchedulingService(Operations):
 
     @http("GET", "/api/v1/visits/<visit_id>")
     @api
-    def get_visit(self, request: Request, visit_id: str) -> Response:
-        return json_response(visits.view(self._visit(visit_id), municipality.load()))
+    @staff("reception", "crew")
+    def get_visit(self, request: Request, visit_id: str, staff: Staff) -> Response:
+        visit = self._visit(visit_id)
+        require_owner(staff, (visit.get("slot") or {}).get("crew_id"), "crew", ("reception",))
+        return json_response(visits.view(visit, municipality.load()))
 
     @http("GET", "/api/v1/visits/<visit_id>/suggestions")
     @api
-    def suggestions(self, request: Request, visit_id: str) -> Response:
+    @staff("reception")
+    def suggestions(self, request: Request, visit_id: str, staff: Staff) -> Response:
         query = load_query(request, SuggestionQuerySchema())
         visit = self._visit(visit_id)
         self._require(visit, ("unscheduled", "scheduled"))
@@ -120,7 +126,8 @@ class SchedulingService(Operations):
 
     @http("POST", "/api/v1/visits/<visit_id>/slot")
     @api
-    def fix_slot(self, request: Request, visit_id: str) -> Response:
+    @staff("reception")
+    def fix_slot(self, request: Request, visit_id: str, staff: Staff) -> Response:
         data = load_body(request, FixSlotSchema())
         city = municipality.load()
         crew = city.crew(data["crew_id"])
@@ -181,9 +188,11 @@ class SchedulingService(Operations):
 
     @http("POST", "/api/v1/visits/<visit_id>/done")
     @api
-    def visit_done(self, request: Request, visit_id: str) -> Response:
+    @staff("reception", "crew")
+    def visit_done(self, request: Request, visit_id: str, staff: Staff) -> Response:
         result = load_body(request, VisitResultSchema())
         visit = self._visit(visit_id)
+        require_owner(staff, (visit.get("slot") or {}).get("crew_id"), "crew", ("reception",))
         self._require(visit, ("scheduled",))
         if result["persons_applied"] > visit["household_size"]:
             raise ApiError(
@@ -209,7 +218,8 @@ class SchedulingService(Operations):
 
     @http("POST", "/api/v1/plans")
     @api
-    def create_plan(self, request: Request) -> Response:
+    @staff("reception")
+    def create_plan(self, request: Request, staff: Staff) -> Response:
         data = load_body(request, PlanRequestSchema())
         first = data["start"] or clock.today() + dt.timedelta(days=1)
         try:
@@ -227,7 +237,8 @@ class SchedulingService(Operations):
 
     @http("GET", "/api/v1/plans/<plan_id>")
     @api
-    def get_plan(self, request: Request, plan_id: str) -> Response:
+    @staff("reception")
+    def get_plan(self, request: Request, plan_id: str, staff: Staff) -> Response:
         document = self.db.plans.find_one({"_id": plan_id})
         if document is None:
             raise not_found("plan")
@@ -235,13 +246,16 @@ class SchedulingService(Operations):
 
     @http("GET", "/api/v1/crews")
     @api
-    def list_crews(self, request: Request) -> Response:
+    @staff("reception", "crew", "manager")
+    def list_crews(self, request: Request, staff: Staff) -> Response:
         crews = municipality.load().crews
         return json_response({"crews": [{"crew_id": c.id, "name": c.name, "car": c.car} for c in crews]})
 
     @http("GET", "/api/v1/crews/<crew_id>/days/<day>")
     @api
-    def crew_day(self, request: Request, crew_id: str, day: str) -> Response:
+    @staff("reception", "crew")
+    def crew_day(self, request: Request, crew_id: str, day: str, staff: Staff) -> Response:
+        require_owner(staff, crew_id, "crew", ("reception",))
         city = municipality.load()
         if city.crew(crew_id) is None:
             raise not_found("crew")

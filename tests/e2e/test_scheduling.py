@@ -10,7 +10,7 @@ import requests
 
 from shared import municipality, workcalendar
 from tests.bus import wait_until
-from tests.factories import booking_body, working_day
+from tests.factories import booking_body, signed_in, working_day
 
 pytestmark = pytest.mark.e2e
 
@@ -20,21 +20,23 @@ DISTRICTS = {"himeki": ("885-0021", "姫城"), "takazaki": ("889-4500", "高崎"
 def book(stack, district: str) -> dict:
     postal_code, name = DISTRICTS[district]
     body = booking_body(address={"postal_code": postal_code, "district": name, "line": "1-2-3"})
-    answer = requests.post(f"{stack.url('booking')}/api/v1/bookings", json=body, timeout=10)
+    answer = signed_in(stack).post(f"{stack.url('booking')}/api/v1/bookings", json=body, timeout=10)
     assert answer.status_code == 201, answer.text
     booking_id = answer.json()["booking_id"]
 
     def visit():
-        found = requests.get(
-            f"{stack.url('scheduling')}/api/v1/visits", params={"booking_id": booking_id}, timeout=5
-        ).json()["visits"]
+        found = (
+            signed_in(stack)
+            .get(f"{stack.url('scheduling')}/api/v1/visits", params={"booking_id": booking_id}, timeout=5)
+            .json()["visits"]
+        )
         return found[0] if found else None
 
     return wait_until(visit)
 
 
 def fix(stack, visit_id: str, start: str, crew_id: str = "crew-1") -> requests.Response:
-    return requests.post(
+    return signed_in(stack).post(
         f"{stack.url('scheduling')}/api/v1/visits/{visit_id}/slot",
         json={"start": start, "crew_id": crew_id},
         timeout=10,
@@ -69,7 +71,7 @@ def test_two_receptionists_fixing_clashing_windows_at_once_exactly_one_wins(stac
 
 def test_a_batch_plan_made_in_the_service_can_be_fixed_as_proposed(stack):
     waiting = [book(stack, d) for d in ("takazaki", "yamada", "himeki", "takazaki")]
-    made = requests.post(f"{stack.url('scheduling')}/api/v1/plans", json={"days": 10}, timeout=120)
+    made = signed_in(stack).post(f"{stack.url('scheduling')}/api/v1/plans", json={"days": 10}, timeout=120)
     assert made.status_code == 201, made.text
     plan = made.json()
     proposed = {p["visit_id"]: p for p in plan["proposals"]}
@@ -83,10 +85,12 @@ def test_a_batch_plan_made_in_the_service_can_be_fixed_as_proposed(stack):
         if visit["district"] not in north:
             continue
         proposal = proposed[visit["visit_id"]]
-        sheet = requests.get(
-            f"{stack.url('scheduling')}/api/v1/crews/{proposal['crew_id']}/days/{proposal['date']}", timeout=10
-        ).json()
+        sheet = (
+            signed_in(stack)
+            .get(f"{stack.url('scheduling')}/api/v1/crews/{proposal['crew_id']}/days/{proposal['date']}", timeout=10)
+            .json()
+        )
         assert sheet["route_optimised"]
         districts = [stop["district"] for stop in sheet["stops"]]
         assert sum(d in north for d in districts) >= 2, districts
-    assert requests.get(f"{stack.url('scheduling')}/health/ready", timeout=5).status_code == 200
+    assert signed_in(stack).get(f"{stack.url('scheduling')}/health/ready", timeout=5).status_code == 200

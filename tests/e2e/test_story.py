@@ -11,16 +11,19 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
-import requests
 
 from deploy.local.stack import SERVICES
 from shared import events
 from tests.bus import wait_until
-from tests.factories import applicant, booking_body, working_day
+from tests.factories import applicant, booking_body, signed_in, working_day
 
 pytestmark = pytest.mark.e2e
 
 RESIDENT_SECRETS = ("都城", "花子", "ミヤコノジョウ", "0986221234", "0986-22-1234", "大牟田", "hanako@example.jp")
+
+
+def liaison(stack):
+    return signed_in(stack, "liaison", liaison_id="hall-shonai-3")
 
 
 def mails(stack, to=None):
@@ -30,7 +33,9 @@ def mails(stack, to=None):
 
 
 def visits_of(stack, booking_id):
-    answer = requests.get(f"{stack.url('scheduling')}/api/v1/visits", params={"booking_id": booking_id}, timeout=5)
+    answer = signed_in(stack).get(
+        f"{stack.url('scheduling')}/api/v1/visits", params={"booking_id": booking_id}, timeout=5
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["visits"]
 
@@ -41,14 +46,16 @@ def story(stack, bus):
     booking_url, scheduling_url = stack.url("booking"), stack.url("scheduling")
     wish = working_day(3)
     body = booking_body(preferred=[{"date": wish.isoformat(), "period": "am"}])
-    answer = requests.post(f"{booking_url}/api/v1/bookings", json=body, timeout=10)
+    answer = signed_in(stack).post(f"{booking_url}/api/v1/bookings", json=body, timeout=10)
     assert answer.status_code == 201, answer.text
     booking = answer.json()
 
     visit = wait_until(lambda: visits_of(stack, booking["booking_id"]))[0]
-    suggestions = requests.get(f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/suggestions", timeout=5).json()
+    suggestions = (
+        signed_in(stack).get(f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/suggestions", timeout=5).json()
+    )
     offer = suggestions["suggestions"][0]
-    fixed = requests.post(
+    fixed = signed_in(stack).post(
         f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/slot",
         json={"start": offer["start"], "crew_id": offer["crew_id"]},
         timeout=5,
@@ -56,19 +63,23 @@ def story(stack, bus):
     assert fixed.status_code == 200, fixed.text
 
     # A second household asks for the same time: the crew is busy, so 409 with other offers.
-    other = requests.post(
-        f"{booking_url}/api/v1/bookings",
-        json=booking_body(applicants=[applicant(2)], email="chiyo@example.jp"),
-        timeout=10,
-    ).json()
+    other = (
+        signed_in(stack)
+        .post(
+            f"{booking_url}/api/v1/bookings",
+            json=booking_body(applicants=[applicant(2)], email="chiyo@example.jp"),
+            timeout=10,
+        )
+        .json()
+    )
     other_visit = wait_until(lambda: visits_of(stack, other["booking_id"]))[0]
-    clash = requests.post(
+    clash = signed_in(stack).post(
         f"{scheduling_url}/api/v1/visits/{other_visit['visit_id']}/slot",
         json={"start": offer["start"], "crew_id": offer["crew_id"]},
         timeout=5,
     )
 
-    done = requests.post(
+    done = signed_in(stack).post(
         f"{scheduling_url}/api/v1/visits/{visit['visit_id']}/done",
         json={"outcome": "completed", "persons_applied": 2},
         timeout=5,
@@ -77,8 +88,8 @@ def story(stack, bus):
 
     referred = booking_body(applicants=[applicant(3)], email=None, phone="090-1111-2222")
     referred.pop("channel")
-    referred.update(liaison_id="hall-shonai-3", community_hall="庄内地区公民館")
-    referral = requests.post(f"{stack.url('liaison')}/api/v1/referrals", json=referred, timeout=10)
+    referred.update(community_hall="庄内地区公民館")
+    referral = liaison(stack).post(f"{stack.url('liaison')}/api/v1/referrals", json=referred, timeout=10)
     assert referral.status_code == 201, referral.text
     return {
         "booking": booking,
@@ -141,16 +152,20 @@ def test_the_resident_got_three_emails_once_each(story, stack):
 
 def test_the_call_task_for_the_day_names_whom_to_phone(story, stack):
     day = story["offer"]["start"][:10]
-    tasks = requests.get(f"{stack.url('notification')}/api/v1/call-tasks", params={"date": day}, timeout=5).json()
+    tasks = (
+        signed_in(stack).get(f"{stack.url('notification')}/api/v1/call-tasks", params={"date": day}, timeout=5).json()
+    )
     [task] = [t for t in tasks["call_tasks"] if t["visit_id"] == story["visit"]["visit_id"]]
     assert task["name"] == "都城 花子" and task["phone"] == "0986221234"
 
 
 def test_the_crew_day_sheet_lists_the_visit(story, stack):
     day = story["offer"]["start"][:10]
-    sheet = requests.get(
-        f"{stack.url('scheduling')}/api/v1/crews/{story['offer']['crew_id']}/days/{day}", timeout=10
-    ).json()
+    sheet = (
+        signed_in(stack)
+        .get(f"{stack.url('scheduling')}/api/v1/crews/{story['offer']['crew_id']}/days/{day}", timeout=10)
+        .json()
+    )
     [stop] = [s for s in sheet["stops"] if s["visit_id"] == story["visit"]["visit_id"]]
     assert stop["arrive"] == story["offer"]["start"] and stop["district_name"] == "高崎"
     assert sheet["calls"][0]["phone"] == "0986221234"
@@ -158,7 +173,7 @@ def test_the_crew_day_sheet_lists_the_visit(story, stack):
 
 def test_the_funnel_shows_each_channel(story, stack):
     def figures():
-        rows = requests.get(f"{stack.url('outreach')}/api/v1/funnel", timeout=5).json()["channels"]
+        rows = signed_in(stack).get(f"{stack.url('outreach')}/api/v1/funnel", timeout=5).json()["channels"]
         by = {r["channel"]: r for r in rows}
         ready = by.get("phone", {}).get("visited") == 1 and by.get("liaison", {}).get("booked") == 1
         return by if ready else None
@@ -177,9 +192,7 @@ def test_the_funnel_shows_each_channel(story, stack):
 
 def test_the_liaison_sees_the_referral_booked(story, stack):
     def booked():
-        rows = requests.get(
-            f"{stack.url('liaison')}/api/v1/referrals", params={"liaison_id": "hall-shonai-3"}, timeout=5
-        ).json()["referrals"]
+        rows = signed_in(stack).get(f"{stack.url('liaison')}/api/v1/referrals", timeout=5).json()["referrals"]
         return rows if rows and rows[0]["status"] == "booked" else None
 
     [row] = wait_until(booked)
@@ -188,31 +201,36 @@ def test_the_liaison_sees_the_referral_booked(story, stack):
 
 def test_bad_input_is_a_4xx_never_a_500(stack):
     booking_url = stack.url("booking")
-    assert requests.post(f"{booking_url}/api/v1/bookings", data="{", timeout=5).status_code == 400
-    bad = requests.post(f"{booking_url}/api/v1/bookings", json=booking_body(phone="x", needs="123456789012"), timeout=5)
+    assert signed_in(stack).post(f"{booking_url}/api/v1/bookings", data="{", timeout=5).status_code == 400
+    bad = signed_in(stack).post(
+        f"{booking_url}/api/v1/bookings", json=booking_body(phone="x", needs="123456789012"), timeout=5
+    )
     assert bad.status_code == 422
     assert {f["field"] for f in bad.json()["fields"]} == {"phone", "needs"}
-    assert requests.get(f"{booking_url}/api/v1/bookings/unknown", timeout=5).status_code == 404
-    assert requests.get(f"{stack.url('scheduling')}/api/v1/visits/unknown/suggestions", timeout=5).status_code == 404
-    assert requests.get(f"{booking_url}/api/v1/nothing-here", timeout=5).status_code == 404
+    assert signed_in(stack).get(f"{booking_url}/api/v1/bookings/unknown", timeout=5).status_code == 404
+    assert (
+        signed_in(stack).get(f"{stack.url('scheduling')}/api/v1/visits/unknown/suggestions", timeout=5).status_code
+        == 404
+    )
+    assert signed_in(stack).get(f"{booking_url}/api/v1/nothing-here", timeout=5).status_code == 404
 
 
 def test_every_service_is_live_ready_and_measured(story, stack):
     for spec in SERVICES:
         base = stack.url(spec.name)
-        assert requests.get(f"{base}/health/live", timeout=5).status_code == 200
-        ready = requests.get(f"{base}/health/ready", timeout=5).json()
+        assert signed_in(stack).get(f"{base}/health/live", timeout=5).status_code == 200
+        ready = signed_in(stack).get(f"{base}/health/ready", timeout=5).json()
         assert ready["checks"] == {"database": True, "broker": True}
-        metrics = requests.get(f"{base}/metrics", timeout=5).text
+        metrics = signed_in(stack).get(f"{base}/metrics", timeout=5).text
         assert "mynacar_entrypoint_duration_seconds_bucket" in metrics
-    booking_metrics = requests.get(f"{stack.url('booking')}/metrics", timeout=5).text
+    booking_metrics = signed_in(stack).get(f"{stack.url('booking')}/metrics", timeout=5).text
     assert 'mynacar_bookings_received_total{channel="phone"} 2.0' in booking_metrics
     assert 'mynacar_bookings_received_total{channel="liaison"} 1.0' in booking_metrics
-    scheduling_metrics = requests.get(f"{stack.url('scheduling')}/metrics", timeout=5).text
+    scheduling_metrics = signed_in(stack).get(f"{stack.url('scheduling')}/metrics", timeout=5).text
     assert 'mynacar_visits_done_total{outcome="completed"} 1.0' in scheduling_metrics
     served = [line for line in scheduling_metrics.splitlines() if line.startswith("mynacar_persons_applied_total{")]
     assert served == ['mynacar_persons_applied_total{channel="phone",district="takazaki"} 2.0'], served
-    notification_metrics = requests.get(f"{stack.url('notification')}/metrics", timeout=5).text
+    notification_metrics = signed_in(stack).get(f"{stack.url('notification')}/metrics", timeout=5).text
     assert 'mynacar_notifications_total{channel="email",kind="acknowledgement",status="sent"}' in notification_metrics
 
 
@@ -220,7 +238,7 @@ def test_no_personal_data_in_any_log_or_metric(story, stack):
     wait_until(lambda: len(mails(stack, "hanako@example.jp")) >= 3, timeout=30)
     for spec in SERVICES:
         log = stack.log_path(spec.name).read_text(encoding="utf-8")
-        metrics = requests.get(f"{stack.url(spec.name)}/metrics", timeout=5).text
+        metrics = signed_in(stack).get(f"{stack.url(spec.name)}/metrics", timeout=5).text
         for secret in (*RESIDENT_SECRETS, "霧島", "関之尾", "09011112222"):
             assert secret not in log, f"{secret} in {spec.name}'s log"
             assert secret not in metrics
@@ -244,36 +262,45 @@ def test_answers_fit_the_documented_schemas(story, stack):
     booking_id, visit_id = story["booking"]["booking_id"], story["visit"]["visit_id"]
     day, crew = story["offer"]["start"][:10], story["offer"]["crew_id"]
     b, s, n = stack.url("booking"), stack.url("scheduling"), stack.url("notification")
-    conforms(booking_api.Booking, requests.get(f"{b}/api/v1/bookings/{booking_id}", timeout=5))
-    conforms(Error, requests.post(f"{b}/api/v1/bookings", json={"consent": True}, timeout=5), 422)
-    conforms(Error, requests.get(f"{b}/api/v1/bookings/none", timeout=5), 404)
-    conforms(scheduling_api.VisitList, requests.get(f"{s}/api/v1/visits", params={"booking_id": booking_id}, timeout=5))
-    conforms(scheduling_api.Visit, requests.get(f"{s}/api/v1/visits/{visit_id}", timeout=5))
+    conforms(booking_api.Booking, signed_in(stack).get(f"{b}/api/v1/bookings/{booking_id}", timeout=5))
+    conforms(Error, signed_in(stack).post(f"{b}/api/v1/bookings", json={"consent": True}, timeout=5), 422)
+    conforms(Error, signed_in(stack).get(f"{b}/api/v1/bookings/none", timeout=5), 404)
+    conforms(
+        scheduling_api.VisitList,
+        signed_in(stack).get(f"{s}/api/v1/visits", params={"booking_id": booking_id}, timeout=5),
+    )
+    conforms(scheduling_api.Visit, signed_in(stack).get(f"{s}/api/v1/visits/{visit_id}", timeout=5))
     other_visit = visits_of(stack, story["other"]["booking_id"])[0]["visit_id"]
-    conforms(scheduling_api.Suggestions, requests.get(f"{s}/api/v1/visits/{other_visit}/suggestions", timeout=5))
+    conforms(
+        scheduling_api.Suggestions, signed_in(stack).get(f"{s}/api/v1/visits/{other_visit}/suggestions", timeout=5)
+    )
     conforms(scheduling_api.SlotConflict, story["clash"], 409)
-    conforms(scheduling_api.SlotConflict, requests.get(f"{s}/api/v1/visits/{visit_id}/suggestions", timeout=5), 409)
-    conforms(scheduling_api.CrewList, requests.get(f"{s}/api/v1/crews", timeout=5))
-    conforms(scheduling_api.DaySheet, requests.get(f"{s}/api/v1/crews/{crew}/days/{day}", timeout=5))
+    conforms(
+        scheduling_api.SlotConflict, signed_in(stack).get(f"{s}/api/v1/visits/{visit_id}/suggestions", timeout=5), 409
+    )
+    conforms(scheduling_api.CrewList, signed_in(stack).get(f"{s}/api/v1/crews", timeout=5))
+    conforms(scheduling_api.DaySheet, signed_in(stack).get(f"{s}/api/v1/crews/{crew}/days/{day}", timeout=5))
     conforms(
         notification_api.NotificationList,
-        requests.get(f"{n}/api/v1/notifications", params={"booking_id": booking_id}, timeout=5),
+        signed_in(stack).get(f"{n}/api/v1/notifications", params={"booking_id": booking_id}, timeout=5),
     )
-    conforms(notification_api.CallTaskList, requests.get(f"{n}/api/v1/call-tasks", params={"date": day}, timeout=5))
-    conforms(outreach_api.Funnel, requests.get(f"{stack.url('outreach')}/api/v1/funnel", timeout=5))
-    conforms(outreach_api.ChannelList, requests.get(f"{stack.url('outreach')}/api/v1/channels", timeout=5))
+    conforms(
+        notification_api.CallTaskList, signed_in(stack).get(f"{n}/api/v1/call-tasks", params={"date": day}, timeout=5)
+    )
+    conforms(outreach_api.Funnel, signed_in(stack).get(f"{stack.url('outreach')}/api/v1/funnel", timeout=5))
+    conforms(outreach_api.ChannelList, signed_in(stack).get(f"{stack.url('outreach')}/api/v1/channels", timeout=5))
     conforms(
         liaison_api.ReferralList,
-        requests.get(f"{stack.url('liaison')}/api/v1/referrals", params={"liaison_id": "hall-shonai-3"}, timeout=5),
+        liaison(stack).get(f"{stack.url('liaison')}/api/v1/referrals", timeout=5),
     )
     conforms(liaison_api.ReferralAccepted, story["referral_answer"], 201)
-    conforms(Health, requests.get(f"{b}/health/ready", timeout=5))
-    assert requests.get(f"{b}/openapi.json", timeout=5).json()["info"]["title"] == "mynacar booking"
+    conforms(Health, signed_in(stack).get(f"{b}/health/ready", timeout=5))
+    assert signed_in(stack).get(f"{b}/openapi.json", timeout=5).json()["info"]["title"] == "mynacar booking"
 
 
 def test_a_cancelled_booking_cancels_its_visit_and_tells_the_resident(story, stack):
     other = story["other"]["booking_id"]
-    answer = requests.post(
+    answer = signed_in(stack).post(
         f"{stack.url('booking')}/api/v1/bookings/{other}/cancel", json={"reason": "resident_request"}, timeout=5
     )
     assert answer.status_code == 200 and answer.json()["status"] == "cancelled"

@@ -21,7 +21,7 @@ from kombu import Connection, Queue
 
 from deploy.local.stack import Stack
 from tests.bus import exchange
-from tests.factories import applicant, booking_body
+from tests.factories import applicant, booking_body, staff_session
 
 RESULTS = Path(__file__).resolve().parents[2] / "var" / "fault-results.jsonl"
 KINDS = {"受け付けました": "acknowledgement", "訪問日時が決まりました": "confirmation"}
@@ -53,7 +53,7 @@ class Outcome:
 class Harness:
     def __init__(self, stack: Stack, fault: str, n: int) -> None:
         self.stack, self.fault, self.n = stack, fault, n
-        self.session = requests.Session()
+        self.session = staff_session(self.stack)
         self.accepted: dict[str, str] = {}  # booking id -> e-mail address
         self.lock = threading.Lock()
         self.started = time.monotonic()
@@ -71,7 +71,7 @@ class Harness:
 
         def client() -> None:
             nonlocal fault_thread
-            session = requests.Session()
+            session = staff_session(self.stack)
             for i in posted:
                 if fault is not None and i == fault_at:
                     fault_thread = threading.Thread(target=fault)
@@ -117,7 +117,7 @@ class Harness:
     def fix_all(self, visits: dict[str, dict]) -> None:
         def fix(visit: dict) -> None:
             base = f"{self.stack.url('scheduling')}/api/v1/visits/{visit['visit_id']}"
-            session = requests.Session()
+            session = staff_session(self.stack)
             for _ in range(5):
                 offers = session.get(f"{base}/suggestions", params={"limit": 5, "days": 20}, timeout=30)
                 offers = offers.json()["suggestions"]

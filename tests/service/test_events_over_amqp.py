@@ -11,7 +11,7 @@ from services.outreach.service import OutreachService
 from services.scheduling.service import SchedulingService
 from shared import events
 from tests.bus import publish, publish_referral, wait_until
-from tests.factories import booking_body, request_received, working_day
+from tests.factories import booking_body, request_received, staff_headers, working_day
 
 pytestmark = pytest.mark.service
 
@@ -38,22 +38,27 @@ def test_scheduling_turns_a_request_into_a_visit_and_publishes_the_fixed_slot(st
     publish(rabbit_config["AMQP_URI"], request, "booking.events", "request_received")
     publish(rabbit_config["AMQP_URI"], request, "booking.events", "request_received")  # delivered twice
     visits = wait_until(
-        lambda: requests.get(f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, timeout=5).json()[
-            "visits"
-        ]
+        lambda: requests.get(
+            f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, headers=staff_headers(), timeout=5
+        ).json()["visits"]
     )
     assert len(visits) == 1
     start_at = f"{working_day(2)}T13:00:00+09:00"
     fixed = requests.post(
         f"{scheduling}/api/v1/visits/{visits[0]['visit_id']}/slot",
         json={"start": start_at, "crew_id": "crew-1"},
+        headers=staff_headers(),
         timeout=5,
     )
     assert fixed.status_code == 200
     [body] = bus.wait_for(lambda _: bus.of_type("scheduling.slot_fixed"))
     assert body["correlation_id"] == booking_id and body["payload"]["start"] == start_at
     assert (
-        len(requests.get(f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, timeout=5).json()["visits"])
+        len(
+            requests.get(
+                f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, headers=staff_headers(), timeout=5
+            ).json()["visits"]
+        )
         == 1
     )
 
@@ -79,7 +84,7 @@ def test_a_new_outreach_channel_needs_no_change_to_any_service(start, listener, 
     assert received["payload"]["referral_id"] == referral_id
 
     def newsletter_row():
-        rows = requests.get(f"{outreach}/api/v1/funnel", timeout=5).json()["channels"]
+        rows = requests.get(f"{outreach}/api/v1/funnel", headers=staff_headers("manager"), timeout=5).json()["channels"]
         return next((r for r in rows if r["channel"] == "newsletter" and r["booked"] == 1), None)
 
     row = wait_until(newsletter_row)

@@ -5,7 +5,7 @@ import pytest
 
 from services.liaison.service import LiaisonChannelService
 from shared import events
-from tests.factories import booking_body, json_request, request_received, response_json, worker
+from tests.factories import booking_body, json_request, request_received, response_json, staff_token, worker
 
 
 @pytest.fixture
@@ -16,12 +16,16 @@ def service(db):
 def referral_body(**overrides):
     body = booking_body(**overrides)
     body.pop("channel")
-    body.update(liaison_id="hall-7", community_hall="高崎地区公民館")
+    body.update(community_hall="高崎地区公民館")
     return body
 
 
+def as_liaison(liaison_id="hall-7", **kwargs):
+    return json_request(token=staff_token("liaison", liaison_id=liaison_id), **kwargs)
+
+
 def test_a_referral_is_published_to_the_channel_exchange_with_the_household(service, db):
-    response = service.create_referral(json_request(referral_body()))
+    response = service.create_referral(as_liaison(body=referral_body()))
     assert response.status_code == 201
     referral = db.referrals.find_one({"_id": response_json(response)["referral_id"]})
     [entry] = referral["outbox"]
@@ -35,16 +39,19 @@ def test_a_referral_is_published_to_the_channel_exchange_with_the_household(serv
 
 
 def test_a_referral_without_consent_or_with_an_individual_number_is_refused(service, db):
-    assert service.create_referral(json_request(referral_body(consent=False))).status_code == 422
-    assert service.create_referral(json_request(referral_body(needs="123456789012"))).status_code == 422
-    body = referral_body()
-    body["liaison_id"] = {"$ne": None}
-    assert service.create_referral(json_request(body)).status_code == 422
+    assert service.create_referral(as_liaison(body=referral_body(consent=False))).status_code == 422
+    assert service.create_referral(as_liaison(body=referral_body(needs="123456789012"))).status_code == 422
+    # Referring on another liaison's behalf is not a field one can set.
+    assert service.create_referral(as_liaison(body={**referral_body(), "liaison_id": "hall-8"})).status_code == 422
+    assert (
+        service.create_referral(as_liaison(body={**referral_body(), "community_hall": {"$ne": None}})).status_code
+        == 422
+    )
     assert db.referrals.count_documents({}) == 0
 
 
 def test_the_liaison_follows_what_became_of_the_referral(service, db):
-    referral_id = response_json(service.create_referral(json_request(referral_body())))["referral_id"]
+    referral_id = response_json(service.create_referral(as_liaison(body=referral_body())))["referral_id"]
     booking_id = str(uuid.uuid4())
 
     def build(event_type, payload):
@@ -53,7 +60,7 @@ def test_the_liaison_follows_what_became_of_the_referral(service, db):
     service.on_request_received(
         request_received(booking_id, reference="261201-004", channel="liaison", referral_id=referral_id)
     )
-    listed = response_json(service.list_referrals(json_request(method="GET", query={"liaison_id": "hall-7"})))
+    listed = response_json(service.list_referrals(as_liaison(method="GET")))
     assert listed["referrals"][0]["status"] == "booked" and listed["referrals"][0]["reference"] == "261201-004"
     service.on_visit_done(
         build(
@@ -70,5 +77,8 @@ def test_the_liaison_follows_what_became_of_the_referral(service, db):
         )
     )
     assert db.referrals.find_one({"_id": referral_id})["status"] == "visited"
-    others = response_json(service.list_referrals(json_request(method="GET", query={"liaison_id": "hall-8"})))
-    assert others["referrals"] == []
+    assert response_json(service.list_referrals(as_liaison("hall-8", method="GET")))["referrals"] == []
+    # A liaison cannot ask for another's list; a manager sees any.
+    assert service.list_referrals(as_liaison("hall-8", method="GET", query={"liaison_id": "hall-7"})).status_code == 403
+    managed = service.list_referrals(json_request(method="GET", query={"liaison_id": "hall-7"}))
+    assert [r["referral_id"] for r in response_json(managed)["referrals"]] == [referral_id]

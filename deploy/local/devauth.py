@@ -1,0 +1,139 @@
+"""A development signing key and demo staff, so `make run` and the tests can call the staff APIs.
+
+In production the city's OpenID Connect provider signs the tokens and the services only hold its
+public keys (AUTH_JWKS_URL or AUTH_JWKS). Here an EC P-256 key is made once under var/auth/, its
+public half written as a JWKS file that the services read (AUTH_JWKS_FILE).
+
+    python -m deploy.local.devauth token reception            # what `make token ROLE=reception` runs
+    python -m deploy.local.devauth token crew --crew crew-2
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from shared.auth import ROLES
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DIR = ROOT / "var" / "auth"
+ISSUER = "https://mynacar.invalid/dev"
+AUDIENCE = "mynacar"
+KEY_ID = "mynacar-dev-1"
+TOKEN_HOURS = 8
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    subject: str
+    role: str
+    crew_id: str | None = None
+    liaison_id: str | None = None
+
+
+# One per role (Miyakonojo's demo crew is crew-1; the liaison chairs 庄内地区公民館).
+DEMO_STAFF = {
+    "reception": DemoStaff("demo-reception", "reception"),
+    "crew": DemoStaff("demo-crew-1", "crew", crew_id="crew-1"),
+    "liaison": DemoStaff("demo-liaison", "liaison", liaison_id="hall-shonai-3"),
+    "manager": DemoStaff("demo-manager", "manager"),
+    "operator": DemoStaff("demo-operator", "operator"),
+}
+
+
+@dataclass(frozen=True)
+class DevKeys:
+    directory: Path
+
+    @property
+    def private_key_path(self) -> Path:
+        return self.directory / "signing-key.pem"
+
+    @property
+    def jwks_path(self) -> Path:
+        return self.directory / "jwks.json"
+
+    def ensure(self) -> DevKeys:
+        """Makes the key pair once; later runs reuse it, so tokens outlive a restart."""
+        if self.private_key_path.exists() and self.jwks_path.exists():
+            return self
+        self.directory.mkdir(parents=True, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        self.private_key_path.touch(mode=0o600)
+        self.private_key_path.write_bytes(pem)
+        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+        public.update(kid=KEY_ID, use="sig", alg="ES256")
+        self.jwks_path.write_text(json.dumps({"keys": [public]}, indent=2))
+        return self
+
+    def env(self) -> dict[str, str]:
+        """What a service needs to verify these tokens."""
+        return {"AUTH_JWKS_FILE": str(self.jwks_path), "AUTH_ISSUER": ISSUER, "AUTH_AUDIENCE": AUDIENCE}
+
+    def token(
+        self,
+        roles: str | list[str],
+        subject: str | None = None,
+        crew_id: str | None = None,
+        liaison_id: str | None = None,
+        hours: float = TOKEN_HOURS,
+        **claims: object,
+    ) -> str:
+        roles = [roles] if isinstance(roles, str) else list(roles)
+        now = dt.datetime.now(dt.UTC)
+        body: dict = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": subject or f"test-{'-'.join(roles)}",
+            "iat": now,
+            "exp": now + dt.timedelta(hours=hours),
+            "jti": str(uuid.uuid4()),
+            "roles": roles,
+        }
+        if crew_id:
+            body["crew_id"] = crew_id
+        if liaison_id:
+            body["liaison_id"] = liaison_id
+        body.update(claims)
+        key = serialization.load_pem_private_key(self.private_key_path.read_bytes(), password=None)
+        return jwt.encode(body, key, algorithm="ES256", headers={"kid": KEY_ID})
+
+    def demo_token(self, role: str, crew_id: str | None = None, liaison_id: str | None = None) -> str:
+        demo = DEMO_STAFF[role]
+        return self.token(
+            role, subject=demo.subject, crew_id=crew_id or demo.crew_id, liaison_id=liaison_id or demo.liaison_id
+        )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m deploy.local.devauth")
+    commands = parser.add_subparsers(dest="command", required=True)
+    token = commands.add_parser("token", help="print a development token for a demo staff member")
+    token.add_argument("role", choices=ROLES)
+    token.add_argument("--crew", help="the crew a crew token is for (default crew-1)")
+    token.add_argument("--liaison", help="the liaison id a liaison token is for (default hall-shonai-3)")
+    token.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    args = parser.parse_args(argv)
+    keys = DevKeys(args.dir).ensure()
+    print(keys.demo_token(args.role, crew_id=args.crew, liaison_id=args.liaison))
+    if sys.stderr.isatty():
+        print(
+            f"({DEMO_STAFF[args.role].subject}, valid {TOKEN_HOURS} h; send as -H 'Authorization: Bearer <token>')",
+            file=sys.stderr,
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

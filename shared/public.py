@@ -1,0 +1,96 @@
+"""The public door: endpoints open to the internet (the web booking form) are rate-limited per
+client; signed-in reception staff, who type in phone bookings all day, are not.
+
+The limit is counted per process (the `limits` library's moving window in memory): with R booking
+replicas a client gets at most R times the limit, which still stops floods and form spam while
+costing no database round trip per request. Behind the ingress, the client is the address the
+trusted proxies saw (TRUSTED_PROXY_HOPS entries from the right of X-Forwarded-For)."""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.wrappers import Request, Response
+
+from shared.auth import Staff, authenticate
+from shared.http import ApiError
+from shared.settings import env
+
+# A household books once; a care-home or a family member may book a few. Phones behind carrier-grade
+# NAT share an address, so the limit is generous for people and still far below what a script does.
+DEFAULT_LIMIT = "20/minute;200/hour"
+
+_limiter = MovingWindowRateLimiter(MemoryStorage())
+_parsed: dict[str, list[RateLimitItem]] = {}
+
+
+def limits_from_env() -> list[RateLimitItem]:
+    text = env("PUBLIC_RATE_LIMIT", DEFAULT_LIMIT)
+    if text not in _parsed:
+        _parsed[text] = parse_many(text)
+    return _parsed[text]
+
+
+def client_address(request: Request) -> str:
+    hops = int(env("TRUSTED_PROXY_HOPS", "0"))
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    if hops > 0 and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.remote_addr or "unknown"
+
+
+def too_many(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "too_many_requests",
+        "Too many requests from your connection; please wait and try again.",
+        "短時間に多くの送信がありました。しばらく待ってからもう一度お試しください。",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def check_rate(scope: str, client: str) -> None:
+    """Counts one request of `client`; ApiError 429 with Retry-After when a limit is used up."""
+    items = limits_from_env()
+    for item in items:
+        if not _limiter.test(item, scope, client):
+            reset_at = _limiter.get_window_stats(item, scope, client).reset_time
+            raise too_many(max(1, math.ceil(reset_at - time.time())))
+    for item in items:
+        _limiter.hit(item, scope, client)
+
+
+def public(
+    scope: str, on_refused: Callable[[str], None] = lambda reason: None
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Open to anyone, rate-limited per client unless reception staff sign in. Hands the handler
+    the signed-in caller or None (`caller=`); a token that is present must be valid. Under @api."""
+
+    def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            caller: Staff | None = authenticate(request) if request.headers.get("Authorization") else None
+            if caller is None or not caller.has("reception"):
+                try:
+                    check_rate(scope, client_address(request))
+                except ApiError:
+                    on_refused("rate_limited")
+                    raise
+            return handler(self, request, *args, caller=caller, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def reset() -> None:
+    """Forget every count (tests)."""
+    global _limiter
+    _limiter = MovingWindowRateLimiter(MemoryStorage())

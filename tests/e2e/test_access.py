@@ -1,0 +1,73 @@
+"""Every route each running service documents in its OpenAPI, walked with no token, a wrong role
+and each right role: the document's `x-roles` is what the services enforce."""
+
+import requests
+
+from deploy.local.stack import SERVICES
+from shared.auth import ROLES
+from tests.factories import staff_session, working_day
+
+PATH_VALUES = {"crew_id": "crew-1", "day": working_day(2).isoformat()}
+SCOPES = {"crew_id": "crew-1", "liaison_id": "hall-shonai-3"}
+
+
+def routes(stack):
+    for spec in SERVICES:
+        document = requests.get(f"{stack.url(spec.name)}/openapi.json", timeout=5).json()
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                url = stack.url(spec.name) + path.format_map(_Values())
+                yield spec.name, method.upper(), path, url, operation
+
+
+class _Values(dict):
+    def __missing__(self, key):
+        return PATH_VALUES.get(key, "no-such-id")
+
+
+def call(session, method, url):
+    if method == "POST":
+        return session.post(url, json={}, timeout=120)
+    return session.get(url, timeout=30)
+
+
+def test_every_documented_route_admits_exactly_its_roles(stack):
+    anonymous = requests.Session()
+    checked = []
+    for service, method, path, url, operation in routes(stack):
+        roles = operation.get("x-roles", [])
+        assert ("security" in operation) and (operation["security"] == [] or roles), f"{service} {method} {path}"
+        if not roles:
+            answer = call(anonymous, method, url)
+            assert answer.status_code not in (401, 403), f"open route {method} {path} refused: {answer.text}"
+            continue
+        refused = call(anonymous, method, url)
+        assert refused.status_code == 401, f"{method} {path} without a token: {refused.status_code}"
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        wrong = next(role for role in ROLES if role not in roles)
+        answer = call(staff_session(stack, wrong, **SCOPES), method, url)
+        assert answer.status_code == 403, f"{method} {path} as {wrong}: {answer.status_code}"
+        for role in roles:
+            answer = call(staff_session(stack, role, **SCOPES), method, url)
+            assert answer.status_code not in (401, 403, 500), f"{method} {path} as {role}: {answer.text}"
+        checked.append((service, method, path))
+    assert len(checked) >= 18  # every staff route of the five services
+
+
+def test_a_crew_reads_its_own_day_and_not_another_crews(stack):
+    day = PATH_VALUES["day"]
+    sheet = f"{stack.url('scheduling')}/api/v1/crews/crew-1/days/{day}"
+    calls = f"{stack.url('notification')}/api/v1/call-tasks"
+    own, other = staff_session(stack, "crew", crew_id="crew-1"), staff_session(stack, "crew", crew_id="crew-2")
+    assert own.get(sheet, timeout=30).status_code == 200
+    assert other.get(sheet, timeout=30).status_code == 403
+    assert own.get(calls, params={"date": day}, timeout=30).status_code == 200
+    assert other.get(calls, params={"date": day, "crew_id": "crew-1"}, timeout=30).status_code == 403
+
+
+def test_a_liaison_reads_its_own_referrals_and_not_anothers(stack):
+    url = f"{stack.url('liaison')}/api/v1/referrals"
+    liaison = staff_session(stack, "liaison", liaison_id="hall-a")
+    assert liaison.get(url, timeout=10).status_code == 200
+    assert liaison.get(url, params={"liaison_id": "hall-b"}, timeout=10).status_code == 403
+    assert staff_session(stack, "manager").get(url, params={"liaison_id": "hall-b"}, timeout=10).status_code == 200

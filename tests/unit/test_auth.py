@@ -1,0 +1,113 @@
+"""Staff tokens: what is accepted, what is refused, and the object-level checks."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from deploy.local.devauth import AUDIENCE, ISSUER, KEY_ID, DevKeys
+from services.scheduling.service import SchedulingService
+from shared import auth
+from tests.factories import json_request, response_json, staff_token, worker
+
+
+def verify(token: str) -> auth.Staff:
+    return auth.verifier().verify(token)
+
+
+def refused(token: str) -> bool:
+    with pytest.raises(auth.ApiError) as error:
+        verify(token)
+    assert error.value.status == 401 and error.value.headers["WWW-Authenticate"].startswith("Bearer")
+    return True
+
+
+def test_a_good_token_names_the_staff_member_roles_and_scope():
+    member = verify(staff_token(("crew", "not-a-role"), subject="k.tanaka", crew_id="crew-2"))
+    assert member == auth.Staff("k.tanaka", frozenset({"crew"}), crew_id="crew-2")
+    assert member.role == "crew"
+
+
+def test_expired_foreign_or_misaddressed_tokens_are_refused(tmp_path, staff_auth):
+    assert refused(staff_token("reception", hours=-1))
+    assert refused(staff_token("reception", iss="https://elsewhere.example/"))
+    assert refused(staff_token("reception", aud="another-app"))
+    assert refused(DevKeys(tmp_path).ensure().token("reception"))  # same kid, another key
+    assert refused("not.a.token")
+
+
+def claims(**extra) -> dict:
+    return {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "roles": ["manager"], "exp": int(time.time()) + 600, **extra}
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_tokens_that_try_to_choose_their_own_algorithm_are_refused(staff_auth):
+    assert refused(jwt.encode(claims(), None, algorithm="none", headers={"kid": KEY_ID}))
+    # HS256 keyed with the published public key: the classic confusion attack (signed by hand,
+    # since PyJWT itself will not sign with key-shaped secrets).
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": KEY_ID}).encode())
+    body = b64(json.dumps(claims()).encode())
+    for secret in (
+        staff_auth.jwks_path.read_bytes(),
+        json.dumps(json.loads(staff_auth.jwks_path.read_text())["keys"][0]).encode(),
+    ):
+        signature = b64(hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest())
+        assert refused(f"{head}.{body}.{signature}")
+    other = ec.generate_private_key(ec.SECP256R1())
+    assert refused(jwt.encode(claims(), other, algorithm="ES256", headers={"kid": "unknown"}))
+
+
+def sign(keys: DevKeys, body: dict) -> str:
+    signer = serialization.load_pem_private_key(keys.private_key_path.read_bytes(), password=None)
+    return jwt.encode(body, signer, algorithm="ES256", headers={"kid": KEY_ID})
+
+
+def test_a_token_without_a_subject_or_expiry_is_refused(staff_auth):
+    assert verify(sign(staff_auth, claims())).subject == "x"
+    assert refused(sign(staff_auth, {k: v for k, v in claims().items() if k != "sub"}))
+    assert refused(sign(staff_auth, {k: v for k, v in claims().items() if k != "exp"}))
+
+
+def test_keys_can_be_given_inline_as_a_secret_would(monkeypatch, staff_auth):
+    token = staff_token("manager")
+    monkeypatch.delenv("AUTH_JWKS_FILE")
+    monkeypatch.setenv("AUTH_JWKS", json.dumps(json.loads(staff_auth.jwks_path.read_text())))
+    auth.reset()
+    assert verify(token).roles == {"manager"}
+
+
+def test_roles_may_arrive_as_a_space_separated_claim(staff_auth):
+    assert verify(sign(staff_auth, claims(roles="reception operator"))).roles == {"reception", "operator"}
+
+
+def test_handlers_answer_401_403_and_let_the_right_role_through(db):
+    service = worker(SchedulingService, db)
+    no_token = service.list_crews(json_request(method="GET", token=None))
+    assert no_token.status_code == 401 and no_token.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response_json(no_token)["message"]["ja"]
+    assert service.list_crews(json_request(method="GET", token=staff_token("liaison"))).status_code == 403
+    assert service.list_crews(json_request(method="GET", token=staff_token("manager"))).status_code == 200
+
+
+def test_a_crew_sees_its_own_day_only(db):
+    service = worker(SchedulingService, db)
+    day = "2026-12-01"
+    own = json_request(method="GET", token=staff_token("crew", crew_id="crew-1"))
+    assert service.crew_day(own, "crew-1", day).status_code == 200
+    assert service.crew_day(own, "crew-2", day).status_code == 403
+    # A crew role without a crew in the token sees no crew's day.
+    assert service.crew_day(json_request(method="GET", token=staff_token("crew")), "crew-1", day).status_code == 403
+
+
+def test_staff_requires_known_roles():
+    with pytest.raises(ValueError):
+        auth.staff("admin")

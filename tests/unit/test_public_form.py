@@ -1,0 +1,64 @@
+"""The public booking form: rate-limited per client, a honeypot for scripts, reception unlimited."""
+
+import pytest
+
+from services.booking import metrics as m
+from services.booking.service import BookingService
+from tests.factories import booking_body, json_request, response_json, staff_token, worker
+
+
+@pytest.fixture
+def service(db, monkeypatch):
+    monkeypatch.setenv("PUBLIC_RATE_LIMIT", "3/minute")
+    return worker(BookingService, db)
+
+
+def anonymous(body=None, **kwargs):
+    return json_request(body or booking_body(channel="web"), token=None, **kwargs)
+
+
+def refused(reason: str) -> float:
+    return m.public_refused.labels(reason)._value.get()
+
+
+def test_a_client_over_the_limit_gets_429_with_retry_after_and_others_are_not_affected(service, db):
+    before = refused("rate_limited")
+    assert [service.create_booking(anonymous()).status_code for _ in range(3)] == [201, 201, 201]
+    over = service.create_booking(anonymous())
+    assert over.status_code == 429
+    assert 1 <= int(over.headers["Retry-After"]) <= 60
+    assert response_json(over)["message"]["ja"].startswith("短時間に")
+    assert db.bookings.count_documents({}) == 3
+    assert refused("rate_limited") == before + 1
+    # Another address, and reception staff typing in phone bookings, are not limited.
+    assert service.create_booking(anonymous(remote_addr="192.0.2.7")).status_code == 201
+    reception = staff_token("reception")
+    assert all(
+        service.create_booking(json_request(booking_body(), token=reception)).status_code == 201 for _ in range(5)
+    )
+
+
+def test_behind_the_ingress_the_client_is_the_address_the_proxy_saw(service, monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    for _ in range(3):
+        assert service.create_booking(anonymous(headers={"X-Forwarded-For": "203.0.113.9"})).status_code == 201
+    # The client cannot pick a fresh identity by prepending its own entries.
+    spoofed = anonymous(headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.9"})
+    assert service.create_booking(spoofed).status_code == 429
+    assert service.create_booking(anonymous(headers={"X-Forwarded-For": "203.0.113.10"})).status_code == 201
+
+
+def test_a_filled_honeypot_is_refused_and_nothing_is_stored(service, db):
+    before = refused("honeypot")
+    answer = service.create_booking(anonymous(booking_body(channel="web", website="http://spam.example")))
+    assert answer.status_code == 422
+    [error] = response_json(answer)["fields"]
+    assert error["field"] == "website" and error["ja"] == "この項目は空欄のままにしてください。"
+    assert db.bookings.count_documents({}) == 0
+    assert refused("honeypot") == before + 1
+    assert service.create_booking(anonymous(booking_body(channel="web", website=""))).status_code == 201
+
+
+def test_a_bad_token_on_the_public_form_is_refused_rather_than_ignored(service, db):
+    assert service.create_booking(json_request(booking_body(), token="garbage")).status_code == 401
+    assert db.bookings.count_documents({}) == 0
