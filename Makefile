@@ -5,10 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit service e2e faults bench docs rabbitmq prometheus venv clean chart-test images deploy
+.PHONY: run token test lint unit service e2e faults bench docs rabbitmq prometheus venv clean chart-test images deploy
 
 run: venv rabbitmq ## start the whole system locally with Miyakonojo demo data
 	$(PY) -m deploy.local.run
+
+ROLE ?= reception
+token: venv ## print a development staff token for `make run`: make token ROLE=crew [CREW=crew-1] [LIAISON=id]
+	@$(PY) -m deploy.local.devauth token $(ROLE) $(if $(CREW),--crew $(CREW)) $(if $(LIAISON),--liaison $(LIAISON))
 
 test: venv rabbitmq prometheus lint ## the whole suite: unit, service (real AMQP), chart and end-to-end
 	$(PY) -m pytest

@@ -31,6 +31,10 @@ mynacar is running (Miyakonojo demo configuration).
 Try:  curl -s -X POST {booking}/api/v1/bookings -H 'Content-Type: application/json' \\
         -d @deploy/local/example-booking.json
 
+Staff APIs need a token (roles: reception, crew, liaison, manager, operator; see docs/security.md):
+      TOKEN=$(make -s token ROLE=reception)
+      curl -s {scheduling}/api/v1/visits -H "Authorization: Bearer $TOKEN"
+
 Ctrl-C stops everything.
 """
 

@@ -89,8 +89,27 @@ def test_network_policies_let_in_only_the_ingress_controller_and_prometheus():
         ]
         assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
         egress_ports = sorted(p["port"] for r in policy["spec"]["egress"] for p in r["ports"])
-        expected = [53, 53, 5672, 27017] + ([587] if policy["metadata"]["name"].endswith("notification") else [])
+        # DNS, the broker, the database, the identity provider's keys (HTTPS), and SMTP for notification.
+        expected = [53, 53, 443, 5672, 27017] + ([587] if policy["metadata"]["name"].endswith("notification") else [])
         assert egress_ports == sorted(expected), policy["metadata"]["name"]
+
+
+def test_the_services_verify_staff_tokens_with_the_providers_keys_or_a_secret():
+    configs = {c["metadata"]["name"]: c["data"] for c in of_kind(manifests("defaults"), "ConfigMap")}
+    for name, data in configs.items():
+        if "MYNACAR_SERVICE" in data:
+            assert data["AUTH_JWKS_URL"].startswith("https://"), name
+            assert data["AUTH_ISSUER"] and data["AUTH_AUDIENCE"] == "mynacar"
+            assert data["TRUSTED_PROXY_HOPS"] == "1"
+    # The dev profile trusts the development key, handed over as a Secret instead of a provider URL.
+    dev = manifests("dev-instances")
+    assert not any("AUTH_JWKS_URL" in c["data"] for c in of_kind(dev, "ConfigMap"))
+    for deployment in of_kind(dev, "Deployment"):
+        if "-dev-" in deployment["metadata"]["name"]:
+            continue
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        [jwks] = [e for e in container["env"] if e["name"] == "AUTH_JWKS"]
+        assert jwks["valueFrom"]["secretKeyRef"] == {"name": "mynacar-dev-jwks", "key": "jwks.json"}
 
 
 def test_the_ingress_routes_the_public_form_and_staff_apis_never_metrics_or_health():
@@ -131,7 +150,7 @@ def walk(values, path=()):
 def test_the_default_values_hold_no_secret():
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     for path, value in walk(values):
-        if SECRET_KEYS.search(path[-1]) and path[-1] not in ("existingSecret", "smtpSecret"):
+        if SECRET_KEYS.search(path[-1]) and path[-1] not in ("existingSecret", "smtpSecret", "jwksSecret"):
             pytest.fail(f"{'.'.join(path)} looks like a secret value in values.yaml")
         if isinstance(value, str):
             assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", value), f"credentials in a URI at {'.'.join(path)}"
