@@ -90,14 +90,23 @@ class NotificationFailed(NotificationSent):
     reason = fields.Str(required=True)
 
 
+class SealedSchema(Schema):
+    """AES-256-GCM under a named key, bound to a record id (shared.sealing)."""
+
+    key = fields.Str(required=True)
+    nonce = fields.Str(required=True)
+    data = fields.Str(required=True)
+
+
 class ReferralReceived(Schema):
-    """A referral from an outreach channel. It carries the household (the booking needs it):
-    the only event with personal data, on the channels exchange only."""
+    """A referral from an outreach channel. It carries the household (the booking needs it), sealed
+    with the data key and bound to the referral id: the only event with personal data, and none of
+    it in plain text."""
 
     referral_id = fields.Str(required=True)
     channel = fields.Str(required=True, validate=CHANNEL_NAME)
     referrer_id = fields.Str(required=True)
-    household = fields.Dict(required=True)
+    sealed_household = fields.Nested(SealedSchema, required=True)
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,11 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
             "reception, crew, liaison, manager or operator (see docs/security.md).",
         },
     )
+    by_path: dict[str, dict] = {}
     for op in [*operations, *OPERATIONS_ENDPOINTS]:
-        spec.path(path=op.openapi_path, operations={op.method.lower(): _operation(op)})
+        by_path.setdefault(op.openapi_path, {})[op.method.lower()] = _operation(op)
+    for path, path_operations in by_path.items():
+        spec.path(path=path, operations=path_operations)
     return spec.to_dict()
 
 

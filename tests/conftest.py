@@ -20,14 +20,16 @@ def auth_keys(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def staff_auth(auth_keys, monkeypatch):
-    from shared import auth, public
+    from shared import auth, public, sealing
 
     for name, value in auth_keys.env().items():
         monkeypatch.setenv(name, value)
     auth.reset()
     public.reset()
+    sealing.reset()
     yield auth_keys
     auth.reset()
+    sealing.reset()
 
 
 @pytest.fixture

@@ -157,3 +157,22 @@ def request_received(booking_id: str | None = None, **payload: Any) -> dict:
         "contact_by": "email",
     }
     return event(events.REQUEST_RECEIVED, {**defaults, **payload})
+
+
+def referral_event(
+    household: dict, referral_id: str | None = None, channel: str = "liaison", referrer_id: str = "hall-7"
+) -> dict:
+    """An outreach.referral_received event as a channel publishes it: the household sealed with
+    the data key (the `staff_auth` fixture's) and bound to the referral id."""
+    import uuid
+
+    from shared import events, sealing
+
+    referral_id = referral_id or str(uuid.uuid4())
+    payload = {
+        "referral_id": referral_id,
+        "channel": channel,
+        "referrer_id": referrer_id,
+        "sealed_household": sealing.keyring().seal(household, referral_id),
+    }
+    return events.build(events.REFERRAL_RECEIVED, payload, correlation_id=referral_id, municipality_code="452025")

@@ -1,4 +1,5 @@
-"""A development signing key and demo staff, so `make run` and the tests can call the staff APIs.
+"""Development secrets, made once under var/auth/: a signing key and demo staff, so `make run` and
+the tests can call the staff APIs, and the data keys that seal personal data (shared.sealing).
 
 In production the city's OpenID Connect provider signs the tokens and the services only hold its
 public keys (AUTH_JWKS_URL or AUTH_JWKS). Here an EC P-256 key is made once under var/auth/, its
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared.auth import ROLES
+from shared.sealing import Keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "var" / "auth"
@@ -62,11 +64,18 @@ class DevKeys:
     def jwks_path(self) -> Path:
         return self.directory / "jwks.json"
 
+    @property
+    def data_keys_path(self) -> Path:
+        return self.directory / "data-keys.json"
+
     def ensure(self) -> DevKeys:
-        """Makes the key pair once; later runs reuse it, so tokens outlive a restart."""
+        """Makes the keys once; later runs reuse them, so tokens and sealed data outlive a restart."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.data_keys_path.exists():
+            self.data_keys_path.touch(mode=0o600)
+            self.data_keys_path.write_text(json.dumps(Keyring.generate("dev-1"), indent=2))
         if self.private_key_path.exists() and self.jwks_path.exists():
             return self
-        self.directory.mkdir(parents=True, exist_ok=True)
         key = ec.generate_private_key(ec.SECP256R1())
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -79,8 +88,13 @@ class DevKeys:
         return self
 
     def env(self) -> dict[str, str]:
-        """What a service needs to verify these tokens."""
-        return {"AUTH_JWKS_FILE": str(self.jwks_path), "AUTH_ISSUER": ISSUER, "AUTH_AUDIENCE": AUDIENCE}
+        """What a service needs to verify these tokens and to open sealed data."""
+        return {
+            "AUTH_JWKS_FILE": str(self.jwks_path),
+            "AUTH_ISSUER": ISSUER,
+            "AUTH_AUDIENCE": AUDIENCE,
+            "DATA_KEYS_FILE": str(self.data_keys_path),
+        }
 
     def token(
         self,

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from services.booking.schemas import BookingRequestSchema, CancelSchema
+from services.booking.schemas import BookingQuery, BookingRequestSchema, CancelSchema
 from shared.events import PreferenceSchema
 from shared.household import AddressSchema, ApplicantSchema
 from shared.openapi import Message, Operation, document, errors
@@ -31,10 +31,16 @@ class Booking(Schema):
     status = fields.Str(required=True, metadata={"enum": ["received", "cancelled"]})
     channel = fields.Str(required=True)
     referral_id = fields.Str(allow_none=True, required=True)
-    household = fields.Nested(Household, required=True)
+    household = fields.Nested(
+        Household, required=True, allow_none=True, metadata={"description": "null once erased (retention)"}
+    )
     created_at = fields.AwareDateTime(required=True)
     cancelled_at = fields.AwareDateTime(allow_none=True, required=True)
     cancel_reason = fields.Str(allow_none=True, required=True)
+
+
+class BookingList(Schema):
+    bookings = fields.List(fields.Nested(Booking), required=True)
 
 
 OPERATIONS = [
@@ -46,6 +52,15 @@ OPERATIONS = [
         {201: BookingAccepted, **errors(400, 401, 413, 422, 429)},
         body=BookingRequestSchema,
         tags=("bookings",),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/bookings",
+        "A household's bookings by phone number, newest first (to spot a repeat booking on the phone).",
+        {200: BookingList, **errors(422)},
+        query=BookingQuery,
+        tags=("bookings",),
+        roles=("reception",),
     ),
     Operation(
         "GET",

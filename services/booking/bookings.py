@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from services.booking.references import next_reference
-from shared import clock, events, outbox
+from shared import clock, events, outbox, sealing
 from shared.household import household_json
 
 
@@ -38,7 +38,7 @@ def create(db: Any, household: dict, channel: str, municipality_code: str, refer
         "reference": payload["reference"],
         "status": "received",
         "channel": channel,
-        "household": household_json(household),
+        **sealed_household(booking_id, household_json(household)),
         "municipality_code": municipality_code,
         "created_at": now,
         "updated_at": now,
@@ -73,6 +73,28 @@ def cancel(db: Any, booking_id: str, reason: str) -> tuple[dict | None, bool]:
     return db.bookings.find_one({"_id": booking_id}, {"outbox": 0}), result.modified_count == 1
 
 
+def sealed_household(booking_id: str, household: dict) -> dict:
+    """The document fields for a household: what reports need in clear, the rest sealed, and the
+    keyed hash of the phone number for finding a household's bookings."""
+    ring = sealing.keyring()
+    return {
+        "facts": {
+            "district": household["address"]["district"],
+            "venue": household.get("venue"),
+            "household_size": len(household["applicants"]),
+        },
+        "personal": ring.seal(household, booking_id),
+        "phone_hash": ring.lookup_hash(household["phone"]),
+    }
+
+
+def household_of(booking: dict) -> dict | None:
+    """The household's personal data, opened; None once erased (retention)."""
+    if not booking.get("personal"):
+        return None
+    return sealing.keyring().open(booking["personal"], booking["_id"])
+
+
 def public_view(booking: dict) -> dict:
     """The booking as the API shows it."""
     return {
@@ -81,24 +103,28 @@ def public_view(booking: dict) -> dict:
         "status": booking["status"],
         "channel": booking["channel"],
         "referral_id": booking.get("referral_id"),
-        "household": booking["household"],
+        "household": household_of(booking),
         "created_at": clock.iso(booking["created_at"]),
         "cancelled_at": clock.iso(booking["cancelled_at"]) if booking.get("cancelled_at") else None,
         "cancel_reason": booking.get("cancel_reason"),
     }
 
 
-def contact(booking: dict) -> dict:
-    """What notification and the crew's call list need to reach the household, and no more."""
-    first = booking["household"]["applicants"][0]
+def contact(booking: dict) -> dict | None:
+    """What notification and the crew's call list need to reach the household, and no more; None
+    once the personal data is erased."""
+    household = household_of(booking)
+    if household is None:
+        return None
+    first = household["applicants"][0]
     return {
         "booking_id": booking["_id"],
         "reference": booking["reference"],
         "status": booking["status"],
         "name": f"{first['family_name']} {first['given_name']}",
         "name_kana": f"{first['family_name_kana']} {first['given_name_kana']}",
-        "phone": booking["household"]["phone"],
-        "email": booking["household"]["email"],
-        "district": booking["household"]["address"]["district"],
-        "household_size": len(booking["household"]["applicants"]),
+        "phone": household["phone"],
+        "email": household["email"],
+        "district": booking["facts"]["district"],
+        "household_size": booking["facts"]["household_size"],
     }

@@ -1,9 +1,10 @@
 """What the booking API accepts."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, validate, validates
 
 from shared.events import CHANNEL_NAME
 from shared.household import ConsentMixin, HouseholdSchema
+from shared.validation import normalize_phone
 
 CANCEL_REASONS = ("resident_request", "duplicate", "not_eligible", "other")
 
@@ -23,3 +24,15 @@ class BookingRequestSchema(HouseholdSchema, ConsentMixin):
 
 class CancelSchema(Schema):
     reason = fields.Str(load_default="resident_request", validate=validate.OneOf(CANCEL_REASONS))
+
+
+class BookingQuery(Schema):
+    """Finding a household's bookings while on the phone with them: by phone number, compared as a
+    keyed hash (the number itself is stored only sealed)."""
+
+    phone = fields.Str(required=True, metadata={"description": "as the resident says it, e.g. 0986-22-1234"})
+    limit = fields.Int(load_default=20, validate=validate.Range(1, 100))
+
+    @validates("phone")
+    def _phone(self, value: str, **_: object) -> None:
+        normalize_phone(value)

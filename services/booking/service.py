@@ -12,17 +12,18 @@ from werkzeug.wrappers import Request, Response
 from services.booking import bookings
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
-from services.booking.schemas import BookingRequestSchema, CancelSchema
-from shared import events, municipality
+from services.booking.schemas import BookingQuery, BookingRequestSchema, CancelSchema
+from shared import events, municipality, sealing
 from shared.auth import Staff, staff
 from shared.consumer import consumes
 from shared.db import Mongo, is_duplicate_key
 from shared.delivery import consume, reliable_queue, rpc
 from shared.household import HouseholdSchema
-from shared.http import api, json_response, load_body, not_found, screen_and_load
+from shared.http import api, json_response, load_body, load_query, not_found, screen_and_load
 from shared.operations import Operations
 from shared.outbox import OutboxRelay, channel_exchange
 from shared.public import public
+from shared.validation import normalize_phone
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class BookingService(Operations):
                 ("reference", {"unique": True}),
                 ("referral_id", {"unique": True, "sparse": True}),
                 ("created_at", {}),
+                ("phone_hash", {}),
             ],
         }
     )
@@ -72,6 +74,15 @@ class BookingService(Operations):
             status=201,
         )
 
+    @http("GET", "/api/v1/bookings")
+    @api
+    @staff("reception")
+    def find_bookings(self, request: Request, staff: Staff) -> Response:
+        query = load_query(request, BookingQuery())
+        phone_hash = sealing.keyring().lookup_hash(normalize_phone(query["phone"]))
+        found = self.db.bookings.find({"phone_hash": phone_hash}, {"outbox": 0}).sort("created_at", -1)
+        return json_response({"bookings": [bookings.public_view(b) for b in found.limit(query["limit"])]})
+
     @http("GET", "/api/v1/bookings/<booking_id>")
     @api
     @staff("reception")
@@ -104,7 +115,8 @@ class BookingService(Operations):
     @rpc
     def get_contacts(self, booking_ids: list[str]) -> dict[str, dict]:
         found = self.db.bookings.find({"_id": {"$in": list(booking_ids)}}, {"outbox": 0})
-        return {booking["_id"]: bookings.contact(booking) for booking in found}
+        contacts = {booking["_id"]: bookings.contact(booking) for booking in found}
+        return {booking_id: found for booking_id, found in contacts.items() if found is not None}
 
     @consume(REFERRALS_QUEUE)
     @consumes(events.REFERRAL_RECEIVED)
@@ -113,7 +125,12 @@ class BookingService(Operations):
         referral = event.payload
         channel = referral["channel"]
         try:
-            household = screen_and_load(HouseholdSchema(), referral["household"])
+            opened = sealing.keyring().open(referral["sealed_household"], referral["referral_id"])
+        except sealing.SealError as error:
+            m.referrals_rejected.labels(channel).inc()
+            raise events.InvalidEvent(f"referral household: {error}") from None
+        try:
+            household = screen_and_load(HouseholdSchema(), opened)
         except ValidationError as error:
             m.referrals_rejected.labels(channel).inc()
             # A contract breach by the channel: parked in the dead-letter queue for an operator.

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.liaison.api import OPENAPI
 from services.liaison.schemas import ReferralQuery, ReferralRequestSchema
-from shared import clock, events, municipality, outbox
+from shared import clock, events, municipality, outbox, sealing
 from shared.auth import Staff, forbidden, require_owner, staff
 from shared.consumer import consumes
 from shared.db import Mongo
@@ -62,7 +62,7 @@ class LiaisonChannelService(Operations):
                 "referral_id": referral_id,
                 "channel": CHANNEL,
                 "referrer_id": liaison_id,
-                "household": household_json(data),
+                "sealed_household": sealing.keyring().seal(household_json(data), referral_id),
             },
             correlation_id=referral_id,
             municipality_code=municipality.load().code,

@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from deploy.local.devauth import DevKeys
 from deploy.local.stack import ROOT, Stack, port_open
 from deploy.local.vhosts import throwaway_vhost
 from deploy.serve import CONFIG
@@ -31,6 +32,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 # wrk is one anonymous client: the web form's per-client limit is still counted on every request,
 # but set out of reach so the benchmark measures the intake rather than 429s.
 UNLIMITED = {"PUBLIC_RATE_LIMIT": "1000000/second"}
+# The development keys (var/auth): booking seals every household it stores.
+KEYS = DevKeys(ROOT / "var" / "auth")
 CONNECTIONS = 10
 RESULTS = ROOT / "var" / "bench.json"
 
@@ -79,6 +82,7 @@ def start_service(target: str, port: int, env: dict) -> subprocess.Popen:
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
             "LOG_LEVEL": "WARNING",
             **UNLIMITED,
+            **KEYS.ensure().env(),
             **env,
         },
         stdout=subprocess.DEVNULL,

@@ -177,3 +177,14 @@ def test_the_values_schema_refuses_a_wrong_value_and_says_where(values, where):
 def test_asking_for_both_kinds_of_autoscaling_is_refused_clearly():
     with pytest.raises(helm.HelmRenderError, match="choose one of autoscaling"):
         render({"services": {"scheduling": {"autoscaling": {"enabled": True}, "keda": {"enabled": True}}}})
+
+
+def test_only_the_services_that_read_personal_data_get_the_data_keys():
+    given = set()
+    for deployment in of_kind(manifests("defaults"), "Deployment"):
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        for variable in container.get("env", []):
+            if variable["name"] == "DATA_KEYS":
+                assert variable["valueFrom"]["secretKeyRef"] == {"name": "mynacar-data-keys", "key": "data-keys.json"}
+                given.add(deployment["metadata"]["name"])
+    assert given == {"mynacar-booking", "mynacar-liaison"}

@@ -61,6 +61,7 @@ def chart_stack(vhost_uri, chart_values, tmp_path_factory):
     objects = render_manifests(chart_values)
     secrets = {
         ("mynacar-rabbitmq", "connection_string"): vhost_uri,
+        ("mynacar-data-keys", "data-keys.json"): stack.auth.data_keys_path.read_text(),
         ("mynacar-mongodb", "connectionString.standard"): stack.database_uri,
     }
     running = workloads(objects, secrets)

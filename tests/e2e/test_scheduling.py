@@ -92,5 +92,5 @@ def test_a_batch_plan_made_in_the_service_can_be_fixed_as_proposed(stack):
         )
         assert sheet["route_optimised"]
         districts = [stop["district"] for stop in sheet["stops"]]
-        assert sum(d in north for d in districts) >= 2, districts
+        assert sum(d in north for d in districts) >= 2, (districts, plan["proposals"])
     assert signed_in(stack).get(f"{stack.url('scheduling')}/health/ready", timeout=5).status_code == 200

@@ -11,7 +11,7 @@ from services.outreach.service import OutreachService
 from services.scheduling.service import SchedulingService
 from shared import events
 from tests.bus import publish, publish_referral, wait_until
-from tests.factories import booking_body, request_received, staff_headers, working_day
+from tests.factories import booking_body, referral_event, request_received, staff_headers, working_day
 
 pytestmark = pytest.mark.service
 
@@ -72,12 +72,7 @@ def test_a_new_outreach_channel_needs_no_change_to_any_service(start, listener, 
     referral_id = str(uuid.uuid4())
     household = booking_body()
     household.pop("channel"), household.pop("consent")
-    referral = events.build(
-        events.REFERRAL_RECEIVED,
-        {"referral_id": referral_id, "channel": "newsletter", "referrer_id": "issue-2026-12", "household": household},
-        correlation_id=referral_id,
-        municipality_code="452025",
-    )
+    referral = referral_event(household, referral_id, "newsletter", "issue-2026-12")
     publish_referral(rabbit_config["AMQP_URI"], referral, "newsletter")
     [received] = bus.wait_for(lambda _: bus.of_type("booking.request_received"))
     assert received["payload"]["channel"] == "newsletter"

@@ -4,7 +4,7 @@ import pytest
 
 from services.booking.service import BookingService
 from shared import events
-from tests.factories import booking_body, json_request, response_json, worker
+from tests.factories import booking_body, json_request, referral_event, response_json, worker
 
 
 @pytest.fixture
@@ -97,13 +97,7 @@ def test_contact_details_are_given_over_rpc_only(service):
 
 
 def referral(household, referral_id=None, channel="liaison"):
-    referral_id = referral_id or str(uuid.uuid4())
-    return events.build(
-        events.REFERRAL_RECEIVED,
-        {"referral_id": referral_id, "channel": channel, "referrer_id": "hall-7", "household": household},
-        correlation_id=referral_id,
-        municipality_code="452025",
-    )
+    return referral_event(household, referral_id, channel)
 
 
 def household():
@@ -131,4 +125,14 @@ def test_a_bad_referral_is_refused_as_a_contract_breach_without_a_booking(servic
     assert "phone" in str(raised.value) and "nope" not in str(raised.value)
     with pytest.raises(events.InvalidEvent):
         service.on_referral({"not": "an event"})
+    # A sealed household that was tampered with, or sealed for another referral, does not open.
+    tampered = referral(household())
+    sealed = tampered["payload"]["sealed_household"]
+    sealed["data"] = sealed["data"][:-6] + ("AAAAAA" if not sealed["data"].endswith("AAAAAA") else "BBBBBB")
+    with pytest.raises(events.InvalidEvent):
+        service.on_referral(tampered)
+    moved = referral(household())
+    moved["payload"]["sealed_household"] = referral(household())["payload"]["sealed_household"]
+    with pytest.raises(events.InvalidEvent):
+        service.on_referral(moved)
     assert db.bookings.count_documents({}) == 0

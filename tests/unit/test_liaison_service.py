@@ -1,10 +1,11 @@
 import datetime as dt
+import json
 import uuid
 
 import pytest
 
 from services.liaison.service import LiaisonChannelService
-from shared import events
+from shared import events, sealing
 from tests.factories import booking_body, json_request, request_received, response_json, staff_token, worker
 
 
@@ -32,7 +33,10 @@ def test_a_referral_is_published_to_the_channel_exchange_with_the_household(serv
     assert (entry["exchange"], entry["routing_key"]) == ("outreach.channels", "referral.liaison")
     event = events.parse(entry["event"], events.REFERRAL_RECEIVED)
     assert event.payload["channel"] == "liaison" and event.payload["referrer_id"] == "hall-7"
-    assert event.payload["household"]["applicants"][0]["family_name"] == "都城"
+    # The household travels sealed: opened only with the data key and this referral's id.
+    assert "都城" not in json.dumps(entry, ensure_ascii=False, default=str)
+    household = sealing.keyring().open(event.payload["sealed_household"], event.payload["referral_id"])
+    assert household["applicants"][0]["family_name"] == "都城"
     # Once the relay has published, the household is gone from this service's database.
     db.referrals.update_one({"_id": referral["_id"]}, {"$pull": {"outbox": {"event.event_id": event.event_id}}})
     assert "都城" not in str(db.referrals.find_one({"_id": referral["_id"]}))

@@ -5,7 +5,7 @@ import pytest
 
 from services.outreach.service import OutreachService
 from shared import clock, events
-from tests.factories import json_request, response_json, worker
+from tests.factories import json_request, referral_event, response_json, worker
 
 
 @pytest.fixture
@@ -21,16 +21,7 @@ def story(service, channel, district, size, outcome=None, persons=0, referral=Fa
     booking_id, referral_id = str(uuid.uuid4()), str(uuid.uuid4()) if referral else None
     sent = []
     if referral:
-        sent.append(
-            (
-                "on_referral",
-                build(
-                    events.REFERRAL_RECEIVED,
-                    {"referral_id": referral_id, "channel": channel, "referrer_id": "hall-1", "household": {}},
-                    referral_id,
-                ),
-            )
-        )
+        sent.append(("on_referral", referral_event({}, referral_id, channel, "hall-1")))
     sent.append(
         (
             "on_request_received",

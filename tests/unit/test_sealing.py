@@ -1,0 +1,88 @@
+"""Personal data at rest: sealed in the document, found by keyed hash, re-sealed on key rotation."""
+
+import json
+
+import pytest
+
+from services.booking import rekey
+from services.booking.service import BookingService
+from shared import sealing
+from tests.factories import NAMES, booking_body, json_request, response_json, worker
+
+# What the test household says that nobody should read in the database.
+PERSONAL = ("都城", "花子", "ミヤコノジョウ", "ハナコ", "1942-05-10", "0986221234", "hanako@example.jp", "大牟田")
+
+
+@pytest.fixture
+def service(db):
+    return worker(BookingService, db)
+
+
+def book(service, **overrides) -> str:
+    answer = service.create_booking(json_request(booking_body(**overrides)))
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return response_json(answer)["booking_id"]
+
+
+def stored_text(db) -> str:
+    return json.dumps(list(db.bookings.find({})), ensure_ascii=False, default=str)
+
+
+def test_the_stored_booking_holds_no_personal_data_in_clear_and_reads_back_whole(service, db):
+    booking_id = book(service)
+    assert NAMES[0][0] == "都城"
+    text = stored_text(db)
+    for secret in PERSONAL:
+        assert secret not in text, secret
+    [doc] = db.bookings.find({})
+    assert doc["facts"] == {"district": "takazaki", "venue": None, "household_size": 2}
+    household = response_json(service.get_booking(json_request(method="GET"), booking_id))["household"]
+    assert household["applicants"][0]["family_name"] == "都城" and household["phone"] == "0986221234"
+    assert service.get_contact(booking_id)["email"] == "hanako@example.jp"
+
+
+def test_a_household_is_found_by_phone_however_the_number_is_written(service, db):
+    first = book(service)
+    second = book(service, needs="足が不自由です")
+    book(service, phone="090-1234-5678")
+    found = service.find_bookings(json_request(method="GET", query={"phone": "０９８６（２２）１２３４"}))
+    assert [b["booking_id"] for b in response_json(found)["bookings"]] == [second, first]
+    nobody = service.find_bookings(json_request(method="GET", query={"phone": "0986-99-9999"}))
+    assert response_json(nobody)["bookings"] == []
+    assert service.find_bookings(json_request(method="GET", query={"phone": "abc"})).status_code == 422
+    assert service.find_bookings(json_request(method="GET", query={"phone": {"$ne": None}})).status_code == 422
+
+
+def test_rotation_reseals_under_the_new_key_so_the_old_one_can_go(service, db, monkeypatch, staff_auth):
+    booking_id = book(service)
+    old = json.loads(staff_auth.data_keys_path.read_text())
+    new = sealing.Keyring.generate("2027-01")
+    both = {"active": "2027-01", "keys": {**old["keys"], **new["keys"]}, "hash_key": old["hash_key"]}
+    monkeypatch.setenv("DATA_KEYS", json.dumps(both))
+    sealing.reset()
+    assert rekey.rekey(db) == rekey.Rekeyed(resealed=1)
+    assert rekey.rekey(db) == rekey.Rekeyed(current=1)
+    only_new = {**both, "keys": new["keys"]}
+    monkeypatch.setenv("DATA_KEYS", json.dumps(only_new))
+    sealing.reset()
+    assert service.get_contact(booking_id)["phone"] == "0986221234"
+    found = service.find_bookings(json_request(method="GET", query={"phone": "0986-22-1234"}))
+    assert len(response_json(found)["bookings"]) == 1
+
+
+def test_a_record_sealed_for_one_booking_does_not_open_as_another():
+    ring = sealing.keyring()
+    sealed = ring.seal({"phone": "0986221234"}, "booking-a")
+    assert ring.open(sealed, "booking-a") == {"phone": "0986221234"}
+    with pytest.raises(sealing.SealError):
+        ring.open(sealed, "booking-b")
+    with pytest.raises(sealing.SealError):
+        ring.open({**sealed, "key": "retired"}, "booking-a")
+
+
+def test_malformed_or_weak_keys_are_refused():
+    with pytest.raises(sealing.SealError):
+        sealing.Keyring.from_json("{}")
+    short = {"active": "k", "keys": {"k": "c2hvcnQ="}, "hash_key": "c2hvcnQ="}
+    with pytest.raises(sealing.SealError):
+        sealing.Keyring.from_json(json.dumps(short))
