@@ -18,3 +18,13 @@ def today() -> dt.date:
 
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(JST).isoformat(timespec="seconds")
+
+
+def local_day_range(first: dt.date | None, last: dt.date | None) -> dict[str, dt.datetime]:
+    """A MongoDB range over whole local days, first to last inclusive (either may be open)."""
+    bounds: dict[str, dt.datetime] = {}
+    if first is not None:
+        bounds["$gte"] = dt.datetime.combine(first, dt.time(), JST)
+    if last is not None:
+        bounds["$lt"] = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), JST)
+    return bounds

@@ -27,13 +27,14 @@ def contact(booking_rpc: Any, booking_id: str) -> dict:
     return found
 
 
-def contacts(booking_rpc: Any, booking_ids: list[str]) -> dict[str, dict] | None:
-    """Contacts by booking id, or None when booking is away (callers show the list without them)."""
+def contacts(booking_rpc: Any, booking_ids: list[str], actor: dict) -> dict[str, dict] | None:
+    """Contacts by booking id for the staff member `actor` names (booking records the read, see
+    shared.audit), or None when booking is away (callers show the list without them)."""
     if not booking_ids:
         return {}
     try:
         with eventlet.Timeout(TIMEOUT_SECONDS):
-            return booking_rpc.get_contacts(booking_ids)
+            return booking_rpc.get_contacts(booking_ids, actor)
     except (eventlet.Timeout, Exception) as error:
         log.warning("contacts unavailable: %s", type(error).__name__)
         return None

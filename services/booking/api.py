@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from services.booking.schemas import BookingQuery, BookingRequestSchema, CancelSchema
+from services.booking.schemas import AuditQuery, BookingQuery, BookingRequestSchema, CancelSchema
 from shared.events import PreferenceSchema
 from shared.household import AddressSchema, ApplicantSchema
 from shared.openapi import Message, Operation, document, errors
@@ -43,7 +43,29 @@ class BookingList(Schema):
     bookings = fields.List(fields.Nested(Booking), required=True)
 
 
+class AuditEntry(Schema):
+    at = fields.AwareDateTime(required=True)
+    subject = fields.Str(required=True, metadata={"description": "the staff member (the token's sub)"})
+    role = fields.Str(required=True)
+    purpose = fields.Str(required=True, metadata={"description": "the route or screen, e.g. crew day sheet"})
+    action = fields.Str(required=True, metadata={"enum": ["read", "search", "change"]})
+    booking_ids = fields.List(fields.Str(), required=True)
+
+
+class AuditLog(Schema):
+    entries = fields.List(fields.Nested(AuditEntry), required=True)
+
+
 OPERATIONS = [
+    Operation(
+        "GET",
+        "/api/v1/audit",
+        "Who read or changed residents' personal data, newest first.",
+        {200: AuditLog, **errors(422)},
+        query=AuditQuery,
+        tags=("audit",),
+        roles=("manager",),
+    ),
     Operation(
         "POST",
         "/api/v1/bookings",

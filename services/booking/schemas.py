@@ -36,3 +36,13 @@ class BookingQuery(Schema):
     @validates("phone")
     def _phone(self, value: str, **_: object) -> None:
         normalize_phone(value)
+
+
+class AuditQuery(Schema):
+    """Who read or changed personal data: for one booking, one staff member, a period (JST dates)."""
+
+    booking_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
+    subject = fields.Str(load_default=None, validate=validate.Length(1, 128))
+    from_ = fields.Date(data_key="from", load_default=None)
+    to = fields.Date(load_default=None)
+    limit = fields.Int(load_default=100, validate=validate.Range(1, 1000))

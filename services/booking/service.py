@@ -12,8 +12,8 @@ from werkzeug.wrappers import Request, Response
 from services.booking import bookings
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
-from services.booking.schemas import BookingQuery, BookingRequestSchema, CancelSchema
-from shared import events, municipality, sealing
+from services.booking.schemas import AuditQuery, BookingQuery, BookingRequestSchema, CancelSchema
+from shared import audit, clock, events, municipality, sealing
 from shared.auth import Staff, staff
 from shared.consumer import consumes
 from shared.db import Mongo, is_duplicate_key
@@ -36,6 +36,7 @@ class BookingService(Operations):
 
     db = Mongo(
         indexes={
+            "audit": audit.INDEXES,
             "bookings": [
                 ("reference", {"unique": True}),
                 ("referral_id", {"unique": True, "sparse": True}),
@@ -80,8 +81,13 @@ class BookingService(Operations):
     def find_bookings(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, BookingQuery())
         phone_hash = sealing.keyring().lookup_hash(normalize_phone(query["phone"]))
-        found = self.db.bookings.find({"phone_hash": phone_hash}, {"outbox": 0}).sort("created_at", -1)
-        return json_response({"bookings": [bookings.public_view(b) for b in found.limit(query["limit"])]})
+        found = list(
+            self.db.bookings.find({"phone_hash": phone_hash}, {"outbox": 0})
+            .sort("created_at", -1)
+            .limit(query["limit"])
+        )
+        audit.record(self.db, audit.actor(staff, "find bookings by phone"), "search", [b["_id"] for b in found])
+        return json_response({"bookings": [bookings.public_view(b) for b in found]})
 
     @http("GET", "/api/v1/bookings/<booking_id>")
     @api
@@ -90,6 +96,7 @@ class BookingService(Operations):
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
         if booking is None:
             raise not_found("booking")
+        audit.record(self.db, audit.actor(staff, "booking"), "read", [booking_id])
         return json_response(bookings.public_view(booking))
 
     @http("POST", "/api/v1/bookings/<booking_id>/cancel")
@@ -100,6 +107,7 @@ class BookingService(Operations):
         booking, cancelled_now = bookings.cancel(self.db, booking_id, data["reason"])
         if booking is None:
             raise not_found("booking")
+        audit.record(self.db, audit.actor(staff, f"cancel ({data['reason']})"), "change", [booking_id])
         if cancelled_now:
             m.bookings_cancelled.labels(booking["channel"]).inc()
             self.outbox.kick("bookings", booking_id)
@@ -107,16 +115,37 @@ class BookingService(Operations):
 
     @rpc
     def get_contact(self, booking_id: str) -> dict | None:
-        """Contact details for notification and the crew's call list, asked at the moment of use
-        so that events never carry them."""
+        """Contact details for notification, asked at the moment of sending so that events never
+        carry them (the service itself reads them: no staff member to record)."""
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
         return bookings.contact(booking) if booking else None
 
     @rpc
-    def get_contacts(self, booking_ids: list[str]) -> dict[str, dict]:
+    def get_contacts(self, booking_ids: list[str], actor: dict | None = None) -> dict[str, dict]:
+        """Contacts for a screen staff look at (a crew's day sheet, the call list); `actor` names
+        the staff member (shared.audit.actor) and the read is recorded."""
         found = self.db.bookings.find({"_id": {"$in": list(booking_ids)}}, {"outbox": 0})
         contacts = {booking["_id"]: bookings.contact(booking) for booking in found}
-        return {booking_id: found for booking_id, found in contacts.items() if found is not None}
+        contacts = {booking_id: found for booking_id, found in contacts.items() if found is not None}
+        if actor is not None:
+            audit.record(self.db, actor, "read", sorted(contacts))
+        return contacts
+
+    @http("GET", "/api/v1/audit")
+    @api
+    @staff("manager")
+    def audit_log(self, request: Request, staff: Staff) -> Response:
+        query = load_query(request, AuditQuery())
+        match: dict[str, Any] = {}
+        if query["booking_id"]:
+            match["booking_ids"] = query["booking_id"]
+        if query["subject"]:
+            match["subject"] = query["subject"]
+        period = clock.local_day_range(query["from_"], query["to"])
+        if period:
+            match["at"] = period
+        found = self.db.audit.find(match).sort("at", -1).limit(query["limit"])
+        return json_response({"entries": [audit.view(entry) for entry in found]})
 
     @consume(REFERRALS_QUEUE)
     @consumes(events.REFERRAL_RECEIVED)

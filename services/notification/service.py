@@ -17,7 +17,7 @@ from services.notification import metrics as m
 from services.notification.api import OPENAPI
 from services.notification.mailer import Mailer
 from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery
-from shared import clock, events, municipality
+from shared import audit, clock, events, municipality
 from shared.auth import Staff, require_owner, staff
 from shared.consumer import consumes
 from shared.contacts import ContactUnavailable, contact, contacts
@@ -118,7 +118,7 @@ class NotificationService(Operations):
         if query["crew_id"]:
             match["crew_id"] = query["crew_id"]
         tasks = list(self.db.call_tasks.find(match).sort("call_by", 1))
-        known = contacts(self.booking, [t["booking_id"] for t in tasks])
+        known = contacts(self.booking, [t["booking_id"] for t in tasks], audit.actor(staff, "call list"))
         city = municipality.load()
         return json_response(
             {

@@ -24,7 +24,7 @@ from services.scheduling.schemas import (
 )
 from services.scheduling.stall import stalled_working_days
 from services.scheduling.travel import default_model
-from shared import clock, events, municipality, workcalendar
+from shared import audit, clock, events, municipality, workcalendar
 from shared.auth import Staff, require_owner, staff
 from shared.consumer import consumes
 from shared.contacts import contacts
@@ -274,7 +274,7 @@ class SchedulingService(Operations):
                 {"outbox": 0},
             )
         )
-        known = contacts(self.booking, [v["booking_id"] for v in found])
+        known = contacts(self.booking, [v["booking_id"] for v in found], audit.actor(staff, "crew day sheet"))
         # One crew's day is a few stops: solved in-process in milliseconds (see solver.py).
         sheet = daysheet.build(found, known, crew_id, date, city, CachedTravel(default_model(city)), solver.solve)
         return json_response(sheet)

@@ -71,3 +71,33 @@ def test_a_liaison_reads_its_own_referrals_and_not_anothers(stack):
     assert liaison.get(url, timeout=10).status_code == 200
     assert liaison.get(url, params={"liaison_id": "hall-b"}, timeout=10).status_code == 403
     assert staff_session(stack, "manager").get(url, params={"liaison_id": "hall-b"}, timeout=10).status_code == 200
+
+
+def body_fields(document: dict, operation: dict) -> list[str]:
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    return sorted(document["components"]["schemas"][name]["properties"])
+
+
+def test_an_operator_in_any_body_field_of_any_service_is_a_422(stack):
+    tried = 0
+    for spec in SERVICES:
+        document = requests.get(f"{stack.url(spec.name)}/openapi.json", timeout=5).json()
+        for path, operations in document["paths"].items():
+            operation = operations.get("post")
+            if not operation or "requestBody" not in operation:
+                continue
+            roles = operation.get("x-roles") or ["reception"]
+            session = staff_session(stack, roles[0], **SCOPES)
+            url = stack.url(spec.name) + path.format_map(_Values())
+            for field in body_fields(document, operation):
+                for hostile in ({"$ne": None}, {"$gt": ""}, [{"$where": "1"}]):
+                    answer = session.post(url, json={field: hostile}, timeout=30)
+                    if answer.status_code == 404:
+                        break  # the path's object does not exist: refused before the body matters
+                    assert answer.status_code == 422, f"{spec.name} {path} {field}={hostile}: {answer.text}"
+                    assert any(e["field"].split(".")[0] == field for e in answer.json()["fields"])
+                    tried += 1
+            answer = session.post(url, json={"$where": "sleep(1000)", "a.b": 1}, timeout=30)
+            assert answer.status_code in (404, 422), f"{spec.name} {path}: {answer.text}"
+    assert tried >= 30
