@@ -28,3 +28,8 @@ def database_prefix() -> str:
 
 def municipality_config_path() -> Path:
     return Path(env("MUNICIPALITY_CONFIG", str(MUNICIPALITY_DIR / "miyakonojo.yaml")))
+
+
+def retention_days() -> int:
+    """Days a booking's personal data is kept after its visit is done or it is cancelled."""
+    return int(env("RETENTION_DAYS", "90"))

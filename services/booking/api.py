@@ -37,6 +37,9 @@ class Booking(Schema):
     created_at = fields.AwareDateTime(required=True)
     cancelled_at = fields.AwareDateTime(allow_none=True, required=True)
     cancel_reason = fields.Str(allow_none=True, required=True)
+    erased_at = fields.AwareDateTime(
+        allow_none=True, required=True, metadata={"description": "when the personal data was erased (retention)"}
+    )
 
 
 class BookingList(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -73,6 +74,28 @@ def cancel(db: Any, booking_id: str, reason: str) -> tuple[dict | None, bool]:
     return db.bookings.find_one({"_id": booking_id}, {"outbox": 0}), result.modified_count == 1
 
 
+# Outcomes after which the household needs nothing more from us (absent or postponed: another visit).
+FINAL_OUTCOMES = ("completed", "partial")
+
+
+def mark_visited(db: Any, booking_id: str, at: dt.datetime) -> None:
+    """The visit is done: the retention period starts (once; a redelivery changes nothing)."""
+    db.bookings.update_one({"_id": booking_id, "visited_at": None}, {"$set": {"visited_at": at}})
+
+
+def erase_expired(db: Any, cutoff: dt.datetime, now: dt.datetime) -> int:
+    """Erases the personal data of bookings visited or cancelled before `cutoff`, keeping the
+    anonymous facts (district, household size, channel, dates) for the reports. Returns how many."""
+    result = db.bookings.update_many(
+        {
+            "personal": {"$ne": None},
+            "$or": [{"visited_at": {"$lt": cutoff}}, {"cancelled_at": {"$lt": cutoff}}],
+        },
+        {"$set": {"personal": None, "erased_at": now}, "$unset": {"phone_hash": ""}},
+    )
+    return result.modified_count
+
+
 def sealed_household(booking_id: str, household: dict) -> dict:
     """The document fields for a household: what reports need in clear, the rest sealed, and the
     keyed hash of the phone number for finding a household's bookings."""
@@ -107,6 +130,7 @@ def public_view(booking: dict) -> dict:
         "created_at": clock.iso(booking["created_at"]),
         "cancelled_at": clock.iso(booking["cancelled_at"]) if booking.get("cancelled_at") else None,
         "cancel_reason": booking.get("cancel_reason"),
+        "erased_at": clock.iso(booking["erased_at"]) if booking.get("erased_at") else None,
     }
 
 

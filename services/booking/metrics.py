@@ -30,3 +30,8 @@ public_refused = Counter(
     ["reason"],
     registry=_registry,
 )
+personal_data_erased = Counter(
+    PREFIX + "personal_data_erased_total",
+    "Bookings whose personal data was erased at the end of the retention period.",
+    registry=_registry,
+)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from marshmallow import ValidationError
+from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
@@ -13,11 +15,11 @@ from services.booking import bookings
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
 from services.booking.schemas import AuditQuery, BookingQuery, BookingRequestSchema, CancelSchema
-from shared import audit, clock, events, municipality, sealing
+from shared import audit, clock, events, municipality, sealing, settings
 from shared.auth import Staff, staff
 from shared.consumer import consumes
 from shared.db import Mongo, is_duplicate_key
-from shared.delivery import consume, reliable_queue, rpc
+from shared.delivery import consume, event_handler, reliable_queue, rpc
 from shared.household import HouseholdSchema
 from shared.http import api, json_response, load_body, load_query, not_found, screen_and_load
 from shared.operations import Operations
@@ -26,6 +28,8 @@ from shared.public import public
 from shared.validation import normalize_phone
 
 log = logging.getLogger(__name__)
+
+RETENTION_CHECK_SECONDS = 3600
 
 REFERRALS_QUEUE = reliable_queue("booking.referrals", channel_exchange(), "referral.#")
 
@@ -42,6 +46,8 @@ class BookingService(Operations):
                 ("referral_id", {"unique": True, "sparse": True}),
                 ("created_at", {}),
                 ("phone_hash", {}),
+                ("visited_at", {"sparse": True}),
+                ("cancelled_at", {"sparse": True}),
             ],
         }
     )
@@ -112,6 +118,21 @@ class BookingService(Operations):
             m.bookings_cancelled.labels(booking["channel"]).inc()
             self.outbox.kick("bookings", booking_id)
         return json_response(bookings.public_view(booking))
+
+    @event_handler("scheduling", "visit_done")
+    @consumes(events.VISIT_DONE)
+    def on_visit_done(self, event: events.Event) -> None:
+        if event.payload["outcome"] in bookings.FINAL_OUTCOMES:
+            bookings.mark_visited(self.db, event.payload["booking_id"], event.occurred_at)
+
+    @timer(interval=RETENTION_CHECK_SECONDS)
+    def erase_expired(self) -> None:
+        """Retention: personal data goes RETENTION_DAYS after the visit or the cancellation."""
+        now = clock.now()
+        erased = bookings.erase_expired(self.db, now - dt.timedelta(days=settings.retention_days()), now)
+        if erased:
+            m.personal_data_erased.inc(erased)
+            log.info("retention: erased the personal data of %d bookings", erased)
 
     @rpc
     def get_contact(self, booking_id: str) -> dict | None:

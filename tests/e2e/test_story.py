@@ -307,3 +307,22 @@ def test_a_cancelled_booking_cancels_its_visit_and_tells_the_resident(story, sta
     wait_until(lambda: visits_of(stack, other)[0]["status"] == "cancelled")
     [mail] = wait_until(lambda: [m for m in mails(stack, "chiyo@example.jp") if "取り消し" in m["Subject"]])
     assert story["other"]["reference"] in mail.get_content()
+
+
+def test_no_personal_data_in_plain_text_in_any_database(story, stack):
+    """A dump of every collection of every service after the story: names, phones, e-mail and
+    address lines appear only sealed."""
+    import json
+
+    import pymongo
+
+    wait_until(lambda: len(mails(stack, "hanako@example.jp")) >= 3, timeout=30)
+    client = pymongo.MongoClient(stack.database_uri, serverSelectionTimeoutMS=5000)
+    dumped = {}
+    for name in client.list_database_names():
+        for collection in client[name].list_collection_names():
+            dumped[f"{name}.{collection}"] = list(client[name][collection].find({}))
+    assert any(name.endswith("booking.bookings") and docs for name, docs in dumped.items())
+    text = json.dumps(dumped, ensure_ascii=False, default=str)
+    for secret in (*RESIDENT_SECRETS, "霧島", "関之尾", "09011112222", "090-1111-2222", "1942-05-10"):
+        assert secret not in text, secret
