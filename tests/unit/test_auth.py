@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import time
+from pathlib import Path
 
 import jwt
 import pytest
@@ -111,3 +112,36 @@ def test_a_crew_sees_its_own_day_only(db):
 def test_staff_requires_known_roles():
     with pytest.raises(ValueError):
         auth.staff("admin")
+
+
+def test_keys_are_fetched_from_the_providers_jwks_uri_as_with_openid_connect(monkeypatch, staff_auth):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    jwks = staff_auth.jwks_path.read_bytes()
+    fetched = []
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_GET(self):
+            fetched.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        token = staff_token("reception")
+        monkeypatch.delenv("AUTH_JWKS_FILE")
+        monkeypatch.setenv("AUTH_JWKS_URL", f"http://127.0.0.1:{server.server_port}/realms/city/certs")
+        auth.reset()
+        assert verify(token).roles == {"reception"}
+        assert verify(token).roles == {"reception"}
+        assert fetched == ["/realms/city/certs"]  # cached after the first fetch
+        assert refused(DevKeys(Path(str(staff_auth.directory)) / "other").ensure().token("reception"))
+    finally:
+        server.shutdown()
