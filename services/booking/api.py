@@ -8,11 +8,22 @@ from shared.household import AddressSchema, ApplicantSchema
 from shared.openapi import Message, Operation, document, errors
 
 
+class OpenBooking(Schema):
+    booking_id = fields.Str(required=True)
+    reference = fields.Str(required=True)
+    channel = fields.Str(required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
 class BookingAccepted(Schema):
     booking_id = fields.Str(required=True)
     reference = fields.Str(required=True, metadata={"description": "To read out on the phone: YYMMDD-NNN"})
     status = fields.Str(required=True)
     message = fields.Nested(Message, required=True)
+    open_bookings = fields.List(
+        fields.Nested(OpenBooking),
+        metadata={"description": "Reception only: the same phone number's other open bookings (a repeat?)"},
+    )
 
 
 class Household(Schema):

@@ -66,8 +66,14 @@ class BookingService(Operations):
         channel = household.pop("channel")
         household.pop("consent"), household.pop("website")
         booking = self._store(household, channel)
+        extra = {}
+        if caller is not None and caller.has("reception"):
+            # On the phone, reception learns of the household's other open bookings (a repeat?);
+            # the public form never tells anyone what else a phone number has booked.
+            extra["open_bookings"] = self._open_bookings(booking, caller)
         return json_response(
             {
+                **extra,
                 "booking_id": booking["_id"],
                 "reference": booking["reference"],
                 "status": booking["status"],
@@ -191,6 +197,24 @@ class BookingService(Operations):
             if not is_duplicate_key(error):
                 raise
             log.info("referral %s already booked", referral["referral_id"])
+
+    def _open_bookings(self, booking: dict, caller: Staff) -> list[dict]:
+        others = list(
+            self.db.bookings.find(
+                {"phone_hash": booking["phone_hash"], "status": "received", "_id": {"$ne": booking["_id"]}},
+                {"reference": 1, "created_at": 1, "channel": 1},
+            ).sort("created_at", -1)
+        )
+        audit.record(self.db, audit.actor(caller, "repeat check on booking"), "search", [b["_id"] for b in others])
+        return [
+            {
+                "booking_id": b["_id"],
+                "reference": b["reference"],
+                "channel": b["channel"],
+                "created_at": clock.iso(b["created_at"]),
+            }
+            for b in others
+        ]
 
     def _store(self, household: dict, channel: str, referral_id: str | None = None) -> dict[str, Any]:
         booking = bookings.create(self.db, household, channel, municipality.load().code, referral_id=referral_id)

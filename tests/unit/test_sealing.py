@@ -86,3 +86,16 @@ def test_malformed_or_weak_keys_are_refused():
     short = {"active": "k", "keys": {"k": "c2hvcnQ="}, "hash_key": "c2hvcnQ="}
     with pytest.raises(sealing.SealError):
         sealing.Keyring.from_json(json.dumps(short))
+
+
+def test_reception_booking_on_the_phone_hears_of_the_households_open_bookings(service, db):
+    first = response_json(service.create_booking(json_request(booking_body())))
+    assert first["open_bookings"] == []
+    again = response_json(service.create_booking(json_request(booking_body(needs="再申込"))))
+    assert [b["reference"] for b in again["open_bookings"]] == [first["reference"]]
+    # The public form tells nobody what else a phone number has booked.
+    anonymous = response_json(service.create_booking(json_request(booking_body(channel="web"), token=None)))
+    assert "open_bookings" not in anonymous
+    service.cancel_booking(json_request({"reason": "duplicate"}), first["booking_id"])
+    later = response_json(service.create_booking(json_request(booking_body())))
+    assert {b["reference"] for b in later["open_bookings"]} == {again["reference"], anonymous["reference"]}
