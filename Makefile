@@ -33,10 +33,11 @@ lint: venv
 faults: venv rabbitmq ## the fault suite alone (FAULT_N bookings per fault, default 200)
 	$(PY) -m pytest tests/faults
 
-bench: venv rabbitmq ## what the safety costs (intake, pipeline) and how well scheduling plans
+bench: venv rabbitmq ## what the safety costs (intake, pipeline, personal data) and how well scheduling plans
 	@command -v wrk >/dev/null || { sudo_cmd=""; [ "$$(id -u)" -ne 0 ] && sudo_cmd=sudo; \
 	  $$sudo_cmd apt-get update -qq && $$sudo_cmd apt-get install -y -qq wrk; }
 	$(PY) -m tests.bench.intake
+	$(PY) -m tests.bench.security
 	$(PY) -m tests.bench.scheduling
 
 chart-test: venv rabbitmq prometheus ## the chart, image, skaffold and alert checks, and the chart-driven local run

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,10 @@ from shared.settings import env
 ROLES = ("reception", "crew", "liaison", "manager", "operator")
 ALGORITHMS = ["ES256", "RS256", "PS256", "EdDSA"]
 LEEWAY_SECONDS = 30
+# A verified token is remembered this long (never past its expiry): a signature check costs about
+# half a booking validation, and a staff screen sends the same token with every request.
+CACHE_SECONDS = 300
+CACHE_SIZE = 2048
 
 WWW_AUTHENTICATE = 'Bearer realm="mynacar"'
 
@@ -85,6 +90,7 @@ class Verifier:
         self.settings = settings
         self._client = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
         self._keys = self._static_keys(settings)
+        self._verified: dict[str, tuple[Staff, float]] = {}
 
     @staticmethod
     def _static_keys(settings: AuthSettings) -> dict[str, jwt.PyJWK]:
@@ -102,8 +108,22 @@ class Verifier:
             raise jwt.InvalidKeyError("unknown key id")
         return self._keys[kid].key
 
-    def verify(self, token: str) -> Staff:
+    def verify(self, token: str, cache: bool = True) -> Staff:
         """The staff member the token names; ApiError 401 for any fault, without saying which."""
+        now = time.time()
+        if cache and token in self._verified:
+            member, until = self._verified[token]
+            if now < until:
+                return member
+            del self._verified[token]
+        member, expires = self._check(token)
+        if cache:
+            if len(self._verified) >= CACHE_SIZE:
+                self._verified.clear()  # rare: more distinct live tokens than staff on shift
+            self._verified[token] = (member, min(expires, now + CACHE_SECONDS))
+        return member
+
+    def _check(self, token: str) -> tuple[Staff, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -122,12 +142,13 @@ class Verifier:
         roles = claims.get(self.settings.roles_claim) or []
         if isinstance(roles, str):
             roles = roles.split()
-        return Staff(
+        member = Staff(
             subject=str(claims["sub"]),
             roles=frozenset(role for role in roles if role in ROLES),
             crew_id=_optional_str(claims.get(self.settings.crew_claim)),
             liaison_id=_optional_str(claims.get(self.settings.liaison_claim)),
         )
+        return member, float(claims["exp"])
 
 
 def _optional_str(value: Any) -> str | None:
