@@ -82,6 +82,22 @@ def test_a_request_past_its_wait_bound_comes_first_whatever_its_district():
     assert all(reason == "no_room_in_horizon" for reason in result.unplanned.values())  # ... and says why
 
 
+def test_overdue_far_requests_go_in_the_first_days_even_when_later_days_would_group_them():
+    """A rolling plan fixes only its first days: an overdue request put on a later day to share a
+    trip north would be pushed back again at the next plan (docs/benchmarks.md, scale instance)."""
+    overdue = [request(f"far{i}", FAR[i % 3], duration=75, waited=25) for i in range(2)]
+    # Households up north that may only go from day 8 on: a trip the overdue could share.
+    later = [optimiser.Request(f"north{i}", FAR[i % 3], 75, 0, None, (), release_index=8) for i in range(3)]
+    crowd = [request(f"near{i}", NEAR[i % 2], duration=105, waited=5) for i in range(12)]
+    result = plan([*overdue, *later, *crowd], days=10)
+    days_of = {p.visit_id: p.day_index for p in result.proposals}
+    assert all(days_of[f"north{i}"] >= 8 for i in range(3))
+    assert all(days_of[f"far{i}"] < optimiser.OVERDUE_WITHIN_DAYS for i in range(2)), days_of
+    # Among a crowd, the overdue outweigh two others each: none of them is the one left out.
+    squeezed = plan([*overdue, *crowd], days=2)
+    assert {f"far{i}" for i in range(2)} <= {p.visit_id for p in squeezed.proposals}
+
+
 def test_a_request_goes_on_a_day_within_its_wait_bound_or_is_reported():
     result = plan([request("due", FAR[0], deadline=0), request("later", NEAR[0])], days=3)
     days_of = {p.visit_id: p.day_index for p in result.proposals}
