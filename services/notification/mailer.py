@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import time
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -13,6 +14,10 @@ from nameko.extensions import DependencyProvider
 from services.notification.templates import Rendered
 
 SMTP_TIMEOUT_SECONDS = 10
+# Connections kept open between messages: a new SMTP session per e-mail (connect, banner, EHLO,
+# QUIT) cost more than the message itself. Idle ones are closed before the relay would drop them.
+MAX_IDLE_CONNECTIONS = 4
+IDLE_SECONDS = 30
 
 
 class Mailer(DependencyProvider):
@@ -24,6 +29,7 @@ class Mailer(DependencyProvider):
         self.starttls = str(config.get("SMTP_STARTTLS", "false")).lower() == "true"
         self.username = config.get("SMTP_USERNAME") or ""
         self.password = config.get("SMTP_PASSWORD") or ""
+        self._idle: list[tuple[smtplib.SMTP, float]] = []
 
     def get_dependency(self, worker_ctx: Any) -> Mailer:
         return self
@@ -37,9 +43,62 @@ class Mailer(DependencyProvider):
         # A stable id per message lets a mail system drop a duplicate after a crash.
         mail["Message-ID"] = f"<{message_id}@mynacar>"
         mail.set_content(message.body)
-        with smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+        self._send(mail)
+
+    def _send(self, mail: EmailMessage) -> None:
+        """Over a kept connection if one is open, else a new one. A kept connection the relay has
+        dropped fails before the message is accepted, so it is safe to send again on a new one."""
+        smtp, kept = self._take()
+        try:
+            smtp.send_message(mail)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            self._close(smtp)
+            if not kept:
+                raise
+            smtp = self._connect()
+            try:
+                smtp.send_message(mail)
+            except BaseException:
+                self._close(smtp)
+                raise
+        except BaseException:
+            self._close(smtp)
+            raise
+        self._give_back(smtp)
+
+    def _take(self) -> tuple[smtplib.SMTP, bool]:
+        while self._idle:
+            smtp, since = self._idle.pop()
+            if time.monotonic() - since < IDLE_SECONDS:
+                return smtp, True
+            self._close(smtp)
+        return self._connect(), False
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+        try:
             if self.starttls:
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password)
-            smtp.send_message(mail)
+        except BaseException:
+            self._close(smtp)
+            raise
+        return smtp
+
+    def _give_back(self, smtp: smtplib.SMTP) -> None:
+        if len(self._idle) < MAX_IDLE_CONNECTIONS:
+            self._idle.append((smtp, time.monotonic()))
+        else:
+            self._close(smtp)
+
+    @staticmethod
+    def _close(smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+    def stop(self) -> None:
+        while self._idle:
+            self._close(self._idle.pop()[0])
