@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared import clock
+from shared.validation import schema_instance
 
 SCHEMA_VERSION = 1
 CHANNEL_EXCHANGE = "outreach.channels"
@@ -167,7 +168,7 @@ class InvalidEvent(ValueError):
 
 def _check(event_type: EventType, envelope: dict) -> None:
     try:
-        event_type.payload().load(envelope["payload"])
+        schema_instance(event_type.payload).load(envelope["payload"])
     except ValidationError as error:
         raise InvalidEvent(f"{event_type.name}: bad payload fields {sorted(error.messages)}") from None
 
@@ -181,9 +182,9 @@ def build(event_type: EventType, payload: dict, *, correlation_id: str, municipa
         "occurred_at": clock.iso(clock.now()),
         "municipality_code": municipality_code,
         "correlation_id": correlation_id,
-        "payload": event_type.payload().dump(payload),
+        "payload": schema_instance(event_type.payload).dump(payload),
     }
-    errors = Envelope().validate(envelope)
+    errors = schema_instance(Envelope).validate(envelope)
     if errors:
         raise InvalidEvent(f"{event_type.name}: bad envelope fields {sorted(errors)}")
     _check(event_type, envelope)
@@ -207,14 +208,14 @@ def parse(body: Any, expected: EventType | None = None) -> Event:
     if not isinstance(body, dict):
         raise InvalidEvent("event body is not an object")
     try:
-        envelope = Envelope().load(body)
+        envelope = schema_instance(Envelope).load(body)
     except ValidationError as error:
         raise InvalidEvent(f"bad envelope fields {sorted(error.messages)}") from None
     event_type = EVENT_TYPES[envelope["event_type"]]
     if expected is not None and event_type is not expected:
         raise InvalidEvent(f"expected {expected.name}, got {event_type.name}")
     try:
-        payload = event_type.payload().load(envelope["payload"])
+        payload = schema_instance(event_type.payload).load(envelope["payload"])
     except ValidationError as error:
         raise InvalidEvent(f"{event_type.name}: bad payload fields {sorted(error.messages)}") from None
     return Event(

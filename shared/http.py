@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from shared.validation import INDIVIDUAL_NUMBER_MESSAGE, field_errors, find_individual_numbers
+from shared.validation import INDIVIDUAL_NUMBER_MESSAGE, field_errors, find_individual_numbers, schema_instance
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,9 @@ def read_json(request: Request) -> Any:
         ) from None
 
 
-def screen_and_load(schema: Schema, data: dict) -> dict:
+def screen_and_load(schema: type[Schema], data: dict) -> dict:
     """Validates with the schema and refuses Individual Numbers, reporting every bad field at once."""
+    schema = schema_instance(schema)
     numbers = {path: [INDIVIDUAL_NUMBER_MESSAGE] for path in find_individual_numbers(data)}
     try:
         loaded = schema.load(data)
@@ -91,7 +92,7 @@ def screen_and_load(schema: Schema, data: dict) -> dict:
     return loaded
 
 
-def load_body(request: Request, schema: Schema) -> dict:
+def load_body(request: Request, schema: type[Schema]) -> dict:
     """Reads, screens and validates a JSON object body."""
     data = read_json(request)
     if not isinstance(data, dict):
@@ -101,7 +102,7 @@ def load_body(request: Request, schema: Schema) -> dict:
     return screen_and_load(schema, data)
 
 
-def load_query(request: Request, schema: Schema) -> dict:
+def load_query(request: Request, schema: type[Schema]) -> dict:
     return screen_and_load(schema, {key: request.args.get(key) for key in request.args})
 
 

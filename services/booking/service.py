@@ -25,7 +25,7 @@ from shared.http import api, json_response, load_body, load_query, not_found, sc
 from shared.operations import Operations
 from shared.outbox import OutboxRelay, channel_exchange
 from shared.public import public
-from shared.validation import normalize_phone
+from shared.validation import normalize_phone, schema_instance
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class BookingService(Operations):
     @public("bookings", on_refused=lambda reason: m.public_refused.labels(reason).inc())
     def create_booking(self, request: Request, caller: Staff | None) -> Response:
         try:
-            household = load_body(request, BookingRequestSchema())
+            household = load_body(request, BookingRequestSchema)
         except ValidationError as error:
             if "website" in error.messages:
                 m.public_refused.labels("honeypot").inc()
@@ -91,7 +91,7 @@ class BookingService(Operations):
     @api
     @staff("reception")
     def find_bookings(self, request: Request, staff: Staff) -> Response:
-        query = load_query(request, BookingQuery())
+        query = load_query(request, BookingQuery)
         phone_hash = sealing.keyring().lookup_hash(normalize_phone(query["phone"]))
         found = list(
             self.db.bookings.find({"phone_hash": phone_hash}, {"outbox": 0})
@@ -115,7 +115,7 @@ class BookingService(Operations):
     @api
     @staff("reception")
     def cancel_booking(self, request: Request, booking_id: str, staff: Staff) -> Response:
-        data = load_body(request, CancelSchema()) if request.get_data() else CancelSchema().load({})
+        data = load_body(request, CancelSchema) if request.get_data() else schema_instance(CancelSchema).load({})
         booking, cancelled_now = bookings.cancel(self.db, booking_id, data["reason"])
         if booking is None:
             raise not_found("booking")
@@ -162,7 +162,7 @@ class BookingService(Operations):
     @api
     @staff("manager")
     def audit_log(self, request: Request, staff: Staff) -> Response:
-        query = load_query(request, AuditQuery())
+        query = load_query(request, AuditQuery)
         match: dict[str, Any] = {}
         if query["booking_id"]:
             match["booking_ids"] = query["booking_id"]
@@ -186,7 +186,7 @@ class BookingService(Operations):
             m.referrals_rejected.labels(channel).inc()
             raise events.InvalidEvent(f"referral household: {error}") from None
         try:
-            household = screen_and_load(HouseholdSchema(), opened)
+            household = screen_and_load(HouseholdSchema, opened)
         except ValidationError as error:
             m.referrals_rejected.labels(channel).inc()
             # A contract breach by the channel: parked in the dead-letter queue for an operator.

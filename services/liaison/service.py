@@ -50,7 +50,7 @@ class LiaisonChannelService(Operations):
     @api
     @staff("liaison")
     def create_referral(self, request: Request, staff: Staff) -> Response:
-        data = load_body(request, ReferralRequestSchema())
+        data = load_body(request, ReferralRequestSchema)
         if staff.liaison_id is None:
             raise forbidden()
         liaison_id, hall = staff.liaison_id, data.pop("community_hall")
@@ -92,7 +92,7 @@ class LiaisonChannelService(Operations):
     @api
     @staff("liaison", "manager")
     def list_referrals(self, request: Request, staff: Staff) -> Response:
-        query = load_query(request, ReferralQuery())
+        query = load_query(request, ReferralQuery)
         liaison_id = query["liaison_id"] or (None if staff.has("manager") else staff.liaison_id)
         require_owner(staff, liaison_id, "liaison", ("manager",))
         match = {"liaison_id": liaison_id} if liaison_id else {}

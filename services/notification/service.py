@@ -101,7 +101,7 @@ class NotificationService(Operations):
     @api
     @staff("reception", "operator")
     def list_notifications(self, request: Request, staff: Staff) -> Response:
-        query = load_query(request, NotificationQuery())
+        query = load_query(request, NotificationQuery)
         match = {key: query[key] for key in ("booking_id", "status") if query[key]}
         found = self.db.messages.find(match, {"outbox": 0}).sort("created_at", 1).limit(query["limit"])
         return json_response({"notifications": [messages.view(msg) for msg in found]})
@@ -110,7 +110,7 @@ class NotificationService(Operations):
     @api
     @staff("reception", "crew")
     def list_call_tasks(self, request: Request, staff: Staff) -> Response:
-        query = load_query(request, CallTaskQuery())
+        query = load_query(request, CallTaskQuery)
         match: dict[str, Any] = {"date": query["date"].isoformat()}
         if not staff.has("reception"):  # a crew lists its own calls only
             query["crew_id"] = query["crew_id"] or staff.crew_id
@@ -132,7 +132,7 @@ class NotificationService(Operations):
     @api
     @staff("reception", "crew")
     def record_call(self, request: Request, task_id: str, staff: Staff) -> Response:
-        data = load_body(request, CallResult())
+        data = load_body(request, CallResult)
         task = self.db.call_tasks.find_one({"_id": task_id})
         if task is None:
             raise not_found("call task")

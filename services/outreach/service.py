@@ -62,7 +62,7 @@ class OutreachService(Operations):
     @api
     @staff("manager")
     def get_funnel(self, request: Request, staff: Staff) -> Response:
-        period = load_query(request, PeriodSchema())
+        period = load_query(request, PeriodSchema)
         today = clock.today()
         last = period["to"] or today
         first = period["from_"] or last.replace(day=1)

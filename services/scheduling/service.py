@@ -100,7 +100,7 @@ class SchedulingService(Operations):
     @api
     @staff("reception")
     def list_visits(self, request: Request, staff: Staff) -> Response:
-        query = load_query(request, VisitQuerySchema())
+        query = load_query(request, VisitQuerySchema)
         match = {k: query[k] for k in ("booking_id", "status") if query[k]}
         city = municipality.load()
         found = self.db.visits.find(match, {"outbox": 0}).sort("requested_at", 1).limit(query["limit"])
@@ -118,7 +118,7 @@ class SchedulingService(Operations):
     @api
     @staff("reception")
     def suggestions(self, request: Request, visit_id: str, staff: Staff) -> Response:
-        query = load_query(request, SuggestionQuerySchema())
+        query = load_query(request, SuggestionQuerySchema)
         visit = self._visit(visit_id)
         self._require(visit, ("unscheduled", "scheduled"))
         options = self._options(visit, query["start"], query["days"], query["limit"])
@@ -128,7 +128,7 @@ class SchedulingService(Operations):
     @api
     @staff("reception")
     def fix_slot(self, request: Request, visit_id: str, staff: Staff) -> Response:
-        data = load_body(request, FixSlotSchema())
+        data = load_body(request, FixSlotSchema)
         city = municipality.load()
         crew = city.crew(data["crew_id"])
         if crew is None:
@@ -190,7 +190,7 @@ class SchedulingService(Operations):
     @api
     @staff("reception", "crew")
     def visit_done(self, request: Request, visit_id: str, staff: Staff) -> Response:
-        result = load_body(request, VisitResultSchema())
+        result = load_body(request, VisitResultSchema)
         visit = self._visit(visit_id)
         require_owner(staff, (visit.get("slot") or {}).get("crew_id"), "crew", ("reception",))
         self._require(visit, ("scheduled",))
@@ -220,7 +220,7 @@ class SchedulingService(Operations):
     @api
     @staff("reception")
     def create_plan(self, request: Request, staff: Staff) -> Response:
-        data = load_body(request, PlanRequestSchema())
+        data = load_body(request, PlanRequestSchema)
         first = data["start"] or clock.today() + dt.timedelta(days=1)
         try:
             # The optimiser holds the GIL for seconds: a child process keeps this service responsive.

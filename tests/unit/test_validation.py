@@ -44,7 +44,7 @@ def test_numbers_and_schema_errors_are_reported_together():
     from tests.factories import booking_body
 
     with pytest.raises(ValidationError) as raised:
-        screen_and_load(BookingRequestSchema(), booking_body(phone="x", needs="123456789012"))
+        screen_and_load(BookingRequestSchema, booking_body(phone="x", needs="123456789012"))
     assert {e["field"] for e in validation.field_errors(raised.value.messages)} == {"phone", "needs"}
 
 
