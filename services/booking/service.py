@@ -151,9 +151,11 @@ class BookingService(Operations):
     def get_contacts(self, booking_ids: list[str], actor: dict | None = None) -> dict[str, dict]:
         """Contacts for a screen staff look at (a crew's day sheet, the call list); `actor` names
         the staff member (shared.audit.actor) and the read is recorded."""
-        found = self.db.bookings.find({"_id": {"$in": list(booking_ids)}}, {"outbox": 0})
-        contacts = {booking["_id"]: bookings.contact(booking) for booking in found}
-        contacts = {booking_id: found for booking_id, found in contacts.items() if found is not None}
+        contacts = {}
+        for booking in self.db.bookings.find({"_id": {"$in": list(booking_ids)}}, {"outbox": 0}):
+            reachable = bookings.contact(booking)
+            if reachable is not None:  # erased bookings have none to give
+                contacts[booking["_id"]] = reachable
         if actor is not None:
             audit.record(self.db, actor, "read", sorted(contacts))
         return contacts

@@ -121,6 +121,9 @@ class Request:
     preferred: tuple[tuple[int, str], ...] = ()  # (day index, "am" | "pm" | "any") within the plan
     release_index: int = 0  # the first day index it may go on (a request not yet made: benchmarks)
 
+    def overdue(self, wait_bound: int) -> bool:
+        return self.waited_days >= wait_bound
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -159,7 +162,7 @@ def priority_of(
     two others. A flat overdue priority let near ones take the first days and left far ones out
     (scale instance, rolling: 21 % of far requests unplanned against 16 % of near ones)."""
     crew_minutes = request.duration + travel.minutes(depot, request.place) + travel.minutes(request.place, depot)
-    if request.waited_days >= wait_bound:
+    if request.overdue(wait_bound):
         return min(PRIORITY_OVERDUE, 60 + round(crew_minutes / 7))
     priority = 30 + crew_minutes / 6
     return max(1, min(PRIORITY_OVERDUE - 1, round(priority / 2 if any_overdue else priority)))
@@ -261,10 +264,10 @@ def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
                 }
             )
     plan = Plan()
-    any_overdue = any(r.waited_days >= fleet.wait_bound for r in requests)
+    any_overdue = any(r.overdue(fleet.wait_bound) for r in requests)
     for request in requests:
-        overdue = request.waited_days >= fleet.wait_bound
-        windows = _request_windows(request, min(days, OVERDUE_WITHIN_DAYS) if overdue else days, day)
+        last = min(days, OVERDUE_WITHIN_DAYS) if request.overdue(fleet.wait_bound) else days
+        windows = _request_windows(request, last, day)
         if not windows:
             plan.unplanned[request.visit_id] = "no_working_time_in_horizon"
             continue

@@ -111,7 +111,7 @@ class SchedulingService(Operations):
     @staff("reception", "crew")
     def get_visit(self, request: Request, visit_id: str, staff: Staff) -> Response:
         visit = self._visit(visit_id)
-        require_owner(staff, (visit.get("slot") or {}).get("crew_id"), "crew", ("reception",))
+        self._require_crew_or_reception(staff, visit)
         return json_response(visits.view(visit, municipality.load()))
 
     @http("GET", "/api/v1/visits/<visit_id>/suggestions")
@@ -192,7 +192,7 @@ class SchedulingService(Operations):
     def visit_done(self, request: Request, visit_id: str, staff: Staff) -> Response:
         result = load_body(request, VisitResultSchema)
         visit = self._visit(visit_id)
-        require_owner(staff, (visit.get("slot") or {}).get("crew_id"), "crew", ("reception",))
+        self._require_crew_or_reception(staff, visit)
         self._require(visit, ("scheduled",))
         if result["persons_applied"] > visit["household_size"]:
             raise ApiError(
@@ -286,6 +286,11 @@ class SchedulingService(Operations):
         if visit is None:
             raise not_found("visit")
         return visit
+
+    @staticmethod
+    def _require_crew_or_reception(staff: Staff, visit: dict) -> None:
+        """A crew acts only on visits in its own day; reception on any."""
+        require_owner(staff, (visit.get("slot") or {}).get("crew_id"), "crew", ("reception",))
 
     @staticmethod
     def _require(visit: dict, statuses: tuple[str, ...]) -> None:
