@@ -2,10 +2,12 @@
 
 A service writes its state change and the events it owes in one document write: the events go
 into that document's `outbox` array. The relay, a background thread in the same service, publishes
-each pending event with publisher confirms and then pulls it from the array: at once for the
-documents the service names in `kick()`, and in a periodic sweep for anything left behind. A crash
-between the confirm and the pull publishes the event again, so consumers are idempotent on
-`event_id`.
+pending events in batches with publisher confirms and then pulls them from their arrays: at once
+for the documents the service names in `kick()`, and in a periodic sweep for anything left behind.
+A batch is sent whole and its confirms awaited once (waiting for each event's confirm before
+sending the next cost an eighth of the booking service's time at full load). A crash, a nack or a
+confirm that never comes publishes the batch again from the documents, so consumers are idempotent
+on `event_id`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from kombu import Connection, Exchange, Producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from pymongo import UpdateOne
 
 from shared.db import get_database
 from shared.events import CHANNEL_EXCHANGE, EventType
@@ -29,9 +30,60 @@ from shared.metrics import common
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 200  # documents per sweep
+KICK_BATCH = 20  # kicked documents per batch: small batches keep the intake's tail latency short
 SWEEP_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 10.0
+CONFIRM_TIMEOUT_SECONDS = 10.0
+
+
+class NotConfirmed(Exception):
+    """The broker refused (nack) or did not confirm a published event in time."""
+
+
+class Confirms:
+    """Publisher confirms for one channel, awaited per batch rather than per message."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.sent = 0  # delivery tags count up from 1 on a channel in confirm mode
+        self.outstanding: set[int] = set()
+        self.refused = False
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._ack)
+        channel.events["basic_nack"].add(self._nack)
+
+    def published(self) -> None:
+        self.sent += 1
+        self.outstanding.add(self.sent)
+
+    def _settle(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self.outstanding = {t for t in self.outstanding if t > tag}
+        else:
+            self.outstanding.discard(tag)
+
+    def _ack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple)
+
+    def _nack(self, tag: int, multiple: bool) -> None:
+        self.refused = True
+        self._settle(tag, multiple)
+
+    def wait(self, connection: Connection, timeout: float = CONFIRM_TIMEOUT_SECONDS) -> None:
+        """Returns once the broker has confirmed everything sent; raises NotConfirmed otherwise.
+        Returns of unroutable events (mandatory) arrive before their confirms and are handled here."""
+        deadline = time.monotonic() + timeout
+        while self.outstanding and not self.refused:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NotConfirmed(f"{len(self.outstanding)} events unconfirmed")
+            try:
+                connection.drain_events(timeout=remaining)
+            except TimeoutError:
+                continue
+        if self.refused:
+            raise NotConfirmed("the broker refused an event")
 
 
 def entry(event_type: EventType, event: dict, routing_key: str | None = None) -> dict:
@@ -43,9 +95,12 @@ def entry(event_type: EventType, event: dict, routing_key: str | None = None) ->
     }
 
 
-def _pull(document_id: Any, item: dict) -> UpdateOne:
-    """Removes one published event from its document's outbox."""
-    return UpdateOne({"_id": document_id}, {"$pull": {"outbox": {"event.event_id": item["event"]["event_id"]}}})
+def _pull(db: Any, collection: str, document_ids: set, event_ids: list[str]) -> None:
+    """Removes published events from their documents' outboxes, in one update (not a bulk write of
+    one per document: mongomock, the in-process stand-in, cannot run pymongo's UpdateOne)."""
+    db[collection].update_many(
+        {"_id": {"$in": list(document_ids)}}, {"$pull": {"outbox": {"event.event_id": {"$in": event_ids}}}}
+    )
 
 
 def channel_exchange() -> Exchange:
@@ -65,6 +120,7 @@ class OutboxRelay(DependencyProvider):
         self._running = False
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._confirms: Confirms | None = None
         self._exchanges: dict[str, Exchange] = {}
 
     def setup(self) -> None:
@@ -117,22 +173,32 @@ class OutboxRelay(DependencyProvider):
             batch = [self._hints.get(timeout=timeout)]
             while self._running:
                 with contextlib.suppress(Empty):
-                    while len(batch) < BATCH:
+                    while len(batch) < KICK_BATCH:
                         batch.append(self._hints.get_nowait())
                 self._publish_batch([hint for hint in batch if hint is not None])
                 batch = [self._hints.get_nowait()]
 
     def _publish_batch(self, hints: list[tuple]) -> None:
-        pulls: dict[str, list[UpdateOne]] = {}
+        """Publishes the documents' events, awaits the broker's confirms, then pulls them."""
+        pulls: dict[str, tuple[set, list[str]]] = {}
+        sent: list[str] = []
         for collection, document_id, entries in hints:
             if entries is None:
                 doc = self.db[collection].find_one({"_id": document_id}, {"outbox": 1})
                 entries = (doc or {}).get("outbox") or []
             for item in entries:
                 self._publish(item)
-                pulls.setdefault(collection, []).append(_pull(document_id, item))
-        for collection, operations in pulls.items():
-            self.db[collection].bulk_write(operations, ordered=False)
+                sent.append(item["event"]["event_type"])
+                documents, event_ids = pulls.setdefault(collection, (set(), []))
+                documents.add(document_id)
+                event_ids.append(item["event"]["event_id"])
+        if not sent:
+            return
+        self._confirms.wait(self._connection)
+        for event_type in sent:
+            self.metrics.events_published.labels(event_type).inc()
+        for collection, (documents, event_ids) in pulls.items():
+            _pull(self.db, collection, documents, event_ids)
 
     def sweep(self) -> int:
         """Publishes every pending event (up to BATCH documents per collection) and sets the backlog
@@ -158,8 +224,10 @@ class OutboxRelay(DependencyProvider):
 
     def _publish(self, item: dict) -> None:
         if self._producer is None:
-            self._connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
-            self._producer = Producer(self._connection, on_return=self._on_return)
+            self._connection = Connection(self.amqp_uri)
+            channel = self._connection.channel()
+            self._confirms = Confirms(channel)
+            self._producer = Producer(channel, on_return=self._on_return)
         event = item["event"]
         exchange = self._exchange(item["exchange"])
         self._producer.publish(
@@ -174,7 +242,7 @@ class OutboxRelay(DependencyProvider):
             type=event["event_type"],
             retry=False,
         )
-        self.metrics.events_published.labels(event["event_type"]).inc()
+        self._confirms.published()
 
     def _on_return(self, exception: Exception, exchange: str, routing_key: str, message: Any) -> None:
         event_type = (message.properties or {}).get("type", "unknown")
@@ -187,3 +255,4 @@ class OutboxRelay(DependencyProvider):
                 self._connection.release()
         self._connection = None
         self._producer = None
+        self._confirms = None

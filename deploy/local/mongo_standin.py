@@ -99,7 +99,19 @@ def _matches(document: dict, filter: dict) -> bool:
 _original_iter_documents = mongomock.collection.Collection._iter_documents
 
 
+def _ids_in(filter: Any) -> list | None:
+    """The ids of an `{"_id": {"$in": [...]}}` filter (how the outbox relay names a batch)."""
+    if isinstance(filter, dict) and list(filter) == ["_id"] and isinstance(filter["_id"], dict):
+        wanted = filter["_id"]
+        if list(wanted) == ["$in"] and all(isinstance(value, _PLAIN) for value in wanted["$in"]):
+            return list(dict.fromkeys(wanted["$in"]))
+    return None
+
+
 def _iter_documents(self: Any, filter: Any) -> Any:
+    ids = _ids_in(filter)
+    if ids is not None:
+        return iter([found for found in (_stored(self._store, i) for i in ids) if found is not None])
     if not _simple(filter):
         return _original_iter_documents(self, filter)
     if list(filter) == ["_id"]:

@@ -73,12 +73,21 @@ def test_updates_counters_and_outbox_pulls(db):
     db.c.update_one({"_id": "b"}, {"$pull": {"outbox": {"event.event_id": "e1"}}})
     assert [e["event"]["event_id"] for e in db.c.find_one({"_id": "b"})["outbox"]] == ["e2"]
     assert db.c.find_one({"_id": "b"})["at"] == now
+    # the relay's batch: events pulled from several documents in one update, unknown ids ignored
+    db.c.insert_many([{"_id": "x", "outbox": [{"event": {"event_id": "x1"}}]}, {"_id": "y", "outbox": []}])
+    pulled = db.c.update_many(
+        {"_id": {"$in": ["b", "x", "y", "gone"]}}, {"$pull": {"outbox": {"event.event_id": {"$in": ["e2", "x1"]}}}}
+    )
+    assert pulled.matched_count == 3 and pulled.modified_count == 2
+    assert db.c.count_documents({"outbox.0": {"$exists": True}}) == 0
+    assert sorted(d["_id"] for d in db.c.find({"_id": {"$in": ["y", "b", "b"]}})) == ["b", "y"]
+    db.c.delete_many({"_id": {"$in": ["x", "y"]}})
     for expected in (1, 2):
         counter = db.n.find_one_and_update(
             {"_id": "day"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
         )
         assert counter["seq"] == expected
-    assert list(db.c.aggregate([{"$project": {"n": {"$size": "$outbox"}}}])) == [{"_id": "b", "n": 1}]
+    assert list(db.c.aggregate([{"$project": {"n": {"$size": "$outbox"}}}])) == [{"_id": "b", "n": 0}]
     assert db.c.distinct("_id") == ["b"]
     assert db.c.delete_many({}).deleted_count == 1
 
