@@ -126,11 +126,22 @@ class Stack:
         self.spawn(spec.name, service_command(spec), self.env(spec))
 
     def start(self, timeout: float = 90) -> None:
+        self.check_ports_free()
         self.start_database()
         self.start_mail_sink()
         for spec in SERVICES:
             self.start_service(spec)
         self.wait_ready(timeout)
+
+    def check_ports_free(self) -> None:
+        """Refuses to start over processes left from an earlier run: eventlet listens with
+        SO_REUSEPORT, so a leftover service would silently take half of the connections."""
+        ports = [self.port(spec) for spec in SERVICES] + [self.smtp_port]
+        if not self.mongodb_uri:
+            ports.append(self.mongo_port)
+        taken = [port for port in ports if port_open(self.host, port)]
+        if taken:
+            raise RuntimeError(f"ports {taken} on {self.host} are in use: is an earlier stack still running?")
 
     def spec(self, name: str) -> ServiceSpec:
         return services.spec(name)

@@ -59,15 +59,18 @@ def _event(event_type: events.EventType, message: dict, payload: dict) -> dict:
     )
 
 
-def finish(db: Any, message: dict, status: str, channel: str) -> None:
+def finish(db: Any, message: dict, status: str, channel: str) -> list[dict]:
+    """Records the outcome with its event; returns the outbox entries written (for the relay)."""
+    entry = _event(events.NOTIFICATION_SENT, message, {"channel": channel})
     db.messages.update_one(
         {"_id": message["_id"]},
         {
             "$set": {"status": status, "channel": channel, "finished_at": clock.now()},
             "$inc": {"attempts": 1},
-            "$push": {"outbox": _event(events.NOTIFICATION_SENT, message, {"channel": channel})},
+            "$push": {"outbox": entry},
         },
     )
+    return [entry]
 
 
 def fail(db: Any, message: dict, reason: str, delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS) -> bool:

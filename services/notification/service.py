@@ -176,9 +176,9 @@ class NotificationService(Operations):
             if not retry:
                 self.outbox.kick("messages", message["_id"])
             return
-        messages.finish(self.db, message, status, channel)
+        written = messages.finish(self.db, message, status, channel)
         m.notifications.labels(kind, channel, status).inc()
-        self.outbox.kick("messages", message["_id"])
+        self.outbox.kick("messages", message["_id"], written)
         log.info("message %s %s by %s", message["_id"], status, channel)
 
     def _render(self, message: dict, resident: dict) -> templates.Rendered:
