@@ -208,13 +208,16 @@ def bench_pipeline(amqp_uri: str, rate: float) -> dict:
         "accepted": load.accepted,
         "refused": load.refused,
         "late_sends": load.late,
+        "load_seconds": round(load_seconds, 1),
         "intake_rps": round(load.accepted / load_seconds, 1),
         "acknowledged": int(done),
         "rps": round(acked_rps, 1),
         "backlog_mid": backlog_mid,
         "backlog_end": backlog_end,
         # Growing: the backlog rose by more than a second's worth of bookings in the second half.
-        "sustained": backlog_end - backlog_mid <= rate and acked_rps >= 0.9 * rate,
+        "sustained": backlog_end - backlog_mid <= rate
+        and acked_rps >= 0.9 * rate
+        and load.accepted / load_seconds >= 0.9 * rate,
         "drain_seconds": round(drain_seconds, 1),
         "cpu_ms_per_booking": cpu_ms,
         "cpu_ms_per_booking_total": round(total_ms, 1),
@@ -229,23 +232,34 @@ def main() -> None:
             results[key] = bench(amqp_uri)
     with throwaway_vhost() as amqp_uri:
         results["c_pipeline"] = bench_pipeline(amqp_uri, rate=results["b_intake"]["rps"] / 2)
+    if not results["c_pipeline"]["sustained"]:
+        # Then what it does sustain: 80% of the rate its CPU cost per booking allows.
+        with throwaway_vhost() as amqp_uri:
+            rate = 0.8 * results["c_pipeline"]["capacity_rps_estimate"]
+            results["c_sustainable"] = bench_pipeline(amqp_uri, rate=rate)
     a, b, c = results["a_bare"], results["b_intake"], results["c_pipeline"]
     results["ratios"] = {
         "b_over_a_throughput": round(b["rps"] / a["rps"], 2),
         "b_over_a_p99": round(b["p99_ms"] / a["p99_ms"], 2),
         "c_over_b_throughput": round(c["rps"] / b["rps"], 2),
     }
+    if "c_sustainable" in results:
+        lower = results["c_sustainable"]
+        results["ratios"]["c_sustained_over_b"] = round(lower["rps"] / b["rps"], 2) if lower["sustained"] else None
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"{'':34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
     for name, row in (("(a) bare nameko POST + dispatch", a), ("(b) booking intake with outbox", b)):
         print(f"{name:34}{row['rps']:>9.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['non_2xx']:>9}")
-    verdict = "sustained" if c["sustained"] else "NOT sustained"
-    print(
-        f"(c) intake to acknowledgement, offered {c['offered_rps']}/s (half of b) for {SECONDS} s: "
-        f"{c['accepted']} accepted, acknowledged at {c['rps']}/s in the second half, backlog "
-        f"{c['backlog_mid']} -> {c['backlog_end']}: {verdict}; drained {c['drain_seconds']} s after the load"
-    )
+    for label, row in (("(c)", c), ("(c) at 80% of its CPU-bound rate", results.get("c_sustainable"))):
+        if row is None:
+            continue
+        verdict = "sustained" if row["sustained"] else "NOT sustained"
+        print(
+            f"{label} intake to acknowledgement, offered {row['offered_rps']}/s: {row['accepted']} accepted in "
+            f"{row['load_seconds']} s ({row['intake_rps']}/s), acknowledged at {row['rps']}/s in the second half, "
+            f"backlog {row['backlog_mid']} -> {row['backlog_end']}: {verdict}; drained {row['drain_seconds']} s after"
+        )
     cpu = ", ".join(f"{name} {ms}" for name, ms in sorted(c["cpu_ms_per_booking"].items(), key=lambda kv: -kv[1]))
     print(
         f"    CPU ms per booking: {cpu}; total {c['cpu_ms_per_booking_total']} "
@@ -254,7 +268,8 @@ def main() -> None:
     ratios = results["ratios"]
     print(
         f"ratios: b/a throughput {ratios['b_over_a_throughput']}, b/a p99 {ratios['b_over_a_p99']}, "
-        f"c/b throughput {ratios['c_over_b_throughput']}; details in {RESULTS}"
+        f"c/b throughput {ratios['c_over_b_throughput']}, sustained c/b {ratios.get('c_sustained_over_b')}; "
+        f"details in {RESULTS}"
     )
 
 
