@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from services.booking.references import next_reference
+from services.booking.references import REFERENCES
 from shared import clock, events, outbox, sealing
 from shared.household import household_json
 
@@ -22,33 +22,40 @@ def create(db: Any, household: dict, channel: str, municipality_code: str, refer
     """Stores a new booking with its request_received event. Returns the stored document."""
     now = clock.now()
     booking_id = str(uuid.uuid4())
-    payload = {
-        "booking_id": booking_id,
-        "reference": next_reference(db, now.date()),
-        "channel": channel,
-        "referral_id": referral_id,
-        "district": household["address"]["district"],
-        "venue": household.get("venue"),
-        "household_size": len(household["applicants"]),
-        "preferred": household["preferred"],
-        "has_needs": bool(household["needs"]),
-        "contact_by": "email" if household["email"] else "phone",
-    }
-    doc = {
-        "_id": booking_id,
-        "reference": payload["reference"],
-        "status": "received",
-        "channel": channel,
-        **sealed_household(booking_id, household_json(household)),
-        "municipality_code": municipality_code,
-        "created_at": now,
-        "updated_at": now,
-        "outbox": [_event(events.REQUEST_RECEIVED, payload, booking_id, municipality_code)],
-    }
-    if referral_id:
-        doc["referral_id"] = referral_id
-    db.bookings.insert_one(doc)
-    return doc
+    personal = sealed_household(booking_id, household_json(household))
+
+    def build(reference: str) -> dict:
+        payload = {
+            "booking_id": booking_id,
+            "reference": reference,
+            "channel": channel,
+            "referral_id": referral_id,
+            "district": household["address"]["district"],
+            "venue": household.get("venue"),
+            "household_size": len(household["applicants"]),
+            "preferred": household["preferred"],
+            "has_needs": bool(household["needs"]),
+            "contact_by": "email" if household["email"] else "phone",
+        }
+        doc = {
+            "_id": booking_id,
+            "reference": reference,
+            "status": "received",
+            "channel": channel,
+            **personal,
+            "municipality_code": municipality_code,
+            "created_at": now,
+            "updated_at": now,
+            "outbox": [_event(events.REQUEST_RECEIVED, payload, booking_id, municipality_code)],
+        }
+        if referral_id:
+            doc["referral_id"] = referral_id
+        return doc
+
+    def is_repeat() -> bool:  # the same referral delivered again, not a reference taken meanwhile
+        return bool(referral_id) and db.bookings.find_one({"referral_id": referral_id}, {"_id": 1}) is not None
+
+    return REFERENCES.insert(db, now.date(), build, is_repeat)
 
 
 def cancel(db: Any, booking_id: str, reason: str) -> tuple[dict | None, bool]:

@@ -11,7 +11,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.booking import bookings
+from services.booking import bookings, references
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
 from services.booking.schemas import AuditQuery, BookingQuery, BookingRequestSchema, CancelSchema
@@ -42,7 +42,7 @@ class BookingService(Operations):
         indexes={
             "audit": audit.INDEXES,
             "bookings": [
-                ("reference", {"unique": True}),
+                *references.INDEXES,
                 ("referral_id", {"unique": True, "sparse": True}),
                 ("created_at", {}),
                 ("phone_hash", {}),
