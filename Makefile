@@ -37,6 +37,7 @@ bench: venv rabbitmq ## what the safety costs (intake, pipeline, personal data) 
 	@command -v wrk >/dev/null || { sudo_cmd=""; [ "$$(id -u)" -ne 0 ] && sudo_cmd=sudo; \
 	  $$sudo_cmd apt-get update -qq && $$sudo_cmd apt-get install -y -qq wrk; }
 	$(PY) -m tests.bench.intake
+	$(PY) -m tests.bench.confirms
 	$(PY) -m tests.bench.security
 	$(PY) -m tests.bench.scheduling
 

@@ -135,7 +135,9 @@ class Stack:
 
     def check_ports_free(self) -> None:
         """Refuses to start over processes left from an earlier run: eventlet listens with
-        SO_REUSEPORT, so a leftover service would silently take half of the connections."""
+        SO_REUSEPORT, so a leftover service would silently take half of the connections. (Fixed
+        ports stay below 32768, where Linux's ephemeral range starts: a client connection can
+        hold a port above it, and then nothing can listen there.)"""
         ports = [self.port(spec) for spec in SERVICES] + [self.smtp_port]
         if not self.mongodb_uri:
             ports.append(self.mongo_port)

@@ -17,7 +17,7 @@ def vhost_uri(vhost_pipeline, request):
 def stack(vhost_uri, tmp_path_factory):
     """The whole system as processes, started exactly as `make run` starts it, on its own vhost and ports."""
     stack = Stack(
-        amqp_uri=vhost_uri, port_offset=10000, smtp_port=11025, mongo_port=37018, var_dir=tmp_path_factory.mktemp("var")
+        amqp_uri=vhost_uri, port_offset=10000, smtp_port=11025, mongo_port=17018, var_dir=tmp_path_factory.mktemp("var")
     )
     try:
         stack.start(timeout=90)

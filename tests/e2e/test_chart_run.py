@@ -22,9 +22,9 @@ from tests.factories import booking_body
 
 pytestmark = pytest.mark.e2e
 
-PROMETHEUS_PORT = 49090
-SMTP_PORT = 41025
-MONGO_PORT = 57018
+PROMETHEUS_PORT = 29090
+SMTP_PORT = 26025
+MONGO_PORT = 26018
 
 
 def get(url: str, timeout: float = 2) -> tuple[int, str]:

@@ -42,7 +42,7 @@ def stack(request, vhost_pipeline, municipality_for_faults, tmp_path):
             amqp_uri=f"{uri.scheme}://{uri.netloc}/{vhost}",
             port_offset=20000,
             smtp_port=21025,
-            mongo_port=47018,
+            mongo_port=29018,
             var_dir=tmp_path / "var",
             extra_env={
                 "RETRY_DELAYS": "1,2",
