@@ -45,12 +45,11 @@ class Confirms:
     """Publisher confirms for one channel, awaited per batch rather than per message."""
 
     def __init__(self, channel: Any) -> None:
-        self.channel = channel
         self.sent = 0  # delivery tags count up from 1 on a channel in confirm mode
         self.outstanding: set[int] = set()
         self.refused = False
         channel.confirm_select()
-        channel.events["basic_ack"].add(self._ack)
+        channel.events["basic_ack"].add(self._settle)
         channel.events["basic_nack"].add(self._nack)
 
     def published(self) -> None:
@@ -62,9 +61,6 @@ class Confirms:
             self.outstanding = {t for t in self.outstanding if t > tag}
         else:
             self.outstanding.discard(tag)
-
-    def _ack(self, tag: int, multiple: bool) -> None:
-        self._settle(tag, multiple)
 
     def _nack(self, tag: int, multiple: bool) -> None:
         self.refused = True

@@ -49,26 +49,29 @@ class References:
         `is_repeat` tells a duplicate of something else (the same referral again), which is raised,
         from a number taken by another replica, which is tried again."""
         key = (db.name, day)
+        if key not in self._last:
+            self._last = {known: number for known, number in self._last.items() if known[1] >= day}
+            self._catch_up(db, key)
         for _ in range(MAX_ATTEMPTS):
-            if key not in self._last:
-                self._forget_before(day)
-                found = highest(db, day)
-                self._last[key] = max(self._last.get(key, 0), found)  # a twin request may have gone on
             number = self._last[key] = self._last[key] + 1
-            document = {**build(format_reference(day, number)), "reference_day": day.isoformat()}
-            document["reference_seq"] = number
+            document = {
+                **build(format_reference(day, number)),
+                "reference_day": day.isoformat(),
+                "reference_seq": number,
+            }
             try:
                 db.bookings.insert_one(document)
                 return document
             except Exception as error:
                 if not is_duplicate_key(error) or is_repeat():
                     raise
-                found = highest(db, day)
-                self._last[key] = max(self._last[key], found)
+                self._catch_up(db, key)
         raise RuntimeError(f"no free booking reference after {MAX_ATTEMPTS} attempts")
 
-    def _forget_before(self, day: dt.date) -> None:
-        self._last = {key: number for key, number in self._last.items() if key[1] >= day}
+    def _catch_up(self, db: Any, key: tuple[str, dt.date]) -> None:
+        """Moves on to the highest number in use; never back (a twin request may have gone on)."""
+        found = highest(db, key[1])
+        self._last[key] = max(self._last.get(key, 0), found)
 
 
 REFERENCES = References()

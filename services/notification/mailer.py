@@ -28,26 +28,20 @@ def compose(sender: str, to: str, message: Rendered, message_id: str) -> Message
     headers with the modern one cost 3.4 ms a message against 0.6 ms, the largest single cost in
     notification. An address with non-ASCII characters needs SMTPUTF8, which only the modern API
     writes, so such (rare) messages take that path."""
-    if not (to.isascii() and sender.isascii()):
-        return _compose_international(sender, to, message, message_id)
-    mail = MIMEText(message.body, "plain", "utf-8")
-    mail["From"] = formataddr((Header(SENDER_NAME, "utf-8").encode(), sender))
+    mail: Message
+    if to.isascii() and sender.isascii():
+        mail = MIMEText(message.body, "plain", "utf-8")
+        mail["From"] = formataddr((Header(SENDER_NAME, "utf-8").encode(), sender))
+        mail["Subject"] = Header(message.subject, "utf-8", header_name="Subject")
+    else:
+        mail = EmailMessage()
+        mail["From"] = Address(SENDER_NAME, addr_spec=sender)
+        mail["Subject"] = message.subject
+        mail.set_content(message.body)
     mail["To"] = to
-    mail["Subject"] = Header(message.subject, "utf-8", header_name="Subject")
     mail["Date"] = formatdate(localtime=True)
     # A stable id per message lets a mail system drop a duplicate after a crash.
     mail["Message-ID"] = f"<{message_id}@mynacar>"
-    return mail
-
-
-def _compose_international(sender: str, to: str, message: Rendered, message_id: str) -> EmailMessage:
-    mail = EmailMessage()
-    mail["From"] = Address(SENDER_NAME, addr_spec=sender)
-    mail["To"] = to
-    mail["Subject"] = message.subject
-    mail["Date"] = formatdate(localtime=True)
-    mail["Message-ID"] = f"<{message_id}@mynacar>"
-    mail.set_content(message.body)
     return mail
 
 
