@@ -51,6 +51,20 @@ def test_building_an_event_with_a_bad_payload_fails_before_anything_is_stored():
 
 
 @pytest.mark.parametrize(
+    ("correlation_id", "municipality_code", "field"),
+    [("b", "45202", "municipality_code"), ("", "452025", "correlation_id"), ("x" * 65, "452025", "correlation_id")],
+)
+def test_building_an_event_checks_the_envelope_fields_the_caller_gives(correlation_id, municipality_code, field):
+    with pytest.raises(events.InvalidEvent, match=field):
+        events.build(
+            events.REQUEST_RECEIVED,
+            request_payload(),
+            correlation_id=correlation_id,
+            municipality_code=municipality_code,
+        )
+
+
+@pytest.mark.parametrize(
     "breakage",
     [
         lambda b: b.pop("event_id"),

@@ -1,9 +1,13 @@
 """The public booking form: rate-limited per client, a honeypot for scripts, reception unlimited."""
 
+import threading
+
 import pytest
+from limits import parse
 
 from services.booking import metrics as m
 from services.booking.service import BookingService
+from shared import public
 from tests.factories import booking_body, json_request, response_json, staff_token, worker
 
 
@@ -62,3 +66,20 @@ def test_a_filled_honeypot_is_refused_and_nothing_is_stored(service, db):
 def test_a_bad_token_on_the_public_form_is_refused_rather_than_ignored(service, db):
     assert service.create_booking(json_request(booking_body(), token="garbage")).status_code == 401
     assert db.bookings.count_documents({}) == 0
+
+
+def test_the_limiter_expires_old_entries_inline_without_starting_threads(monkeypatch):
+    storage = public.InlineExpiryStorage()
+    limiter = public.MovingWindowRateLimiter(storage)
+    item = parse("2/second")
+    clock = [1000.0]
+    monkeypatch.setattr(public.time, "monotonic", lambda: clock[0])
+    threads = threading.active_count()
+    assert limiter.hit(item, "bookings", "198.51.100.1") and limiter.hit(item, "bookings", "198.51.100.1")
+    assert not limiter.hit(item, "bookings", "198.51.100.1")  # the window is full
+    assert threading.active_count() == threads
+    assert storage.events  # entries are kept while their window lasts
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: 10**10)  # long after the window
+    clock[0] += public.EXPIRY_SECONDS
+    limiter.hit(item, "bookings", "203.0.113.9")  # any later request expires what is old
+    assert not any(entries for key, entries in storage.events.items() if "198.51.100.1" in key)
