@@ -1,4 +1,5 @@
-"""JSON over nameko's @http: responses, request bodies and errors that are always 4xx, never 500."""
+"""JSON over nameko's @http: responses, request bodies and errors that are always 4xx (503 while the
+database is away), never 500."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema, ValidationError
+from pymongo.errors import ConnectionFailure
 from werkzeug.wrappers import Request, Response
 
 from shared.validation import INDIVIDUAL_NUMBER_MESSAGE, field_errors, find_individual_numbers, schema_instance
@@ -16,6 +18,7 @@ from shared.validation import INDIVIDUAL_NUMBER_MESSAGE, field_errors, find_indi
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+RETRY_AFTER_SECONDS = 30
 
 
 class ApiError(Exception):
@@ -34,6 +37,21 @@ class ApiError(Exception):
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"No such {what}.", "指定されたものが見つかりません。")
+
+
+class TemporarilyUnavailable(Exception):
+    """Something the request needs is busy or away for now; nothing was stored. Answered 503."""
+
+
+def unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "temporarily_unavailable",
+        "The service is briefly unavailable and nothing was saved; please try again in a moment.",
+        "ただいま混み合っているため、受け付けできませんでした（内容は保存されていません）。"
+        "しばらくしてからもう一度お試しください。",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def conflict(code: str, en: str, ja: str, **extra: Any) -> ApiError:
@@ -107,7 +125,8 @@ def load_query(request: Request, schema: type[Schema]) -> dict:
 
 
 def api(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """Turns expected failures into 4xx answers. Anything else is a bug: logged, answered 500."""
+    """Turns expected failures into 4xx answers, and the database or a busy resource being away
+    into 503 with Retry-After. Anything else is a bug: logged, answered 500."""
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -117,5 +136,9 @@ def api(handler: Callable[..., Response]) -> Callable[..., Response]:
             return json_response(error.body(), status=error.status, headers=error.headers)
         except ValidationError as error:
             return validation_response(error)
+        except (ConnectionFailure, TemporarilyUnavailable) as error:
+            log.warning("%s answered 503: %s", handler.__name__, type(error).__name__)
+            failure = unavailable()
+            return json_response(failure.body(), status=failure.status, headers=failure.headers)
 
     return wrapper

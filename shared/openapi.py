@@ -67,7 +67,8 @@ ERROR_TEXT = {
     413: "The body is larger than 64 KiB.",
     422: "Some fields are invalid; `fields` names each, in Japanese and English.",
     429: "Too many requests from this client; wait for Retry-After seconds.",
-    503: "Briefly unavailable; try again.",
+    503: "The database, or a resource the request needs, is briefly away; nothing was saved. "
+    "Try again after Retry-After seconds.",
 }
 
 OPERATIONS_ENDPOINTS = [
@@ -131,6 +132,8 @@ def _operation(op: Operation) -> dict:
     else:
         result["security"] = []
         op_responses = dict(op.responses)
+    if "operations" not in op.tags:  # every @api endpoint answers 503 while the database is away
+        op_responses.setdefault(503, ERROR_TEXT[503])
     if op.body is not None:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
     for status, answer in sorted(op_responses.items()):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.db import is_duplicate_key
+from shared.http import TemporarilyUnavailable
 
 MAX_ATTEMPTS = 20
 INDEXES = [
@@ -66,7 +67,7 @@ class References:
                 if not is_duplicate_key(error) or is_repeat():
                     raise
                 self._catch_up(db, key)
-        raise RuntimeError(f"no free booking reference after {MAX_ATTEMPTS} attempts")
+        raise TemporarilyUnavailable(f"no free booking reference after {MAX_ATTEMPTS} attempts")
 
     def _catch_up(self, db: Any, key: tuple[str, dt.date]) -> None:
         """Moves on to the highest number in use; never back (a twin request may have gone on)."""

@@ -28,7 +28,7 @@ from shared import audit, clock, events, municipality, workcalendar
 from shared.auth import Staff, require_owner, staff
 from shared.consumer import consumes
 from shared.contacts import contacts
-from shared.db import Mongo, is_duplicate_key
+from shared.db import Mongo
 from shared.delivery import event_handler
 from shared.http import ApiError, api, conflict, json_response, load_body, load_query, not_found
 from shared.operations import Operations
@@ -72,12 +72,7 @@ class SchedulingService(Operations):
     @event_handler("booking", "request_received")
     @consumes(events.REQUEST_RECEIVED)
     def on_request_received(self, event: events.Event) -> None:
-        try:
-            visit = visits.create_from_request(self.db, event, municipality.load())
-        except Exception as error:
-            if not is_duplicate_key(error):
-                raise
-            visit = None
+        visit = visits.create_from_request(self.db, event, municipality.load())
         if visit:
             log.info("visit %s created for booking %s", visit["_id"], visit["booking_id"])
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from services.scheduling.routes import RouteStop, minute_of
 from shared import clock, events, outbox
+from shared.db import is_duplicate_key
 from shared.municipality import Municipality, Place
 
 ACTIVE = ("scheduled", "done")  # visits that occupy their crew's time
@@ -57,9 +58,12 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
         "slot": None,
         "history": [],
     }
-    if db.visits.find_one({"booking_id": visit["booking_id"]}, {"_id": 1}):
+    try:
+        db.visits.insert_one(visit)  # the unique index on booking_id refuses a second visit
+    except Exception as error:
+        if not is_duplicate_key(error):
+            raise
         return None
-    db.visits.insert_one(visit)
     return visit
 
 

@@ -1,7 +1,10 @@
 import uuid
+from unittest import mock
 
 import pytest
+from pymongo.errors import DuplicateKeyError, ServerSelectionTimeoutError
 
+from services.booking import references
 from services.booking.service import BookingService
 from shared import events
 from tests.factories import booking_body, json_request, referral_event, response_json, worker
@@ -135,4 +138,24 @@ def test_a_bad_referral_is_refused_as_a_contract_breach_without_a_booking(servic
     moved["payload"]["sealed_household"] = referral(household())["payload"]["sealed_household"]
     with pytest.raises(events.InvalidEvent):
         service.on_referral(moved)
+    assert db.bookings.count_documents({}) == 0
+
+
+def test_a_booking_while_the_database_is_away_is_answered_503_and_can_be_sent_again(service, db):
+    with mock.patch.object(type(db.bookings), "insert_one", side_effect=ServerSelectionTimeoutError("no server")):
+        response = post(service, booking_body())
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    answer = response_json(response)
+    assert answer["error"] == "temporarily_unavailable" and "保存されていません" in answer["message"]["ja"]
+    assert db.bookings.count_documents({}) == 0
+    assert post(service, booking_body()).status_code == 201  # once it is back, the same request goes through
+
+
+def test_when_every_reference_is_taken_by_other_replicas_the_answer_is_503_not_500(service, db):
+    taken = DuplicateKeyError("E11000 duplicate key: reference", code=11000)
+    with mock.patch.object(type(db.bookings), "insert_one", side_effect=taken) as insert:
+        response = post(service, booking_body())
+    assert response.status_code == 503 and response_json(response)["error"] == "temporarily_unavailable"
+    assert insert.call_count == references.MAX_ATTEMPTS
     assert db.bookings.count_documents({}) == 0
