@@ -35,6 +35,24 @@ def book(stack, district: str) -> dict:
     return wait_until(visit)
 
 
+def cancel(stack, visit: dict) -> None:
+    """Cancel the visit's booking and wait until scheduling has let the visit go."""
+    answer = signed_in(stack).post(
+        f"{stack.url('booking')}/api/v1/bookings/{visit['booking_id']}/cancel",
+        json={"reason": "resident_request"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    wait_until(
+        lambda: (
+            signed_in(stack)
+            .get(f"{stack.url('scheduling')}/api/v1/visits/{visit['visit_id']}", timeout=5)
+            .json()["status"]
+            == "cancelled"
+        )
+    )
+
+
 def fix(stack, visit_id: str, start: str, crew_id: str = "crew-1") -> requests.Response:
     return signed_in(stack).post(
         f"{stack.url('scheduling')}/api/v1/visits/{visit_id}/slot",
@@ -67,16 +85,23 @@ def test_two_receptionists_fixing_clashing_windows_at_once_exactly_one_wins(stac
         loser = next(v for v, a in answers.items() if a.status_code != 200)
         again = fix(stack, loser, start)
         assert again.status_code == 409 and again.json()["suggestions"], again.text
+        # Leave the stack as we found it: which household won is chance, and a fixed visit or a
+        # waiting one left here would shape the next test's batch plan.
+        for visit in (first, second):
+            cancel(stack, visit)
 
 
 def test_a_batch_plan_made_in_the_service_can_be_fixed_as_proposed(stack):
     waiting = [book(stack, d) for d in ("takazaki", "yamada", "himeki", "takazaki")]
+    # Only ours wait, on empty days: the grouping below is then what the least driving asks for.
+    # With other requests waiting and visits fixed at 10:00, a full north day can make it cheaper
+    # to take one household north alone (a CI run met that after a race left four takazaki waiting).
     made = signed_in(stack).post(f"{stack.url('scheduling')}/api/v1/plans", json={"days": 10}, timeout=120)
     assert made.status_code == 201, made.text
     plan = made.json()
     proposed = {p["visit_id"]: p for p in plan["proposals"]}
-    assert {v["visit_id"] for v in waiting} <= set(proposed)
-    for proposal in plan["proposals"]:  # every waiting request, ours and any left by other tests
+    assert {v["visit_id"] for v in waiting} == set(proposed)
+    for proposal in plan["proposals"]:
         answer = fix(stack, proposal["visit_id"], proposal["window_start"], proposal["crew_id"])
         assert answer.status_code == 200, answer.text
     # No trip north for one household: every day that goes north serves two or more up there.
