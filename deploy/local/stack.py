@@ -3,6 +3,7 @@ sink. `make run` uses it, and so do the end-to-end tests, so both start things t
 
 from __future__ import annotations
 
+import mailbox
 import os
 import signal
 import socket
@@ -11,6 +12,9 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 from deploy import services
@@ -53,6 +57,11 @@ class Stack:
     @property
     def maildir(self) -> Path:
         return self.var_dir / "mail"
+
+    def mails(self) -> list[EmailMessage]:
+        """Every message the SMTP sink has received, parsed as a mail client would."""
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(m.as_bytes()) for m in mailbox.Maildir(self.maildir, create=True)]
 
     def log_path(self, name: str) -> Path:
         return self.var_dir / "logs" / f"{name}.log"

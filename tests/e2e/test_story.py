@@ -6,9 +6,6 @@ events on the bus (a plain kombu consumer), the e-mails in the real SMTP server'
 call task, the funnel, the logs and the metrics."""
 
 import datetime as dt
-import mailbox
-from email import policy
-from email.parser import BytesParser
 
 import pytest
 
@@ -27,9 +24,7 @@ def liaison(stack):
 
 
 def mails(stack, to=None):
-    parser = BytesParser(policy=policy.default)
-    found = [parser.parsebytes(m.as_bytes()) for m in mailbox.Maildir(stack.maildir, create=True)]
-    return [m for m in found if to is None or m["To"] == to]
+    return [m for m in stack.mails() if to is None or m["To"] == to]
 
 
 def visits_of(stack, booking_id):

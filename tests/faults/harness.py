@@ -7,13 +7,10 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import json
-import mailbox
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 import requests
@@ -133,8 +130,7 @@ class Harness:
             list(pool.map(fix, unscheduled))
 
     def mails(self) -> list:
-        parser = BytesParser(policy=policy.default)
-        return [parser.parsebytes(m.as_bytes()) for m in mailbox.Maildir(self.stack.maildir, create=True)]
+        return self.stack.mails()
 
     def mail_kinds(self) -> collections.Counter:
         counts: collections.Counter = collections.Counter()
