@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from deploy.services import spec
+from shared import broker, settings
 
 CONFIG = Path(__file__).resolve().parent / "config.yaml"
 
@@ -27,6 +28,8 @@ def main(argv: list[str]) -> None:
         args = command(name)
     except KeyError as error:
         sys.exit(str(error))
+    # nameko reads its TLS options from the configuration: the same ones shared.broker uses.
+    os.environ["AMQP_SSL"] = broker.nameko_ssl_setting(settings.amqp_uri())
     os.execv(args[0], args)
 
 

@@ -23,9 +23,9 @@ from typing import Any, TextIO
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import requests  # noqa: E402
-from kombu import Connection, Exchange, Queue  # noqa: E402
+from kombu import Exchange, Queue  # noqa: E402
 
-from shared import settings  # noqa: E402
+from shared import broker, settings  # noqa: E402
 from shared.delivery import (  # noqa: E402
     ATTEMPT_HEADER,
     DEAD_SUFFIX,
@@ -49,7 +49,7 @@ def vhost_of(amqp_uri: str) -> str:
 def dead_letter_queues(amqp_uri: str) -> list[dict]:
     """Names from the management API; counts from the broker itself (the API's figures lag)."""
     names = _queue_names(amqp_uri)
-    with Connection(amqp_uri) as connection:
+    with broker.connect(amqp_uri) as connection:
         channel = connection.channel()
         return [
             {"queue": name, "messages": channel.queue_declare(name, passive=True).message_count}
@@ -92,7 +92,7 @@ def _queue(name: str) -> Queue:
 def show(amqp_uri: str, name: str, limit: int, out: TextIO) -> int:
     """Prints up to `limit` dead letters and leaves them where they are."""
     shown, held = 0, []
-    with Connection(amqp_uri) as connection:
+    with broker.connect(amqp_uri) as connection:
         queue = _queue(name)(connection.channel())
         while shown < limit:
             message = queue.get(no_ack=False)
@@ -122,7 +122,7 @@ def show(amqp_uri: str, name: str, limit: int, out: TextIO) -> int:
 def replay(amqp_uri: str, name: str, limit: int) -> int:
     """Moves up to `limit` dead letters back to the queue they failed on, with attempts reset."""
     moved = 0
-    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+    with broker.connect(amqp_uri, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
         queue = _queue(name)(channel)
         producer = connection.Producer(channel)
@@ -150,7 +150,7 @@ def replay(amqp_uri: str, name: str, limit: int) -> int:
 
 
 def purge(amqp_uri: str, name: str) -> int:
-    with Connection(amqp_uri) as connection:
+    with broker.connect(amqp_uri) as connection:
         return _queue(name)(connection.channel()).purge() or 0
 
 

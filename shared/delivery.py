@@ -30,7 +30,7 @@ from nameko.events import EventHandler
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import Rpc
 
-from shared import clock
+from shared import broker, clock
 from shared.events import InvalidEvent
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ class ReliableQueueConsumer(QueueConsumer):
 
 def park(amqp_uri: str, message: Any, queue_name: str, error: str, attempt: int) -> None:
     dead = dead_letter_queue(queue_name)
-    Publisher(amqp_uri, mandatory=True).publish(
+    Publisher(amqp_uri, ssl=broker.ssl_options(amqp_uri), mandatory=True).publish(
         message.body,
         exchange=Exchange(""),
         routing_key=dead.name,
@@ -188,7 +188,7 @@ class RetryingEntrypoint:
 
     def _retry_later(self, uri: str, message: Any, attempt: int, delay: int, error: str) -> None:
         exchange = delay_exchange(delay)
-        Publisher(uri, mandatory=True).publish(
+        Publisher(uri, ssl=broker.ssl_options(uri), mandatory=True).publish(
             message.body,
             exchange=exchange,
             routing_key=self.queue.name,  # kept on expiry: the default exchange routes it home

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
 from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Request, Response
 
+from shared import broker
 from shared.db import ping
 from shared.http import json_response
 from shared.metrics import EntrypointTimer, registry_for
@@ -27,7 +27,7 @@ def broker_reachable(uri: str) -> bool:
     if time.monotonic() - checked_at < _BROKER_CHECK_SECONDS:
         return ok
     try:
-        with Connection(uri, connect_timeout=2) as connection:
+        with broker.connect(uri, connect_timeout=2) as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
         ok = True
     except Exception:  # any failure means: not reachable now

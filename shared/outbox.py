@@ -24,6 +24,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
+from shared import broker
 from shared.db import get_database
 from shared.events import CHANNEL_EXCHANGE, EventType
 from shared.metrics import common
@@ -220,7 +221,7 @@ class OutboxRelay(DependencyProvider):
 
     def _publish(self, item: dict) -> None:
         if self._producer is None:
-            self._connection = Connection(self.amqp_uri)
+            self._connection = broker.connect(self.amqp_uri)
             channel = self._connection.channel()
             self._confirms = Confirms(channel)
             self._producer = Producer(channel, on_return=self._on_return)

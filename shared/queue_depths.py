@@ -10,10 +10,10 @@ import logging
 from typing import Any
 
 import eventlet
-from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 
+from shared import broker
 from shared.delivery import RetryingEntrypoint, dead_letter_queue_name
 from shared.metrics import common
 
@@ -30,7 +30,7 @@ def consumer_queue_names(container: Any) -> list[str]:
 
 def read_depths(uri: str, queue_names: list[str]) -> dict[str, int]:
     depths: dict[str, int] = {}
-    with Connection(uri, connect_timeout=5) as connection:
+    with broker.connect(uri, connect_timeout=5) as connection:
         for name in queue_names:
             channel = connection.channel()  # a passive declare of a missing queue closes its channel
             try:

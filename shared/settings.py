@@ -17,6 +17,11 @@ def amqp_uri() -> str:
     return env("AMQP_URI", "amqp://guest:guest@localhost:5672/")
 
 
+def amqp_ca_file() -> str:
+    """The CA bundle that signs the broker's TLS certificate (amqps:// URIs); empty: the system's."""
+    return os.environ.get("AMQP_CA_FILE", "")
+
+
 def mongodb_uri() -> str:
     """Empty means: use the in-process stand-in (see shared.db)."""
     return os.environ.get("MONGODB_URI", "")

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Makes sure a RabbitMQ broker with the management plugin answers on localhost.
-# Installs Debian's rabbitmq-server when absent and starts it when stopped. Idempotent.
+# Makes sure a RabbitMQ broker with the management plugin answers on localhost, with AMQP over TLS
+# on 5671 beside plain AMQP on 5672 (tests/e2e/test_tls_broker.py connects the services over it).
+# Installs Debian's rabbitmq-server when absent, starts it when stopped, and restarts it once when
+# it runs without the TLS listener. Idempotent.
 set -euo pipefail
 mgmt="http://localhost:15672/api/overview"
+# A local CA and a certificate for localhost; deploy/local/stack.py names the same CA file.
+tls_dir=/etc/rabbitmq/mynacar-tls
+tls_conf=/etc/rabbitmq/conf.d/50-mynacar-tls.conf
 
 answers() {
   python3 - "$mgmt" <<'PY' 2>/dev/null
@@ -12,7 +17,11 @@ urllib.request.urlopen(req, timeout=3).read()
 PY
 }
 
-answers && exit 0
+tls_listens() {
+  python3 -c 'import socket; socket.create_connection(("localhost", 5671), 2).close()' 2>/dev/null
+}
+
+answers && tls_listens && exit 0
 
 sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -24,21 +33,56 @@ if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-ser
   $sudo_cmd apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
 fi
 export PATH="$PATH:/usr/sbin"
-# nameko's test fixtures create a throw-away vhost per test through the management API.
-if $sudo_cmd rabbitmqctl -q status >/dev/null 2>&1; then
-  $sudo_cmd rabbitmq-plugins enable rabbitmq_management >/dev/null
-else
-  $sudo_cmd rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
-  echo "Starting rabbitmq-server..."
+
+if [ ! -s "$tls_dir/server.pem" ] || [ ! -s "$tls_conf" ]; then
+  echo "Writing a local CA and a TLS listener on 5671 for RabbitMQ ($tls_dir)..."
+  $sudo_cmd mkdir -p "$tls_dir" /etc/rabbitmq/conf.d
+  work=$(mktemp -d)
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mynacar local CA" \
+    -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$work/ext"
+  openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$work/ext" -out "$work/server.pem" 2>/dev/null
+  $sudo_cmd install -m 0644 "$work/ca.pem" "$work/server.pem" "$tls_dir/"
+  $sudo_cmd install -m 0640 "$work/server.key" "$tls_dir/"
+  $sudo_cmd chown -R rabbitmq:rabbitmq "$tls_dir"
+  rm -rf "$work"
+  printf '%s\n' "listeners.ssl.default = 5671" \
+    "ssl_options.cacertfile = $tls_dir/ca.pem" \
+    "ssl_options.certfile = $tls_dir/server.pem" \
+    "ssl_options.keyfile = $tls_dir/server.key" \
+    "ssl_options.verify = verify_none" \
+    "ssl_options.fail_if_no_peer_cert = false" | $sudo_cmd tee "$tls_conf" >/dev/null
+fi
+
+start_broker() {
   if [ -x /etc/init.d/rabbitmq-server ]; then
     $sudo_cmd /etc/init.d/rabbitmq-server start >/dev/null || $sudo_cmd rabbitmq-server -detached
   else
     $sudo_cmd rabbitmq-server -detached
   fi
+}
+# nameko's test fixtures create a throw-away vhost per test through the management API.
+if $sudo_cmd rabbitmqctl -q status >/dev/null 2>&1; then
+  $sudo_cmd rabbitmq-plugins enable rabbitmq_management >/dev/null
+  if ! tls_listens; then  # the listener is read at boot only
+    echo "Restarting rabbitmq-server for its TLS listener..."
+    $sudo_cmd rabbitmqctl -q stop >/dev/null
+    start_broker
+  fi
+else
+  $sudo_cmd rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+  echo "Starting rabbitmq-server..."
+  start_broker
 fi
 for _ in $(seq 1 60); do
-  answers && { echo "RabbitMQ is up (AMQP localhost:5672, management localhost:15672)."; exit 0; }
+  answers && tls_listens && {
+    echo "RabbitMQ is up (AMQP localhost:5672, AMQP over TLS localhost:5671, management localhost:15672)."
+    exit 0
+  }
   sleep 1
 done
-echo "RabbitMQ did not answer on $mgmt within 60 s" >&2
+echo "RabbitMQ did not answer on $mgmt and on 5671 (TLS) within 60 s" >&2
 exit 1

@@ -26,6 +26,10 @@ VALUE_SETS: dict[str, dict] = {
     "dev-instances": load_values(VALUES_DIR / "dev.yaml"),
     "keda": _every_service({"keda": {"enabled": True}}),
     "cpu-autoscaling": _every_service({"autoscaling": {"enabled": True}}),
+    "broker-tls": {
+        "rabbitmq": {"port": 5671, "tls": {"caSecret": "mynacar-rabbitmq-tls"}},
+        **_every_service({"keda": {"enabled": True}}),
+    },
     "monitoring": {
         "monitoring": {
             "serviceMonitor": {"enabled": True},

@@ -150,7 +150,7 @@ def walk(values, path=()):
 def test_the_default_values_hold_no_secret():
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     for path, value in walk(values):
-        if SECRET_KEYS.search(path[-1]) and path[-1] not in ("existingSecret", "smtpSecret", "jwksSecret"):
+        if SECRET_KEYS.search(path[-1]) and path[-1] not in ("existingSecret", "smtpSecret", "jwksSecret", "caSecret"):
             pytest.fail(f"{'.'.join(path)} looks like a secret value in values.yaml")
         if isinstance(value, str):
             assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", value), f"credentials in a URI at {'.'.join(path)}"
@@ -188,3 +188,38 @@ def test_only_the_services_that_read_personal_data_get_the_data_keys():
                 assert variable["valueFrom"]["secretKeyRef"] == {"name": "mynacar-data-keys", "key": "data-keys.json"}
                 given.add(deployment["metadata"]["name"])
     assert given == {"mynacar-booking", "mynacar-liaison"}
+
+
+def test_with_broker_tls_every_service_checks_the_brokers_certificate_and_keda_too():
+    for value_set, tls in (("broker-tls", True), ("keda", False)):
+        for deployment in of_kind(manifests(value_set), "Deployment"):
+            pod = deployment["spec"]["template"]["spec"]
+            [container] = pod["containers"]
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            mounts = {m["name"]: m for m in container["volumeMounts"]}
+            if not tls:
+                assert "AMQP_CA_FILE" not in env and "rabbitmq-ca" not in volumes
+                continue
+            mount, volume = mounts["rabbitmq-ca"], volumes["rabbitmq-ca"]
+            assert mount["readOnly"] and volume["secret"]["secretName"] == "mynacar-rabbitmq-tls"
+            [item] = volume["secret"]["items"]
+            assert env["AMQP_CA_FILE"] == f"{mount['mountPath']}/{item['path']}" and item["key"] == "ca.crt"
+        [auth] = of_kind(manifests(value_set), "TriggerAuthentication")
+        from_secrets = {ref["parameter"]: ref for ref in auth["spec"]["secretTargetRef"]}
+        from_maps = {ref["parameter"]: ref for ref in auth["spec"].get("configMapTargetRef", [])}
+        if not tls:
+            assert set(from_secrets) == {"host"} and not from_maps
+            continue
+        assert from_secrets["ca"] == {"parameter": "ca", "name": "mynacar-rabbitmq-tls", "key": "ca.crt"}
+        [switch] = [
+            m for m in of_kind(manifests(value_set), "ConfigMap") if m["metadata"]["name"] == from_maps["tls"]["name"]
+        ]
+        assert switch["data"][from_maps["tls"]["key"]] == "enable"
+    broker_ports = {
+        port["port"]
+        for policy in of_kind(manifests("broker-tls"), "NetworkPolicy")
+        for rule in policy["spec"].get("egress", [])
+        for port in rule.get("ports", [])
+    }
+    assert 5671 in broker_ports and 5672 not in broker_ports
