@@ -11,20 +11,12 @@ import requests
 from kombu import Connection
 
 from deploy.local.stack import Stack
+from deploy.local.tls import CA_FILE, TLS_PORT, over_tls
 from shared import broker, deadletters
 from tests.bus import wait_until
 from tests.factories import booking_body, signed_in
 
 pytestmark = pytest.mark.e2e
-
-CA_FILE = "/etc/rabbitmq/mynacar-tls/ca.pem"  # written by deploy/local/ensure-rabbitmq.sh
-TLS_PORT = 5671
-
-
-def over_tls(uri: str, host: str = "localhost") -> str:
-    parts = urllib.parse.urlparse(uri)
-    netloc = f"{parts.username}:{parts.password}@{host}:{TLS_PORT}"
-    return parts._replace(scheme="amqps", netloc=netloc).geturl()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,15 @@
+"""The local RabbitMQ's TLS listener, as deploy/local/ensure-rabbitmq.sh sets it up."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+CA_FILE = "/etc/rabbitmq/mynacar-tls/ca.pem"  # the local CA that signed the broker's certificate
+TLS_PORT = 5671
+
+
+def over_tls(uri: str, host: str = "localhost") -> str:
+    """The same broker user and vhost, over the TLS listener."""
+    parts = urllib.parse.urlparse(uri)
+    netloc = f"{parts.username}:{parts.password}@{host}:{TLS_PORT}"
+    return parts._replace(scheme="amqps", netloc=netloc).geturl()
