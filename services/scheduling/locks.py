@@ -1,5 +1,9 @@
 """A short lease on one crew's day, so that two receptionists fixing clashing slots at the same
-moment (in one process or across replicas) are checked one after the other."""
+moment (in one process or across replicas) are checked one after the other.
+
+A lease can run out while its holder is stalled (a long pause, a slow database); another may then
+take the day. So the holder confirms it still holds the lease, with time to spare, right before it
+writes: a stalled holder answers "try again" instead of writing over the other's check."""
 
 from __future__ import annotations
 
@@ -16,14 +20,27 @@ from shared.db import is_duplicate_key
 
 LEASE_SECONDS = 5
 WAIT_SECONDS = 3.0
+# Left on the lease when the holder writes: more than one database write can take.
+SPARE_SECONDS = 1.0
 
 
 class Busy(Exception):
-    """The crew's day stayed locked longer than we wait."""
+    """The crew's day stayed locked longer than we wait, or our lease ran out before we wrote."""
+
+
+class Lease:
+    def __init__(self, db: Any, key: str, token: str) -> None:
+        self.db, self.key, self.token = db, key, token
+
+    def confirm(self) -> None:
+        """Raises Busy unless this lease is still ours for at least SPARE_SECONDS."""
+        spare = clock.now() + dt.timedelta(seconds=SPARE_SECONDS)
+        if not self.db.crew_day_locks.find_one({"_id": self.key, "token": self.token, "until": {"$gt": spare}}):
+            raise Busy(self.key)
 
 
 @contextlib.contextmanager
-def crew_day_lock(db: Any, crew_id: str, day: dt.date) -> Iterator[None]:
+def crew_day_lock(db: Any, crew_id: str, day: dt.date) -> Iterator[Lease]:
     key, token = f"{crew_id}:{day.isoformat()}", str(uuid.uuid4())
     waited = 0.0
     while True:
@@ -43,6 +60,6 @@ def crew_day_lock(db: Any, crew_id: str, day: dt.date) -> Iterator[None]:
         eventlet.sleep(0.02)
         waited += 0.02
     try:
-        yield
+        yield Lease(db, key, token)
     finally:
         db.crew_day_locks.update_one({"_id": key, "token": token}, {"$set": {"until": None}})

@@ -147,7 +147,7 @@ class SchedulingService(Operations):
             )
         end = start + dt.timedelta(minutes=visit["duration_minutes"])
         try:
-            with crew_day_lock(self.db, data["crew_id"], start.date()):
+            with crew_day_lock(self.db, data["crew_id"], start.date()) as lease:
                 fresh = self._visit(visit_id)
                 self._require(fresh, ("unscheduled", "scheduled"))
                 stops = visits.day_stops(self.db, data["crew_id"], start.date(), city, exclude=visit_id)
@@ -164,6 +164,7 @@ class SchedulingService(Operations):
                     )
                 added = fitted[1]
                 slot = visits.slot_document(data["crew_id"], start, end, city.visits.window_minutes)
+                lease.confirm()
                 fixed = visits.fix(self.db, fresh, slot)
         except Busy:
             raise ApiError(
