@@ -61,7 +61,7 @@ class ApplicantSchema(Schema):
     given_name = Text(required=True, validate=validate.Length(1, 30))
     family_name_kana = Kana(required=True, validate=validate.Length(1, 40))
     given_name_kana = Kana(required=True, validate=validate.Length(1, 40))
-    birth_date = fields.Date(required=True, validate=validate.Range(min=dt.date(1900, 1, 1)))
+    birth_date = validation.Day(required=True)
 
     @validates("birth_date")
     def not_in_future(self, value: dt.date, **kwargs: Any) -> None:
@@ -76,7 +76,7 @@ class AddressSchema(Schema):
 
 
 class PreferenceInputSchema(Schema):
-    date = fields.Date(required=True)
+    date = validation.Day(required=True)
     period = fields.Str(load_default="any", validate=validate.OneOf(PERIODS))
 
     @validates("date")

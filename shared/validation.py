@@ -3,12 +3,13 @@ and the refusal of Individual Numbers (マイナンバー) anywhere in the input
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import unicodedata
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 
 PHONE_MESSAGE = "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678)."
 
@@ -59,8 +60,22 @@ _JA_PATTERNS = [
         "{0} 以上 {1} 以下で入力してください。",
     ),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "{0} 以上で入力してください。"),
+    (re.compile(r"^Must be between (\S+) and (\S+)\.$"), "{0} から {1} までの日時で入力してください。"),
 ]
 _JA_FALLBACK = "入力内容を確認してください。"
+
+
+# Every date a person or a caller may give lies within these (birth dates included). Date arithmetic
+# near year 1 or 9999 overflows, which would otherwise be a 500.
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+class Day(fields.Date):
+    """A date within EARLIEST_DATE..LATEST_DATE: the only date field request schemas use."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate.Range(EARLIEST_DATE, LATEST_DATE))
 
 
 @functools.cache

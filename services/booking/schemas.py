@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate, validates
 
 from shared.events import CHANNEL_NAME
 from shared.household import ConsentMixin, HouseholdSchema
-from shared.validation import normalize_phone
+from shared.validation import Day, normalize_phone
 
 CANCEL_REASONS = ("resident_request", "duplicate", "not_eligible", "other")
 
@@ -43,6 +43,6 @@ class AuditQuery(Schema):
 
     booking_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
     subject = fields.Str(load_default=None, validate=validate.Length(1, 128))
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
+    from_ = Day(data_key="from", load_default=None)
+    to = Day(load_default=None)
     limit = fields.Int(load_default=100, validate=validate.Range(1, 1000))

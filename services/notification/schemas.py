@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notification import calltasks
+from shared.validation import Day
 
 MESSAGE_STATUSES = ("pending", "retrying", "sent", "to_call", "failed")
 
@@ -21,7 +22,7 @@ class NotificationQuery(Schema):
 
 
 class CallTaskQuery(Schema):
-    date = fields.Date(required=True)
+    date = Day(required=True)
     crew_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
 
 

@@ -2,12 +2,14 @@
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, validates_schema
+
+from shared.validation import Day
 
 
 class PeriodSchema(Schema):
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
+    from_ = Day(data_key="from", load_default=None)
+    to = Day(load_default=None)
 
     @validates_schema
     def ordered(self, data: dict, **kwargs: Any) -> None:

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from shared import clock, municipality
 from shared.events import OUTCOMES
+from shared.validation import EARLIEST_DATE, LATEST_DATE, Day
 
 
 class LocalDateTime(fields.DateTime):
@@ -16,6 +17,8 @@ class LocalDateTime(fields.DateTime):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
+            raise ValidationError(f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.")
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=municipality.load().timezone)
         return moment.astimezone(municipality.load().timezone)
@@ -44,13 +47,13 @@ class VisitQuerySchema(Schema):
 
 
 class SuggestionQuerySchema(Schema):
-    start = fields.Date(load_default=None)  # first day to look at; default tomorrow
+    start = Day(load_default=None)  # first day to look at; default tomorrow
     days = fields.Int(load_default=None, validate=validate.Range(1, 120))  # working days
     limit = fields.Int(load_default=10, validate=validate.Range(1, 50))
 
 
 class PlanRequestSchema(Schema):
-    start = fields.Date(load_default=None)  # first day of the plan; default tomorrow
+    start = Day(load_default=None)  # first day of the plan; default tomorrow
     days = fields.Int(load_default=20, strict=True, validate=validate.Range(1, 60))  # working days
 
     @validates("start")
