@@ -4,6 +4,7 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import datetime as dt  # noqa: E402
 import uuid  # noqa: E402
 
 import mongomock  # noqa: E402
@@ -36,6 +37,16 @@ def staff_auth(auth_keys, monkeypatch):
 def db():
     """A fresh in-memory database for unit tests (the services' own stand-in, see shared.db)."""
     return mongomock.MongoClient(tz_aware=True)[f"test_{uuid.uuid4().hex[:8]}"]
+
+
+@pytest.fixture
+def midday(monkeypatch):
+    """clock.now() held at noon (JST) today: a test that reads 'today' twice cannot straddle midnight."""
+    from shared import clock
+
+    moment = dt.datetime.combine(clock.today(), dt.time(12), clock.JST)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    return moment
 
 
 @pytest.fixture

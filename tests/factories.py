@@ -38,6 +38,18 @@ def working_day(after_days: int = 1) -> dt.date:
     return next(workcalendar.working_days(first, 1, municipality.load().calendar))
 
 
+def advance_clock(monkeypatch: Any, seconds: float) -> None:
+    """Holds every clock.now() reader `seconds` ahead of now: time passing, or a stall that long."""
+    moment = clock.now() + dt.timedelta(seconds=seconds)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+
+
+def funnel_period() -> dict[str, str]:
+    """A funnel query from yesterday on. The funnel's default period is this month so far, which on
+    the 1st would drop what a test booked a few seconds before midnight (JST)."""
+    return {"from": (clock.today() - dt.timedelta(days=1)).isoformat()}
+
+
 def booking_body(**overrides: Any) -> dict:
     body = {
         "channel": "phone",

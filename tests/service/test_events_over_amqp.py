@@ -11,7 +11,14 @@ from services.outreach.service import OutreachService
 from services.scheduling.service import SchedulingService
 from shared import events
 from tests.bus import publish, publish_referral, wait_until
-from tests.factories import booking_body, referral_event, request_received, staff_headers, working_day
+from tests.factories import (
+    booking_body,
+    funnel_period,
+    referral_event,
+    request_received,
+    staff_headers,
+    working_day,
+)
 
 pytestmark = pytest.mark.service
 
@@ -79,7 +86,9 @@ def test_a_new_outreach_channel_needs_no_change_to_any_service(start, listener, 
     assert received["payload"]["referral_id"] == referral_id
 
     def newsletter_row():
-        rows = requests.get(f"{outreach}/api/v1/funnel", headers=staff_headers("manager"), timeout=5).json()["channels"]
+        rows = requests.get(
+            f"{outreach}/api/v1/funnel", params=funnel_period(), headers=staff_headers("manager"), timeout=5
+        ).json()["channels"]
         return next((r for r in rows if r["channel"] == "newsletter" and r["booked"] == 1), None)
 
     row = wait_until(newsletter_row)

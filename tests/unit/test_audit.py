@@ -46,7 +46,7 @@ def test_staff_reads_searches_and_changes_are_recorded_with_who_and_why(service,
     assert "都城" not in json.dumps(list(db.audit.find({})), ensure_ascii=False, default=str)
 
 
-def test_managers_filter_the_log_and_nobody_else_reads_it(service, db):
+def test_managers_filter_the_log_and_nobody_else_reads_it(service, db, midday):
     first = response_json(service.create_booking(json_request(booking_body(), token=None)))["booking_id"]
     second = response_json(service.create_booking(json_request(booking_body(), token=None)))["booking_id"]
     service.get_booking(as_("reception", "r.sato", method="GET"), first)

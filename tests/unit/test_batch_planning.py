@@ -10,7 +10,7 @@ import pytest
 from services.scheduling import optimiser, planning, routes, solver
 from services.scheduling.service import SchedulingService
 from services.scheduling.travel import default_model
-from shared import municipality
+from shared import clock, municipality
 from tests.factories import json_request, response_json, worker
 from tests.unit.test_scheduling_service import fix, new_visit
 
@@ -156,7 +156,7 @@ def test_a_plan_over_http_proposes_slots_that_reception_can_fix(service, db):
 
 
 def test_a_plan_needs_a_future_start_and_a_sensible_length(service):
-    past = service.create_plan(json_request({"start": dt.date.today().isoformat()}))
+    past = service.create_plan(json_request({"start": clock.today().isoformat()}))
     assert past.status_code == 422 and response_json(past)["fields"][0]["field"] == "start"
     assert service.create_plan(json_request({"days": 0})).status_code == 422
     assert service.get_plan(json_request(method="GET"), "nope").status_code == 404

@@ -42,7 +42,7 @@ def test_the_event_carries_no_personal_data(service, db):
         assert secret not in text
 
 
-def test_references_count_up_within_a_day(service):
+def test_references_count_up_within_a_day(service, midday):
     first = response_json(post(service, booking_body()))["reference"]
     second = response_json(post(service, booking_body()))["reference"]
     assert first.split("-")[0] == second.split("-")[0]

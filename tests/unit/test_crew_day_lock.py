@@ -8,17 +8,10 @@ import pytest
 from services.scheduling import locks, planning
 from services.scheduling.locks import Busy, crew_day_lock
 from services.scheduling.service import SchedulingService
-from shared import clock
 from tests import factories
-from tests.factories import json_request, response_json, worker, working_day
+from tests.factories import advance_clock, json_request, response_json, worker, working_day
 
 DAY = dt.date(2030, 4, 1)
-
-
-def later(monkeypatch, seconds: float) -> None:
-    """Moves every clock.now() reader `seconds` ahead: a stall of that length."""
-    moment = clock.now() + dt.timedelta(seconds=seconds)
-    monkeypatch.setattr(clock, "now", lambda: moment)
 
 
 def test_a_held_day_makes_the_next_caller_wait_then_answer_busy(db, monkeypatch):
@@ -35,10 +28,10 @@ def test_a_held_day_makes_the_next_caller_wait_then_answer_busy(db, monkeypatch)
 
 def test_a_lease_that_ran_out_or_was_taken_over_is_not_confirmed(db, monkeypatch):
     with crew_day_lock(db, "crew-1", DAY) as lease:
-        later(monkeypatch, locks.LEASE_SECONDS - locks.SPARE_SECONDS + 0.1)  # too little left to write
+        advance_clock(monkeypatch, locks.LEASE_SECONDS - locks.SPARE_SECONDS + 0.1)  # too little left to write
         with pytest.raises(Busy):
             lease.confirm()
-        later(monkeypatch, locks.LEASE_SECONDS + 0.1)
+        advance_clock(monkeypatch, locks.LEASE_SECONDS + 0.1)
         with crew_day_lock(db, "crew-1", DAY) as other:  # expired: another receptionist takes the day
             other.confirm()
             with pytest.raises(Busy):
@@ -54,7 +47,7 @@ def test_fixing_a_slot_after_the_lease_ran_out_stores_nothing_and_answers_503(db
 
     def stalled_fit(*args, **kwargs):
         found = fit(*args, **kwargs)
-        later(monkeypatch, locks.LEASE_SECONDS + 1)  # the process stalls mid-check
+        advance_clock(monkeypatch, locks.LEASE_SECONDS + 1)  # the process stalls mid-check
         return found
 
     monkeypatch.setattr(planning, "fit", stalled_fit)

@@ -10,7 +10,7 @@ from services.booking import bookings
 from services.booking import metrics as m
 from services.booking.service import BookingService
 from shared import clock, events
-from tests.factories import booking_body, event, json_request, response_json, worker
+from tests.factories import advance_clock, booking_body, event, json_request, response_json, worker
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ def test_the_timer_erases_what_is_past_the_period_and_keeps_the_rest(service, db
     assert db.bookings.count_documents({"personal": None}) == 0
 
     monkeypatch.setenv("RETENTION_DAYS", "0")
+    advance_clock(monkeypatch, 1)  # strictly after the visits and the cancellation
     service.erase_expired()
     assert m.personal_data_erased._value.get() == before + 2
     for booking_id in (visited, cancelled):
