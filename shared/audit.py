@@ -5,18 +5,55 @@ Booking holds the personal data, so booking keeps the log, in its own append-onl
 collection: this code only ever inserts, and in production the service's MongoDB user should be
 granted insert and find on it, never update or remove (docs/security.md). Other services that show
 personal data (a crew's day sheet, the call list) obtain it from booking and name the staff member
-they act for, so booking records the read."""
+they act for, so booking records the read.
+
+Entries form a chain that shows tampering: each has the next number (`seq`, a unique index) and a
+MAC (HMAC-SHA256 under a key derived from the data keys, which the database does not hold) over its
+fields and the previous entry's MAC. Someone who can write to the database but has not the keys
+cannot change, remove or insert an entry without `python -m shared.audit verify` finding the break.
+
+    python -m shared.audit verify     # MONGODB_URI and DATA_KEYS as booking's; exit 1 on a break
+"""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import hashlib
+import hmac
+import json
+import sys
+import threading
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from shared import clock
+from shared import clock, sealing
 from shared.auth import Staff
+from shared.db import is_duplicate_key
 
 ACTIONS = ("read", "search", "change")
+CHAIN_PURPOSE = b"mynacar audit chain v1"
+MAX_ATTEMPTS = 20  # replicas racing for the next number
+GENESIS = ""  # the `prev` of the first chained entry
+_appending = threading.Lock()  # one append at a time per process; the unique seq settles replicas
+
+
+def _chain_key() -> bytes:
+    return hmac.new(sealing.keyring().hash_key, CHAIN_PURPOSE, hashlib.sha256).digest()
+
+
+def _moment(value: dt.datetime) -> str:
+    """The stored instant as text: UTC, milliseconds (what MongoDB keeps of a datetime)."""
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def mac_of(entry: dict, key: bytes) -> str:
+    signed = {name: entry[name] for name in ("seq", "prev", "subject", "role", "purpose", "action", "booking_ids")}
+    signed["at"] = _moment(entry["at"])
+    text = json.dumps(signed, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def actor(staff: Staff, purpose: str) -> dict:
@@ -29,17 +66,43 @@ def record(db: Any, who: dict, action: str, booking_ids: list[str], now: dt.date
         raise ValueError(f"unknown audit action {action!r}")
     if not booking_ids:
         return
-    db.audit.insert_one(
-        {
-            "_id": str(uuid.uuid4()),
-            "at": now or clock.now(),
-            "subject": str(who["subject"]),
-            "role": str(who["role"]),
-            "purpose": str(who.get("purpose", "")),
-            "action": action,
-            "booking_ids": list(booking_ids),
-        }
-    )
+    moment = now or clock.now()
+    entry = {
+        "at": moment.replace(microsecond=moment.microsecond // 1000 * 1000),  # as stored
+        "subject": str(who["subject"]),
+        "role": str(who["role"]),
+        "purpose": str(who.get("purpose", "")),
+        "action": action,
+        "booking_ids": list(booking_ids),
+    }
+    key = _chain_key()
+    with _appending:
+        for _ in range(MAX_ATTEMPTS):
+            last = db.audit.find_one({"seq": {"$exists": True}}, {"seq": 1, "mac": 1}, sort=[("seq", -1)])
+            chained = {**entry, "seq": last["seq"] + 1 if last else 1, "prev": last["mac"] if last else GENESIS}
+            try:
+                db.audit.insert_one({"_id": str(uuid.uuid4()), **chained, "mac": mac_of(chained, key)})
+                return
+            except Exception as error:
+                if not is_duplicate_key(error):  # another replica took the number: read again
+                    raise
+    raise RuntimeError(f"no free audit number after {MAX_ATTEMPTS} attempts")
+
+
+def verify(entries: Iterable[dict], key: bytes) -> tuple[int, str | None]:
+    """(entries checked, the first break or None), over entries in `seq` order. The first entry
+    checked may follow removed older ones (kept out of a retention purge); every later link holds."""
+    checked, expected_seq, prev = 0, None, None
+    for entry in entries:
+        seq = entry["seq"]
+        if expected_seq is not None and seq != expected_seq:
+            return checked, f"entry {expected_seq} is missing (found {seq} next)"
+        if prev is not None and entry["prev"] != prev:
+            return checked, f"entry {seq} does not follow entry {seq - 1}"
+        if not hmac.compare_digest(entry.get("mac", ""), mac_of(entry, key)):
+            return checked, f"entry {seq} was changed"
+        checked, expected_seq, prev = checked + 1, seq + 1, entry["mac"]
+    return checked, None
 
 
 def view(entry: dict) -> dict:
@@ -53,4 +116,24 @@ def view(entry: dict) -> dict:
     }
 
 
-INDEXES = [("at", {}), ("booking_ids", {}), ("subject", {})]
+INDEXES = [("at", {}), ("booking_ids", {}), ("subject", {}), ("seq", {"unique": True, "sparse": True})]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.audit", description="Check the audit log's chain.")
+    parser.add_argument("command", choices=["verify"])
+    parser.parse_args(argv)
+    from shared.db import get_database
+
+    db = get_database("booking")
+    unchained = db.audit.count_documents({"seq": {"$exists": False}})
+    checked, broken = verify(db.audit.find({"seq": {"$exists": True}}).sort("seq", 1), _chain_key())
+    print(f"{checked} entries in order" + (f"; {unchained} from before the chain" if unchained else ""))
+    if broken:
+        print(f"BROKEN: {broken}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -336,3 +336,22 @@ def test_no_personal_data_in_plain_text_in_any_database(story, stack):
     text = json.dumps(dumped, ensure_ascii=False, default=str)
     for secret in (*RESIDENT_SECRETS, "霧島", "関之尾", "09011112222", "090-1111-2222", "1942-05-10"):
         assert secret not in text, secret
+
+
+def test_the_audit_log_of_the_story_verifies_as_an_unbroken_chain(story, stack):
+    """The staff reads of the story (the day sheet's contacts, the call list) are chained entries,
+    and the operator's check, run as operators run it, finds the chain whole after the round trip
+    through the real database protocol."""
+    import subprocess
+    import sys
+
+    signed_in(stack).get(f"{stack.url('booking')}/api/v1/bookings/{story['booking']['booking_id']}", timeout=5)
+    checked = subprocess.run(
+        [sys.executable, "-m", "shared.audit", "verify"],
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert int(checked.stdout.split()[0]) >= 1, checked.stdout

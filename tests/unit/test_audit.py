@@ -1,5 +1,6 @@
 """The audit log: staff reads and changes of personal data, recorded and queryable by managers."""
 
+import itertools
 import json
 
 import pytest
@@ -59,3 +60,86 @@ def test_managers_filter_the_log_and_nobody_else_reads_it(service, db, midday):
     assert service.audit_log(as_("reception", "r.sato", method="GET")).status_code == 403
     # A query value is only ever a string compared as it is: an operator in it matches nothing.
     assert log(service, subject='{"$ne": null}') == []
+
+
+# --- the chain that shows tampering --------------------------------------------------------------
+
+
+def chained_log(service, db, reads: int = 4) -> list[str]:
+    booking_id = response_json(service.create_booking(json_request(booking_body(), token=None)))["booking_id"]
+    for n in range(reads):
+        service.get_booking(as_("reception", f"r.{n}", method="GET"), booking_id)
+    return [e["_id"] for e in db.audit.find({}).sort("seq", 1)]
+
+
+def verdict(db) -> tuple[int, str | None]:
+    return audit.verify(db.audit.find({"seq": {"$exists": True}}).sort("seq", 1), audit._chain_key())
+
+
+def test_entries_are_numbered_and_chained_and_the_chain_verifies(service, db):
+    ids = chained_log(service, db)
+    entries = list(db.audit.find({}).sort("seq", 1))
+    assert [e["seq"] for e in entries] == [1, 2, 3, 4] and len(ids) == 4
+    assert entries[0]["prev"] == audit.GENESIS
+    assert all(later["prev"] == earlier["mac"] for earlier, later in itertools.pairwise(entries))
+    assert verdict(db) == (4, None)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "found"),
+    [
+        (
+            lambda db, ids: db.audit.update_one({"_id": ids[1]}, {"$set": {"subject": "someone.else"}}),
+            "entry 2 was changed",
+        ),
+        (lambda db, ids: db.audit.update_one({"_id": ids[2]}, {"$set": {"booking_ids": []}}), "entry 3 was changed"),
+        (lambda db, ids: db.audit.delete_one({"_id": ids[1]}), "entry 2 is missing"),
+        (lambda db, ids: db.audit.update_one({"_id": ids[3]}, {"$set": {"prev": "0" * 64}}), "entry 4 does not follow"),
+    ],
+    ids=["a subject changed", "the bookings changed", "an entry removed", "an entry re-linked"],
+)
+def test_a_changed_removed_or_relinked_entry_breaks_the_chain(service, db, tamper, found):
+    ids = chained_log(service, db)
+    tamper(db, ids)
+    _checked, broken = verdict(db)
+    assert broken is not None and broken.startswith(found), broken
+
+
+def test_a_forged_entry_without_the_keys_is_found(service, db):
+    chained_log(service, db, reads=2)
+    last = db.audit.find_one(sort=[("seq", -1)])
+    forged = {**last, "_id": "forged", "seq": last["seq"] + 1, "prev": last["mac"], "subject": "nobody"}
+    forged["mac"] = audit.mac_of(forged, b"a key the database thief guessed")
+    db.audit.insert_one(forged)
+    assert verdict(db) == (2, "entry 3 was changed")
+
+
+def test_a_replica_that_took_the_next_number_first_is_followed_not_overwritten(service, db, monkeypatch):
+    chained_log(service, db, reads=1)
+    insert = db.audit.insert_one
+    raced = []
+
+    def other_replica_first(document):  # between our read of the last entry and our insert
+        if not raced:
+            raced.append(document["seq"])
+            theirs = {**document, "_id": "other", "subject": "other.replica"}
+            insert({**theirs, "mac": audit.mac_of(theirs, audit._chain_key())})
+        return insert(document)
+
+    monkeypatch.setattr(db.audit, "insert_one", other_replica_first)
+    service.get_booking(as_("reception", "r.late", method="GET"), db.bookings.find_one()["_id"])
+    subjects = [e["subject"] for e in db.audit.find({}).sort("seq", 1)]
+    assert subjects == ["r.0", "other.replica", "r.late"] and raced == [2]
+    assert verdict(db) == (3, None)
+
+
+def test_the_operators_command_says_whether_the_chain_holds(service, db, monkeypatch, capsys):
+    import shared.db
+
+    ids = chained_log(service, db, reads=3)
+    monkeypatch.setattr(shared.db, "get_database", lambda name: db)
+    assert audit.main(["verify"]) == 0
+    assert "3 entries in order" in capsys.readouterr().out
+    db.audit.delete_one({"_id": ids[1]})
+    assert audit.main(["verify"]) == 1
+    assert "BROKEN: entry 2 is missing" in capsys.readouterr().out
