@@ -31,6 +31,7 @@ from typing import Any
 from shared import clock, sealing
 from shared.auth import Staff
 from shared.db import is_duplicate_key
+from shared.http import TemporarilyUnavailable
 
 ACTIONS = ("read", "search", "change")
 CHAIN_PURPOSE = b"mynacar audit chain v1"
@@ -49,8 +50,11 @@ def _moment(value: dt.datetime) -> str:
     return aware.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
+SIGNED_FIELDS = ("seq", "prev", "subject", "role", "purpose", "action", "booking_ids")
+
+
 def mac_of(entry: dict, key: bytes) -> str:
-    signed = {name: entry[name] for name in ("seq", "prev", "subject", "role", "purpose", "action", "booking_ids")}
+    signed = {name: entry[name] for name in SIGNED_FIELDS}
     signed["at"] = _moment(entry["at"])
     text = json.dumps(signed, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
@@ -86,7 +90,7 @@ def record(db: Any, who: dict, action: str, booking_ids: list[str], now: dt.date
             except Exception as error:
                 if not is_duplicate_key(error):  # another replica took the number: read again
                     raise
-    raise RuntimeError(f"no free audit number after {MAX_ATTEMPTS} attempts")
+    raise TemporarilyUnavailable(f"no free audit number after {MAX_ATTEMPTS} attempts")
 
 
 def verify(entries: Iterable[dict], key: bytes) -> tuple[int, str | None]:
@@ -95,6 +99,8 @@ def verify(entries: Iterable[dict], key: bytes) -> tuple[int, str | None]:
     checked, expected_seq, prev = 0, None, None
     for entry in entries:
         seq = entry["seq"]
+        if any(name not in entry for name in (*SIGNED_FIELDS, "at", "mac")):
+            return checked, f"entry {seq} was changed (a field is gone)"
         if expected_seq is not None and seq != expected_seq:
             return checked, f"entry {expected_seq} is missing (found {seq} next)"
         if prev is not None and entry["prev"] != prev:

@@ -94,9 +94,10 @@ def test_entries_are_numbered_and_chained_and_the_chain_verifies(service, db):
         ),
         (lambda db, ids: db.audit.update_one({"_id": ids[2]}, {"$set": {"booking_ids": []}}), "entry 3 was changed"),
         (lambda db, ids: db.audit.delete_one({"_id": ids[1]}), "entry 2 is missing"),
+        (lambda db, ids: db.audit.update_one({"_id": ids[1]}, {"$unset": {"purpose": ""}}), "entry 2 was changed"),
         (lambda db, ids: db.audit.update_one({"_id": ids[3]}, {"$set": {"prev": "0" * 64}}), "entry 4 does not follow"),
     ],
-    ids=["a subject changed", "the bookings changed", "an entry removed", "an entry re-linked"],
+    ids=["a subject changed", "the bookings changed", "an entry removed", "a field removed", "an entry re-linked"],
 )
 def test_a_changed_removed_or_relinked_entry_breaks_the_chain(service, db, tamper, found):
     ids = chained_log(service, db)
