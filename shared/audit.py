@@ -125,6 +125,11 @@ def view(entry: dict) -> dict:
 INDEXES = [("at", {}), ("booking_ids", {}), ("subject", {}), ("seq", {"unique": True, "sparse": True})]
 
 
+def check(db: Any) -> tuple[int, str | None]:
+    """The whole chained log of this database, verified in order."""
+    return verify(db.audit.find({"seq": {"$exists": True}}).sort("seq", 1), _chain_key())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.audit", description="Check the audit log's chain.")
     parser.add_argument("command", choices=["verify"])
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     db = get_database("booking")
     unchained = db.audit.count_documents({"seq": {"$exists": False}})
-    checked, broken = verify(db.audit.find({"seq": {"$exists": True}}).sort("seq", 1), _chain_key())
+    checked, broken = check(db)
     print(f"{checked} entries in order" + (f"; {unchained} from before the chain" if unchained else ""))
     if broken:
         print(f"BROKEN: {broken}")

@@ -1,6 +1,6 @@
 """Booking's own metrics (labels: channel codes only)."""
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from shared.metrics import PREFIX, registry_for
 
@@ -28,6 +28,11 @@ public_refused = Counter(
     PREFIX + "public_requests_refused_total",
     "Requests to the public booking form refused before validation: rate_limited or honeypot.",
     ["reason"],
+    registry=_registry,
+)
+audit_chain_broken = Gauge(
+    PREFIX + "audit_chain_broken",
+    "1 when the last check found the audit log's chain broken (an entry changed, missing or re-linked).",
     registry=_registry,
 )
 personal_data_erased = Counter(

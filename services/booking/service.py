@@ -30,6 +30,7 @@ from shared.validation import normalize_phone, schema_instance
 log = logging.getLogger(__name__)
 
 RETENTION_CHECK_SECONDS = 3600
+AUDIT_CHECK_SECONDS = 3600
 
 REFERRALS_QUEUE = reliable_queue("booking.referrals", channel_exchange(), "referral.#")
 
@@ -130,6 +131,15 @@ class BookingService(Operations):
     def on_visit_done(self, event: events.Event) -> None:
         if event.payload["outcome"] in bookings.FINAL_OUTCOMES:
             bookings.mark_visited(self.db, event.payload["booking_id"], event.occurred_at)
+
+    @timer(interval=AUDIT_CHECK_SECONDS, eager=True)  # at start too: a restart is no blind hour
+    def check_audit_chain(self) -> None:
+        """Walks the audit log's chain (shared.audit) so that tampering raises an alert, not only a
+        finding when someone thinks to run the operator's check."""
+        checked, broken = audit.check(self.db)
+        m.audit_chain_broken.set(1 if broken else 0)
+        if broken:
+            log.error("audit chain broken after %d entries in order: %s", checked, broken)
 
     @timer(interval=RETENTION_CHECK_SECONDS)
     def erase_expired(self) -> None:

@@ -226,6 +226,7 @@ def test_every_service_is_live_ready_and_measured(story, stack):
     referred = 'mynacar_bookings_received_total{channel="liaison"} 1.0'
     booking_metrics = wait_until(lambda: metrics_showing(stack, "booking", referred))
     assert 'mynacar_bookings_received_total{channel="phone"} 2.0' in booking_metrics
+    assert "mynacar_audit_chain_broken 0.0" in booking_metrics  # checked at start, found whole
     scheduling_metrics = signed_in(stack).get(f"{stack.url('scheduling')}/metrics", timeout=5).text
     assert 'mynacar_visits_done_total{outcome="completed"} 1.0' in scheduling_metrics
     served = [line for line in scheduling_metrics.splitlines() if line.startswith("mynacar_persons_applied_total{")]

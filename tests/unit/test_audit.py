@@ -144,3 +144,14 @@ def test_the_operators_command_says_whether_the_chain_holds(service, db, monkeyp
     db.audit.delete_one({"_id": ids[1]})
     assert audit.main(["verify"]) == 1
     assert "BROKEN: entry 2 is missing" in capsys.readouterr().out
+
+
+def test_the_hourly_check_raises_the_gauge_the_alert_watches(service, db):
+    from services.booking import metrics as m
+
+    ids = chained_log(service, db, reads=2)
+    service.check_audit_chain()
+    assert m.audit_chain_broken._value.get() == 0
+    db.audit.update_one({"_id": ids[0]}, {"$set": {"action": "search"}})
+    service.check_audit_chain()
+    assert m.audit_chain_broken._value.get() == 1
