@@ -2,8 +2,10 @@
 
 An `amqps://` URI means TLS. The broker's certificate is checked against the CA bundle in
 AMQP_CA_FILE (the system's CAs when unset) and its name against the URI's host, so contacts that
-cross the broker (RPC answers) cannot be read or redirected on the way. nameko's own entrypoints,
-RPC and publishers take the same options from its AMQP_SSL setting, which deploy.serve fills in.
+cross the broker (RPC answers) cannot be read or redirected on the way. With
+AMQP_CLIENT_CERT_FILE and AMQP_CLIENT_KEY_FILE the service also shows the broker a certificate of
+its own (mutual TLS). nameko's own entrypoints, RPC and publishers take the same options from its
+AMQP_SSL setting, which deploy.serve fills in.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from shared import settings
 TLS_SCHEME = "amqps"
 
 
-def ssl_options(uri: str, ca_file: str | None = None) -> dict[str, Any] | None:
-    """py-amqp's TLS options for this URI, or None for plain AMQP."""
+def ssl_options(
+    uri: str, ca_file: str | None = None, client_cert: tuple[str, str] | None = None
+) -> dict[str, Any] | None:
+    """py-amqp's TLS options for this URI, or None for plain AMQP. The CA file and the client
+    certificate default to the settings."""
     parts = urllib.parse.urlparse(uri)
     if parts.scheme != TLS_SCHEME:
         return None
@@ -29,6 +34,9 @@ def ssl_options(uri: str, ca_file: str | None = None) -> dict[str, Any] | None:
     ca_file = ca_file if ca_file is not None else settings.amqp_ca_file()
     if ca_file:
         options["ca_certs"] = ca_file
+    certfile, keyfile = client_cert if client_cert is not None else settings.amqp_client_cert()
+    if certfile:
+        options.update(certfile=certfile, keyfile=keyfile or None)
     return options
 
 

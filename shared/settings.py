@@ -22,6 +22,11 @@ def amqp_ca_file() -> str:
     return os.environ.get("AMQP_CA_FILE", "")
 
 
+def amqp_client_cert() -> tuple[str, str]:
+    """(certificate, key) files this service presents to the broker over TLS; empty: none."""
+    return os.environ.get("AMQP_CLIENT_CERT_FILE", ""), os.environ.get("AMQP_CLIENT_KEY_FILE", "")
+
+
 def mongodb_uri() -> str:
     """Empty means: use the in-process stand-in (see shared.db)."""
     return os.environ.get("MONGODB_URI", "")

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Makes sure a RabbitMQ broker with the management plugin answers on localhost, with AMQP over TLS
 # on 5671 beside plain AMQP on 5672 (tests/e2e/test_tls_broker.py connects the services over it).
-# Installs Debian's rabbitmq-server when absent, starts it when stopped, and restarts it once when
-# it runs without the TLS listener. Idempotent.
+# The TLS listener checks a client certificate when one is presented (verify_peer), so a local
+# client identity signed by the same CA is written too. Installs Debian's rabbitmq-server when
+# absent, starts it when stopped, and restarts it once when its TLS setup is new. Idempotent.
 set -euo pipefail
 mgmt="http://localhost:15672/api/overview"
-# A local CA and a certificate for localhost; deploy/local/stack.py names the same CA file.
+# A local CA, a certificate for localhost and a client identity; deploy/local/tls.py names them.
 tls_dir=/etc/rabbitmq/mynacar-tls
 tls_conf=/etc/rabbitmq/conf.d/50-mynacar-tls.conf
 
@@ -21,7 +22,7 @@ tls_listens() {
   python3 -c 'import socket; socket.create_connection(("localhost", 5671), 2).close()' 2>/dev/null
 }
 
-answers && tls_listens && exit 0
+answers && tls_listens && [ -s "$tls_dir/client.pem" ] && exit 0
 
 sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -34,7 +35,9 @@ if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-ser
 fi
 export PATH="$PATH:/usr/sbin"
 
-if [ ! -s "$tls_dir/server.pem" ] || [ ! -s "$tls_conf" ]; then
+tls_is_new=""
+if [ ! -s "$tls_dir/client.pem" ] || [ ! -s "$tls_conf" ]; then
+  tls_is_new=1
   echo "Writing a local CA and a TLS listener on 5671 for RabbitMQ ($tls_dir)..."
   $sudo_cmd mkdir -p "$tls_dir" /etc/rabbitmq/conf.d
   work=$(mktemp -d)
@@ -45,15 +48,22 @@ if [ ! -s "$tls_dir/server.pem" ] || [ ! -s "$tls_conf" ]; then
   printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$work/ext"
   openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
     -days 3650 -extfile "$work/ext" -out "$work/server.pem" 2>/dev/null
-  $sudo_cmd install -m 0644 "$work/ca.pem" "$work/server.pem" "$tls_dir/"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=mynacar-service" \
+    -keyout "$work/client.key" -out "$work/client.csr" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\n' >"$work/client-ext"
+  openssl x509 -req -in "$work/client.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$work/client-ext" -out "$work/client.pem" 2>/dev/null
+  $sudo_cmd install -m 0644 "$work/ca.pem" "$work/server.pem" "$work/client.pem" "$tls_dir/"
   $sudo_cmd install -m 0640 "$work/server.key" "$tls_dir/"
+  # The client key is a throw-away local identity for tests and `make run`, readable by the user.
+  $sudo_cmd install -m 0644 "$work/client.key" "$tls_dir/"
   $sudo_cmd chown -R rabbitmq:rabbitmq "$tls_dir"
   rm -rf "$work"
   printf '%s\n' "listeners.ssl.default = 5671" \
     "ssl_options.cacertfile = $tls_dir/ca.pem" \
     "ssl_options.certfile = $tls_dir/server.pem" \
     "ssl_options.keyfile = $tls_dir/server.key" \
-    "ssl_options.verify = verify_none" \
+    "ssl_options.verify = verify_peer" \
     "ssl_options.fail_if_no_peer_cert = false" | $sudo_cmd tee "$tls_conf" >/dev/null
 fi
 
@@ -67,7 +77,7 @@ start_broker() {
 # nameko's test fixtures create a throw-away vhost per test through the management API.
 if $sudo_cmd rabbitmqctl -q status >/dev/null 2>&1; then
   $sudo_cmd rabbitmq-plugins enable rabbitmq_management >/dev/null
-  if ! tls_listens; then  # the listener is read at boot only
+  if [ -n "$tls_is_new" ] || ! tls_listens; then  # TLS settings are read at boot only
     echo "Restarting rabbitmq-server for its TLS listener..."
     $sudo_cmd rabbitmqctl -q stop >/dev/null
     start_broker

@@ -5,6 +5,8 @@ from __future__ import annotations
 import urllib.parse
 
 CA_FILE = "/etc/rabbitmq/mynacar-tls/ca.pem"  # the local CA that signed the broker's certificate
+# A client identity the same CA signed (CN=mynacar-service): the listener checks what it is shown.
+CLIENT_CERT = ("/etc/rabbitmq/mynacar-tls/client.pem", "/etc/rabbitmq/mynacar-tls/client.key")
 TLS_PORT = 5671
 
 

@@ -27,7 +27,7 @@ VALUE_SETS: dict[str, dict] = {
     "keda": _every_service({"keda": {"enabled": True}}),
     "cpu-autoscaling": _every_service({"autoscaling": {"enabled": True}}),
     "broker-tls": {
-        "rabbitmq": {"port": 5671, "tls": {"caSecret": "mynacar-rabbitmq-tls"}},
+        "rabbitmq": {"port": 5671, "tls": {"caSecret": "mynacar-rabbitmq-tls", "clientSecret": "mynacar-amqp-client"}},
         **_every_service({"keda": {"enabled": True}}),
     },
     "monitoring": {

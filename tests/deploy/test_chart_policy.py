@@ -150,7 +150,13 @@ def walk(values, path=()):
 def test_the_default_values_hold_no_secret():
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     for path, value in walk(values):
-        if SECRET_KEYS.search(path[-1]) and path[-1] not in ("existingSecret", "smtpSecret", "jwksSecret", "caSecret"):
+        if SECRET_KEYS.search(path[-1]) and path[-1] not in (
+            "existingSecret",
+            "smtpSecret",
+            "jwksSecret",
+            "caSecret",
+            "clientSecret",
+        ):
             pytest.fail(f"{'.'.join(path)} looks like a secret value in values.yaml")
         if isinstance(value, str):
             assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", value), f"credentials in a URI at {'.'.join(path)}"
@@ -205,6 +211,10 @@ def test_with_broker_tls_every_service_checks_the_brokers_certificate_and_keda_t
             assert mount["readOnly"] and volume["secret"]["secretName"] == "mynacar-rabbitmq-tls"
             [item] = volume["secret"]["items"]
             assert env["AMQP_CA_FILE"] == f"{mount['mountPath']}/{item['path']}" and item["key"] == "ca.crt"
+            client_mount, client = mounts["rabbitmq-client"], volumes["rabbitmq-client"]["secret"]
+            assert client_mount["readOnly"] and client["secretName"] == "mynacar-amqp-client"
+            files = {i["key"]: f"{client_mount['mountPath']}/{i['path']}" for i in client["items"]}
+            assert (env["AMQP_CLIENT_CERT_FILE"], env["AMQP_CLIENT_KEY_FILE"]) == (files["tls.crt"], files["tls.key"])
         [auth] = of_kind(manifests(value_set), "TriggerAuthentication")
         from_secrets = {ref["parameter"]: ref for ref in auth["spec"]["secretTargetRef"]}
         from_maps = {ref["parameter"]: ref for ref in auth["spec"].get("configMapTargetRef", [])}
@@ -212,6 +222,8 @@ def test_with_broker_tls_every_service_checks_the_brokers_certificate_and_keda_t
             assert set(from_secrets) == {"host"} and not from_maps
             continue
         assert from_secrets["ca"] == {"parameter": "ca", "name": "mynacar-rabbitmq-tls", "key": "ca.crt"}
+        assert from_secrets["cert"] == {"parameter": "cert", "name": "mynacar-amqp-client", "key": "tls.crt"}
+        assert from_secrets["key"] == {"parameter": "key", "name": "mynacar-amqp-client", "key": "tls.key"}
         [switch] = [
             m for m in of_kind(manifests(value_set), "ConfigMap") if m["metadata"]["name"] == from_maps["tls"]["name"]
         ]

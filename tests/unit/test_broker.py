@@ -14,7 +14,8 @@ with warnings.catch_warnings():  # nameko's CLI module still imports pkg_resourc
     from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor
 
 
-def test_an_amqps_uri_checks_the_certificate_and_the_host_name():
+def test_an_amqps_uri_checks_the_certificate_and_the_host_name(monkeypatch):
+    monkeypatch.delenv("AMQP_CLIENT_CERT_FILE", raising=False)
     options = broker.ssl_options("amqps://u:p@mynacar-rabbitmq.rabbitmq.svc:5671/mynacar", "/ca.crt")
     assert options == {
         "cert_reqs": ssl.CERT_REQUIRED,
@@ -57,3 +58,13 @@ def test_nameko_reads_the_same_options_from_its_configuration(monkeypatch):
 
     monkeypatch.setenv("AMQP_SSL", broker.nameko_ssl_setting("amqp://guest:guest@localhost:5672/"))
     assert nameko_config()["AMQP_SSL"] is None
+
+
+def test_a_client_certificate_is_shown_when_one_is_configured(monkeypatch):
+    uri = "amqps://u:p@broker.example.jp/"
+    monkeypatch.setenv("AMQP_CLIENT_CERT_FILE", "/etc/mynacar/rabbitmq-client/tls.crt")
+    monkeypatch.setenv("AMQP_CLIENT_KEY_FILE", "/etc/mynacar/rabbitmq-client/tls.key")
+    options = broker.ssl_options(uri)
+    assert options["certfile"] == "/etc/mynacar/rabbitmq-client/tls.crt"
+    assert options["keyfile"] == "/etc/mynacar/rabbitmq-client/tls.key"
+    assert "certfile" not in broker.ssl_options(uri, client_cert=("", ""))
