@@ -105,7 +105,7 @@ def verify(entries: Iterable[dict], key: bytes) -> tuple[int, str | None]:
             return checked, f"entry {expected_seq} is missing (found {seq} next)"
         if prev is not None and entry["prev"] != prev:
             return checked, f"entry {seq} does not follow entry {seq - 1}"
-        if not hmac.compare_digest(entry.get("mac", ""), mac_of(entry, key)):
+        if not hmac.compare_digest(entry["mac"], mac_of(entry, key)):
             return checked, f"entry {seq} was changed"
         checked, expected_seq, prev = checked + 1, seq + 1, entry["mac"]
     return checked, None

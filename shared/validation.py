@@ -60,7 +60,6 @@ _JA_PATTERNS = [
         "{0} 以上 {1} 以下で入力してください。",
     ),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "{0} 以上で入力してください。"),
-    (re.compile(r"^Must be between (\S+) and (\S+)\.$"), "{0} から {1} までの日時で入力してください。"),
 ]
 _JA_FALLBACK = "入力内容を確認してください。"
 
@@ -68,6 +67,7 @@ _JA_FALLBACK = "入力内容を確認してください。"
 # Every date a person or a caller may give lies within these (birth dates included). Date arithmetic
 # near year 1 or 9999 overflows, which would otherwise be a 500.
 EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+IN_DATE_RANGE = validate.Range(EARLIEST_DATE, LATEST_DATE)
 
 
 class Day(fields.Date):
@@ -75,7 +75,7 @@ class Day(fields.Date):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.validators.insert(0, validate.Range(EARLIEST_DATE, LATEST_DATE))
+        self.validators.insert(0, IN_DATE_RANGE)
 
 
 @functools.cache

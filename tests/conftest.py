@@ -43,9 +43,10 @@ def db():
 def midday(monkeypatch):
     """clock.now() held at noon (JST) today: a test that reads 'today' twice cannot straddle midnight."""
     from shared import clock
+    from tests.factories import hold_clock
 
     moment = dt.datetime.combine(clock.today(), dt.time(12), clock.JST)
-    monkeypatch.setattr(clock, "now", lambda: moment)
+    hold_clock(monkeypatch, moment)
     return moment
 
 

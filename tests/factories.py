@@ -38,10 +38,14 @@ def working_day(after_days: int = 1) -> dt.date:
     return next(workcalendar.working_days(first, 1, municipality.load().calendar))
 
 
-def advance_clock(monkeypatch: Any, seconds: float) -> None:
-    """Holds every clock.now() reader `seconds` ahead of now: time passing, or a stall that long."""
-    moment = clock.now() + dt.timedelta(seconds=seconds)
+def hold_clock(monkeypatch: Any, moment: dt.datetime) -> None:
+    """Every clock.now() reader sees `moment` until the test ends."""
     monkeypatch.setattr(clock, "now", lambda: moment)
+
+
+def advance_clock(monkeypatch: Any, seconds: float) -> None:
+    """Holds the clock `seconds` ahead of now: time passing, or a stall that long."""
+    hold_clock(monkeypatch, clock.now() + dt.timedelta(seconds=seconds))
 
 
 def funnel_period() -> dict[str, str]:

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from shared import clock, municipality
 from shared.events import OUTCOMES
-from shared.validation import EARLIEST_DATE, LATEST_DATE, Day
+from shared.validation import IN_DATE_RANGE, Day
 
 
 class LocalDateTime(fields.DateTime):
@@ -17,8 +17,7 @@ class LocalDateTime(fields.DateTime):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
-        if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
-            raise ValidationError(f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+        IN_DATE_RANGE(moment.date())  # the bounds of every date a caller gives (shared.validation)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=municipality.load().timezone)
         return moment.astimezone(municipality.load().timezone)
