@@ -45,11 +45,12 @@ chart-test: venv rabbitmq prometheus ## the chart, image, skaffold and alert che
 	$(VENV)/bin/hadolint deploy/docker/Dockerfile
 	$(PY) -m pytest tests/deploy tests/monitoring tests/e2e/test_chart_run.py
 
-SERVICES := booking scheduling notification outreach liaison
+# The one list of services (deploy/services.py).
+SERVICES = $(shell $(PY) -m deploy.services)
 IMAGE_REGISTRY ?= ghcr.io/mynacar
 IMAGE_TAG ?= $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' charts/mynacar/Chart.yaml)
 
-images: ## build one image per service (needs a Docker engine)
+images: venv ## build one image per service (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "make images needs a running Docker engine (docker info failed)." >&2; exit 1; }
 	for service in $(SERVICES); do \
 	  docker build -f deploy/docker/Dockerfile --build-arg SERVICE=$$service \

@@ -18,6 +18,7 @@ SERVICES = (
     ServiceSpec("notification", "services.notification.service:NotificationService", 8003),
     ServiceSpec("outreach", "services.outreach.service:OutreachService", 8004),
     ServiceSpec("liaison", "services.liaison.service:LiaisonChannelService", 8005),
+    ServiceSpec("portal", "services.portal.service:PortalService", 8006),
 )
 
 
@@ -26,3 +27,7 @@ def spec(name: str) -> ServiceSpec:
         if service.name == name:
             return service
     raise KeyError(f"no service called {name!r}; known: {', '.join(s.name for s in SERVICES)}")
+
+
+if __name__ == "__main__":
+    print(" ".join(service.name for service in SERVICES))  # for the Makefile

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
+from deploy.services import SERVICES
 from shared import asyncapi
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("booking", "scheduling", "notification", "outreach", "liaison")
 
 
 def rendered() -> dict[Path, str]:
@@ -20,8 +20,8 @@ def rendered() -> dict[Path, str]:
 
     files = {ROOT / "docs" / "asyncapi.yaml": dump(asyncapi.document())}
     for service in SERVICES:
-        api = importlib.import_module(f"services.{service}.api")
-        files[ROOT / "docs" / "openapi" / f"{service}.yaml"] = dump(api.OPENAPI)
+        api = importlib.import_module(f"services.{service.name}.api")
+        files[ROOT / "docs" / "openapi" / f"{service.name}.yaml"] = dump(api.OPENAPI)
     return files
 
 

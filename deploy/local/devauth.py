@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import secrets
 import sys
 import uuid
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ from shared.sealing import Keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "var" / "auth"
-ISSUER = "https://mynacar.invalid/dev"
+# The local OpenID provider `make run` starts (deploy.local.oidc_provider) issues as this.
+ISSUER = "http://127.0.0.1:8009"
 AUDIENCE = "mynacar"
 KEY_ID = "mynacar-dev-1"
 TOKEN_HOURS = 8
@@ -55,6 +57,9 @@ DEMO_STAFF = {
 @dataclass(frozen=True)
 class DevKeys:
     directory: Path
+    # The local OpenID provider's URL where one runs (deploy.local.oidc_provider): its tokens and
+    # these name the same issuer, so the services accept both.
+    issuer: str = ISSUER
 
     @property
     def private_key_path(self) -> Path:
@@ -68,12 +73,20 @@ class DevKeys:
     def data_keys_path(self) -> Path:
         return self.directory / "data-keys.json"
 
+    @property
+    def client_secret_path(self) -> Path:
+        """The portal's client secret at the development OpenID provider."""
+        return self.directory / "portal-client-secret"
+
     def ensure(self) -> DevKeys:
         """Makes the keys once; later runs reuse them, so tokens and sealed data outlive a restart."""
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self.data_keys_path.exists():
             self.data_keys_path.touch(mode=0o600)
             self.data_keys_path.write_text(json.dumps(Keyring.generate("dev-1"), indent=2))
+        if not self.client_secret_path.exists():
+            self.client_secret_path.touch(mode=0o600)
+            self.client_secret_path.write_text(secrets.token_urlsafe(32))
         if self.private_key_path.exists() and self.jwks_path.exists():
             return self
         key = ec.generate_private_key(ec.SECP256R1())
@@ -91,7 +104,7 @@ class DevKeys:
         """What a service needs to verify these tokens and to open sealed data."""
         return {
             "AUTH_JWKS_FILE": str(self.jwks_path),
-            "AUTH_ISSUER": ISSUER,
+            "AUTH_ISSUER": self.issuer,
             "AUTH_AUDIENCE": AUDIENCE,
             "DATA_KEYS_FILE": str(self.data_keys_path),
         }
@@ -108,7 +121,7 @@ class DevKeys:
         roles = [roles] if isinstance(roles, str) else list(roles)
         now = dt.datetime.now(dt.UTC)
         body: dict = {
-            "iss": ISSUER,
+            "iss": self.issuer,
             "aud": AUDIENCE,
             "sub": subject or f"test-{'-'.join(roles)}",
             "iat": now,

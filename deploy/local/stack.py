@@ -41,6 +41,7 @@ class Stack:
     port_offset: int = 0
     smtp_port: int = 1025
     mongo_port: int = 27018
+    oidc_port: int = 8009  # the development OpenID provider the portal signs staff in with
     # A real MongoDB when given; otherwise the stack starts the stand-in server (mongo_standin).
     mongodb_uri: str = field(default_factory=lambda: os.environ.get("MONGODB_URI", ""))
     var_dir: Path = ROOT / "var"
@@ -67,9 +68,13 @@ class Stack:
         return self.var_dir / "logs" / f"{name}.log"
 
     @property
+    def provider_url(self) -> str:
+        return f"http://{self.host}:{self.oidc_port + self.port_offset}"
+
+    @property
     def auth(self) -> DevKeys:
         """The development signing key the services trust; `stack.auth.token("reception")` signs in."""
-        return DevKeys(self.var_dir / "auth").ensure()
+        return DevKeys(self.var_dir / "auth", issuer=self.provider_url).ensure()
 
     @property
     def database_uri(self) -> str:
@@ -84,6 +89,10 @@ class Stack:
             "SMTP_HOST": self.host,
             "SMTP_PORT": str(self.smtp_port),
             **self.auth.env(),
+            "OIDC_ISSUER": self.provider_url,
+            "OIDC_CLIENT_SECRET_FILE": str(self.auth.client_secret_path),
+            "PORTAL_BASE_URL": self.url("portal"),
+            **{f"{s.name.upper()}_URL": self.url(s.name) for s in SERVICES},
             **self.extra_env,
         }
         if spec is not None:
@@ -125,10 +134,37 @@ class Stack:
             [sys.executable, "-m", "deploy.local.mongo_standin", "--host", self.host, "--port", str(self.mongo_port)],
             self.env(),
         )
-        deadline = time.monotonic() + 15
-        while not port_open(self.host, self.mongo_port):
-            if time.monotonic() > deadline or self.processes["mongodb"].poll() is not None:
-                raise RuntimeError(f"the MongoDB stand-in did not start; see {self.log_path('mongodb')}")
+        self.wait_for_port("mongodb", self.mongo_port)
+
+    def start_identity_provider(self) -> None:
+        """The development OpenID provider (deploy.local.oidc_provider), as the city's would be."""
+        port = self.oidc_port + self.port_offset
+        self.spawn(
+            "oidc",
+            [
+                sys.executable,
+                "-m",
+                "deploy.local.oidc_provider",
+                "--host",
+                self.host,
+                "--port",
+                str(port),
+                "--auth-dir",
+                str(self.auth.directory),
+                "--client-secret-file",
+                str(self.auth.client_secret_path),
+                "--redirect-uri",
+                f"{self.url('portal')}/auth/callback",
+            ],
+            self.env(),
+        )
+        self.wait_for_port("oidc", port)
+
+    def wait_for_port(self, name: str, port: int, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while not port_open(self.host, port):
+            if time.monotonic() > deadline or self.processes[name].poll() is not None:
+                raise RuntimeError(f"{name} did not start; see {self.log_path(name)}")
             time.sleep(0.1)
 
     def start_service(self, spec: ServiceSpec) -> None:
@@ -138,6 +174,7 @@ class Stack:
         self.check_ports_free()
         self.start_database()
         self.start_mail_sink()
+        self.start_identity_provider()
         for spec in SERVICES:
             self.start_service(spec)
         self.wait_ready(timeout)
@@ -147,7 +184,7 @@ class Stack:
         SO_REUSEPORT, so a leftover service would silently take half of the connections. (Fixed
         ports stay below 32768, where Linux's ephemeral range starts: a client connection can
         hold a port above it, and then nothing can listen there.)"""
-        ports = [self.port(spec) for spec in SERVICES] + [self.smtp_port]
+        ports = [self.port(spec) for spec in SERVICES] + [self.smtp_port, self.oidc_port + self.port_offset]
         if not self.mongodb_uri:
             ports.append(self.mongo_port)
         taken = [port for port in ports if port_open(self.host, port)]
@@ -191,8 +228,8 @@ class Stack:
         self._stop([name], timeout)
 
     def stop(self, timeout: float = 15) -> None:
-        services = [name for name in self.processes if name not in ("mongodb", "mailsink")]
-        self._stop(services, timeout)  # the database and the mail sink go last
+        services = [name for name in self.processes if name not in ("mongodb", "mailsink", "oidc")]
+        self._stop(services, timeout)  # the database, the mail sink and the sign-in provider go last
         self._stop(list(self.processes), timeout)
 
     def _stop(self, names: list[str], timeout: float) -> None:

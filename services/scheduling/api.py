@@ -39,6 +39,10 @@ class Visit(Schema):
     household_size = fields.Int(required=True)
     duration_minutes = fields.Int(required=True)
     preferred = fields.List(fields.Nested(PreferenceSchema), required=True)
+    requested_at = fields.AwareDateTime(required=True)
+    waited_working_days = fields.Int(
+        required=True, metadata={"description": "Working days since the request (today in the municipality's zone)"}
+    )
     slot = fields.Nested(Slot, allow_none=True, required=True)
     result = fields.Nested(Result, allow_none=True, required=True)
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from services.scheduling.routes import RouteStop, minute_of
-from shared import clock, events, outbox
+from shared import clock, events, outbox, workcalendar
 from shared.db import is_duplicate_key
 from shared.municipality import Municipality, Place
 
@@ -243,6 +243,12 @@ def view(visit: dict, city: Municipality) -> dict:
         "household_size": visit["household_size"],
         "duration_minutes": visit["duration_minutes"],
         "preferred": visit["preferred"],
+        "requested_at": iso(visit["requested_at"]),
+        # Working days since the request, the measure of the wait bound (ADR 8): reception's list
+        # of waiting requests is sorted and flagged by it.
+        "waited_working_days": workcalendar.working_days_between(
+            as_local(visit["requested_at"], city).date(), clock.today(), city.calendar
+        ),
         "slot": {
             "crew_id": slot["crew_id"],
             "date": slot["date"],

@@ -5,12 +5,14 @@ PodDisruptionBudget and a NetworkPolicy; no secrets in the chart's values."""
 from __future__ import annotations
 
 import re
+from importlib import import_module
 
 import helm_python as helm
 import pytest
 import yaml
 
 from deploy.chart import CHART, render
+from deploy.services import SERVICES as SERVICE_SPECS
 from tests.deploy.conftest import manifests, of_kind
 
 PINNED_IMAGE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]*)(@sha256:[a-f0-9]{64})?$")
@@ -79,19 +81,29 @@ def test_every_deployment_is_covered_by_a_disruption_budget_and_a_network_policy
             assert any(selects(p["spec"]["podSelector"], labels) for p in policies), name
 
 
-def test_network_policies_let_in_only_the_ingress_controller_and_prometheus():
+def test_network_policies_let_in_only_the_ingress_controller_prometheus_and_the_portal():
+    portal_pods = {"app.kubernetes.io/name": "mynacar", "app.kubernetes.io/instance": "mynacar"}
     for policy in of_kind(manifests("defaults"), "NetworkPolicy"):
+        name = policy["metadata"]["name"]
         [rule] = policy["spec"]["ingress"]
-        sources = [peer["namespaceSelector"]["matchLabels"] for peer in rule["from"]]
-        assert sources == [
+        namespaces = [peer["namespaceSelector"]["matchLabels"] for peer in rule["from"] if "namespaceSelector" in peer]
+        assert namespaces == [
             {"kubernetes.io/metadata.name": "ingress-nginx"},
             {"kubernetes.io/metadata.name": "monitoring"},
         ]
+        pods = [peer["podSelector"]["matchLabels"] for peer in rule["from"] if "podSelector" in peer]
+        # The portal calls the others' HTTP APIs; nothing else inside the cluster may.
+        if name == "mynacar-portal":
+            assert pods == []
+        else:
+            assert pods == [{**portal_pods, "app.kubernetes.io/component": "portal"}], name
         assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
-        egress_ports = sorted(p["port"] for r in policy["spec"]["egress"] for p in r["ports"])
-        # DNS, the broker, the database, the identity provider's keys (HTTPS), and SMTP for notification.
-        expected = [53, 53, 443, 5672, 27017] + ([587] if policy["metadata"]["name"].endswith("notification") else [])
-        assert egress_ports == sorted(expected), policy["metadata"]["name"]
+        egress_ports = [p["port"] for r in policy["spec"]["egress"] for p in r["ports"]]
+        # DNS, the broker, the database, the identity provider (HTTPS), SMTP for notification, and
+        # the other services' HTTP port for the portal.
+        expected = [53, 53, 443, 5672, 27017] + ([587] if name.endswith("notification") else [])
+        expected += ["http"] if name.endswith("portal") else []
+        assert sorted(map(str, egress_ports)) == sorted(map(str, expected)), name
 
 
 def test_the_services_verify_staff_tokens_with_the_providers_keys_or_a_secret():
@@ -117,9 +129,39 @@ def test_the_ingress_routes_the_public_form_and_staff_apis_never_metrics_or_heal
     public, staff = ingress["spec"]["rules"]
     assert [p["path"] for p in public["http"]["paths"]] == ["/api/v1/bookings"]
     assert public["http"]["paths"][0]["pathType"] == "Exact"
-    staff_paths = [p["path"] for p in staff["http"]["paths"]]
-    assert all(path.startswith("/api/v1/") for path in staff_paths)
-    assert {"/api/v1/visits", "/api/v1/call-tasks", "/api/v1/funnel", "/api/v1/referrals"} <= set(staff_paths)
+    routed = {p["path"]: p for p in staff["http"]["paths"]}
+    assert not any(path.startswith(("/metrics", "/health", "/openapi")) for path in routed)
+    # Every documented API path of every service has its prefix routed to that service, and no
+    # prefix is routed that no service documents (the chart and the documents cannot drift).
+    expected: dict[str, str] = {}
+    for spec in SERVICE_SPECS:
+        for path in import_module(f"services.{spec.name}.api").OPENAPI["paths"]:
+            if path.startswith("/api/"):
+                expected["/".join(path.split("/")[:4])] = f"mynacar-{spec.name}"
+    api_paths = {path: p["backend"]["service"]["name"] for path, p in routed.items() if path.startswith("/api/")}
+    assert api_paths == expected
+    assert all(p["pathType"] == "Prefix" for path, p in routed.items() if path != "/")
+    # The staff screens: "/" exactly, and a prefix for every page the portal serves.
+    assert routed["/"]["pathType"] == "Exact" and routed["/"]["backend"]["service"]["name"] == "mynacar-portal"
+    portal_prefixes = [path for path, p in routed.items() if p["backend"]["service"]["name"] == "mynacar-portal"]
+    for _, url in portal_page_routes():
+        assert url == "/" or any(url == prefix or url.startswith(prefix + "/") for prefix in portal_prefixes), url
+
+
+def portal_page_routes() -> set[tuple[str, str]]:
+    from nameko.web.handlers import HttpRequestHandler
+
+    from services.portal.service import PortalService
+
+    routes = set()
+    for name in dir(PortalService):
+        for entrypoint in getattr(getattr(PortalService, name), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, HttpRequestHandler) and not entrypoint.url.startswith(
+                ("/health", "/metrics", "/openapi")
+            ):
+                routes.add((entrypoint.method, entrypoint.url))
+    assert routes
+    return routes
 
 
 def test_connection_strings_come_from_existing_secrets(value_set):

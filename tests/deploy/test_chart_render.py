@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 
 from deploy.chart import CHART, render, render_manifests
-from tests.deploy.conftest import VALUE_SETS, custom_resource_schema, manifests, of_kind
+from tests.deploy.conftest import SERVICES, VALUE_SETS, custom_resource_schema, manifests, of_kind
 
 KUBERNETES_VERSIONS = ("1.29.0", "1.31.0")
 
@@ -71,7 +71,7 @@ def test_one_deployment_service_and_configmap_per_service():
     objects = manifests("defaults")
     for kind in ("Deployment", "Service", "ConfigMap", "PodDisruptionBudget", "NetworkPolicy"):
         names = sorted(o["metadata"]["name"] for o in of_kind(objects, kind))
-        assert names == sorted(f"mynacar-{s}" for s in VALUE_SETS["keda"]["services"]), kind
+        assert names == sorted(f"mynacar-{s}" for s in SERVICES), kind
 
 
 def test_the_prometheus_rule_carries_the_alert_file_unchanged():

@@ -1,0 +1,81 @@
+"""The portal is a backend-for-frontend: every screen calls the services' documented HTTP APIs with
+the signed-in staff member's own token, so roles, object-level checks and the audit log stay where
+they are. This module is the one place that makes those calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from shared.settings import env
+
+TIMEOUT_SECONDS = 10
+SERVICES = ("booking", "scheduling", "notification", "outreach")
+
+
+def service_urls() -> dict[str, str]:
+    """BOOKING_URL and so on; in the cluster each service answers on port 8000 of its own name."""
+    return {name: env(f"{name.upper()}_URL", f"http://mynacar-{name}:8000").rstrip("/") for name in SERVICES}
+
+
+class ServiceUnavailable(Exception):
+    """The service did not answer, or answered 5xx: nothing can be said about the request's fate
+    beyond what the page says (try again)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def field_errors(self) -> list[dict]:
+        """The API's [{field, ja, en}] for a 422, else nothing."""
+        if self.status == 422 and isinstance(self.body, dict):
+            return list(self.body.get("fields") or [])
+        return []
+
+    def message(self) -> str:
+        """The API's Japanese message."""
+        if isinstance(self.body, dict):
+            return str((self.body.get("message") or {}).get("ja") or "")
+        return ""
+
+
+class Backend:
+    _http = requests.Session()  # one connection pool per process
+
+    def __init__(self, access_token: str, urls: dict[str, str] | None = None) -> None:
+        self.urls = urls or service_urls()
+        self.headers = {"Authorization": f"Bearer {access_token}"}
+
+    def call(self, service: str, method: str, path: str, params: dict | None = None, body: Any = None) -> Answer:
+        try:
+            answer = self._http.request(
+                method,
+                f"{self.urls[service]}{path}",
+                params=params,
+                json=body,
+                headers=self.headers,
+                timeout=TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as error:
+            raise ServiceUnavailable(f"{service} unreachable: {type(error).__name__}") from None
+        if answer.status_code >= 500:
+            raise ServiceUnavailable(f"{service} answered {answer.status_code}")
+        try:
+            payload = answer.json()
+        except ValueError:
+            payload = None
+        return Answer(answer.status_code, payload)
+
+    def get(self, service: str, path: str, **params: Any) -> Answer:
+        return self.call(service, "GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, service: str, path: str, body: Any = None) -> Answer:
+        return self.call(service, "POST", path, body=body if body is not None else {})

@@ -1,0 +1,326 @@
+"""The staff screens (受付, the crew's tablet): server-rendered Japanese pages over the services' own
+HTTP APIs, called with the signed-in staff member's token. The portal holds no personal data of its
+own: its database has sessions and sign-ins in progress, nothing about residents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+
+from marshmallow import ValidationError
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.portal import forms, japanese, oidc, views
+from services.portal.api import OPENAPI
+from services.portal.sessions import INDEXES, Sessions
+from services.portal.web import (
+    COOKIE,
+    STATIC_DIR,
+    Page,
+    PageError,
+    clear_session_cookie,
+    error_page,
+    not_found,
+    page,
+    redirect,
+    render,
+    security_headers,
+    set_session_cookie,
+)
+from shared import clock, municipality
+from shared.auth import verifier
+from shared.db import Mongo
+from shared.http import ApiError
+from shared.operations import Operations
+from shared.validation import normalize_phone
+
+log = logging.getLogger(__name__)
+
+VISIT_WAIT_SECONDS = 5  # a new booking's visit appears once scheduling has the event
+OFFERS = 5
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".json": "application/json"}
+
+_provider: oidc.Provider | None = None
+
+
+def provider() -> oidc.Provider:
+    global _provider
+    if _provider is None:
+        _provider = oidc.Provider(oidc.OidcSettings.from_env())
+    return _provider
+
+
+def sign_in_failed() -> PageError:
+    return PageError(
+        400,
+        "ログインできませんでした",
+        "時間がたちすぎたか、ログインの途中で画面が切り替わりました。もう一度ログインしてください。",
+    )
+
+
+class PortalService(Operations):
+    name = "portal"
+    openapi = OPENAPI
+
+    db = Mongo(indexes=INDEXES)
+
+    # --- sign-in ---------------------------------------------------------------------------
+
+    @http("GET", "/signin")
+    def sign_in(self, request: Request) -> Response:
+        sign_in = Sessions(self.db).begin_sign_in(request.args.get("next", "/"))
+        try:
+            url = provider().authorization_url(sign_in.state, sign_in.nonce, sign_in.code_verifier)
+        except oidc.SignInFailed as error:
+            log.warning("sign-in unavailable: %s", error)
+            return error_page(PageError(503, "ログイン画面を開けません", "少し待ってから、もう一度お試しください。"))
+        return redirect(url, status=302)
+
+    @http("GET", "/auth/callback")
+    def sign_in_callback(self, request: Request) -> Response:
+        sessions = Sessions(self.db)
+        sign_in = sessions.take_sign_in(request.args.get("state", ""))
+        code = request.args.get("code", "")
+        if sign_in is None or not code:
+            return error_page(sign_in_failed())
+        try:
+            tokens = provider().exchange(code, sign_in.code_verifier)
+            claims = provider().verify_id_token(str(tokens.get("id_token", "")), sign_in.nonce)
+            access_token = str(tokens["access_token"])
+            member = verifier().verify(access_token, cache=False)
+        except (oidc.SignInFailed, ApiError, KeyError) as error:
+            log.warning(
+                "sign-in refused: %s", type(error).__name__ if not isinstance(error, oidc.SignInFailed) else error
+            )
+            return error_page(sign_in_failed())
+        if member.subject != claims["sub"]:
+            return error_page(sign_in_failed())
+        expires = dt.datetime.fromtimestamp(float(tokens.get("expires_at") or time.time() + 3600), dt.UTC)
+        session_id, _ = sessions.create(member, str(claims.get("name") or member.subject), access_token, expires)
+        log.info("signed in: %s (%s)", member.subject, member.role)
+        return set_session_cookie(redirect(sign_in.return_to), session_id, self._secure_cookies())
+
+    @http("POST", "/signout")
+    @page("reception", "crew", "liaison", "manager", "operator")
+    def sign_out(self, page: Page) -> Response:
+        page.sessions.end(page.request.cookies.get(COOKIE))
+        settings = provider().settings
+        target = provider().end_session_url(f"{settings.base_url}/signed-out") or "/signed-out"
+        return clear_session_cookie(redirect(target), self._secure_cookies())
+
+    @http("GET", "/signed-out")
+    def signed_out(self, request: Request) -> Response:
+        return render("signed_out.html")
+
+    def _secure_cookies(self) -> bool:
+        # Browsers keep Secure cookies on http://127.0.0.1 and localhost too, so always Secure.
+        return True
+
+    # --- home ------------------------------------------------------------------------------
+
+    @http("GET", "/")
+    @page("reception", "crew", "liaison", "manager", "operator")
+    def home(self, page: Page) -> Response:
+        return page.render("home.html")
+
+    # --- reception: a phone call ---------------------------------------------------------------
+
+    @http("GET", "/reception/phone")
+    @page("reception")
+    def phone_search_form(self, page: Page) -> Response:
+        return page.render("reception/phone.html", phone="", error=None, found=None)
+
+    @http("POST", "/reception/phone")
+    @page("reception")
+    def phone_search(self, page: Page) -> Response:
+        typed = page.request.form.get("phone", "").strip()
+        try:
+            phone = normalize_phone(typed)
+        except ValidationError:
+            return page.render(
+                "reception/phone.html",
+                status=422,
+                phone=typed,
+                error="電話番号の形式が正しくありません（例: 0986-23-2111、090-1234-5678）。",
+                found=None,
+            )
+        answer = page.backend.get("booking", "/api/v1/bookings", phone=phone)
+        if not answer.ok:
+            raise PageError(answer.status, "検索できませんでした", answer.message() or "もう一度お試しください。")
+        page.sessions.save_draft(page.session, {"phone": typed})
+        found = [views.booking_summary(b) for b in answer.body["bookings"]]
+        return page.render("reception/phone.html", phone=typed, error=None, found=found)
+
+    @http("GET", "/reception/bookings/new")
+    @page("reception")
+    def booking_form(self, page: Page) -> Response:
+        household = forms.new_form(phone=page.session.draft.get("phone", ""))
+        return self._household_page(page, household)
+
+    @http("POST", "/reception/bookings/new")
+    @page("reception")
+    def booking_submit(self, page: Page) -> Response:
+        household = forms.read_form(page.request.form)
+        action = page.request.form.get("action", "save")
+        if action == "add_applicant" and household.applicants < forms.MAX_APPLICANTS:
+            household.applicants += 1
+            return self._household_page(page, household, focus=f"a{household.applicants - 1}_family_name")
+        if action == "remove_applicant" and household.applicants > 1:
+            household.applicants -= 1
+            return self._household_page(page, household)
+        body = forms.booking_body(household)
+        if body is None:
+            return self._household_page(page, household, status=422)
+        answer = page.backend.post("booking", "/api/v1/bookings", body)
+        if answer.status == 422:
+            household.add_api_errors(answer.field_errors())
+            return self._household_page(page, household, status=422)
+        if not answer.ok:
+            raise PageError(answer.status, "申込を保存できませんでした", answer.message() or "もう一度お試しください。")
+        page.sessions.save_draft(page.session, {})
+        return redirect(f"/reception/bookings/{answer.body['booking_id']}/offers?new=1")
+
+    def _household_page(
+        self, page: Page, household: forms.HouseholdForm, status: int = 200, focus: str = ""
+    ) -> Response:
+        return page.render(
+            "reception/household.html",
+            status=status,
+            form=household,
+            districts=municipality.load().districts,
+            max_applicants=forms.MAX_APPLICANTS,
+            birth_date_help=japanese.BIRTH_DATE_HELP,
+            focus=focus,
+        )
+
+    # --- reception: offers on the same call --------------------------------------------------
+
+    @http("GET", "/reception/bookings/<booking_id>/offers")
+    @page("reception")
+    def offers(self, page: Page, booking_id: str) -> Response:
+        visit = self._visit_of(page, booking_id)
+        return self._offers_page(page, booking_id, visit, new=page.request.args.get("new") == "1")
+
+    @http("POST", "/reception/bookings/<booking_id>/offers")
+    @page("reception")
+    def fix_offer(self, page: Page, booking_id: str) -> Response:
+        visit = self._visit_of(page, booking_id)
+        if visit is None:
+            raise not_found()
+        crew_id, _, start = page.request.form.get("offer", "").partition("|")
+        if not crew_id or not start:
+            return self._offers_page(
+                page, booking_id, visit, error="日時を選んでから「この日時で確定する」を押してください。"
+            )
+        answer = page.backend.post(
+            "scheduling", f"/api/v1/visits/{visit['visit_id']}/slot", {"crew_id": crew_id, "start": start}
+        )
+        if answer.status == 409:
+            fresh = [views.offer(o) for o in answer.body.get("suggestions", [])]
+            return self._offers_page(
+                page,
+                booking_id,
+                visit,
+                status=409,
+                offers=fresh,
+                error=f"{answer.message()} 新しい候補から選んでください。",
+            )
+        if not answer.ok:
+            raise PageError(answer.status, "日時を確定できませんでした", answer.message() or "もう一度お試しください。")
+        return page.render("reception/fixed.html", visit=views.visit(answer.body))
+
+    def _visit_of(self, page: Page, booking_id: str) -> dict | None:
+        """The booking's visit; a just-made booking's appears within moments (scheduling creates it
+        from the booking event), so wait for it briefly."""
+        deadline = time.monotonic() + VISIT_WAIT_SECONDS
+        while True:
+            answer = page.backend.get("scheduling", "/api/v1/visits", booking_id=booking_id)
+            if answer.status == 422:
+                raise not_found()
+            visits = (answer.body or {}).get("visits") or []
+            if visits or time.monotonic() > deadline:
+                return visits[0] if visits else None
+            time.sleep(0.25)
+
+    def _offers_page(
+        self,
+        page: Page,
+        booking_id: str,
+        visit: dict | None,
+        status: int = 200,
+        offers: list | None = None,
+        error: str | None = None,
+        new: bool = False,
+    ) -> Response:
+        booking = page.backend.get("booking", f"/api/v1/bookings/{booking_id}")
+        if booking.status == 404:
+            raise not_found()
+        if visit is not None and offers is None and visit["status"] in ("unscheduled", "scheduled"):
+            answer = page.backend.get("scheduling", f"/api/v1/visits/{visit['visit_id']}/suggestions", limit=OFFERS)
+            offers = [views.offer(o) for o in (answer.body or {}).get("suggestions", [])] if answer.ok else []
+        return page.render(
+            "reception/offers.html",
+            status=status,
+            booking=views.booking_summary(booking.body),
+            visit=views.visit(visit) if visit else None,
+            offers=offers or [],
+            error=error,
+            new=new,
+        )
+
+    # --- reception: lists ------------------------------------------------------------------------
+
+    @http("GET", "/reception/waiting")
+    @page("reception")
+    def waiting(self, page: Page) -> Response:
+        answer = page.backend.get("scheduling", "/api/v1/visits", status="unscheduled", limit=500)
+        if not answer.ok:
+            raise PageError(answer.status, "一覧を表示できませんでした", answer.message() or "もう一度お試しください。")
+        city = municipality.load()
+        waiting = [views.visit(v) for v in answer.body["visits"]]
+        return page.render("reception/waiting.html", visits=waiting, wait_bound=city.visits.max_wait_working_days)
+
+    # --- the crew's tablet ---------------------------------------------------------------------------
+
+    @http("GET", "/crew/day")
+    @page("crew", "reception")
+    def crew_day(self, page: Page) -> Response:
+        day = _day_or_today(page.request.args.get("date"))
+        crew_id = page.session.staff.crew_id or page.request.args.get("crew") or municipality.load().crews[0].id
+        answer = page.backend.get("scheduling", f"/api/v1/crews/{crew_id}/days/{day.isoformat()}")
+        if answer.status == 403:
+            raise PageError(403, "この班の予定は表示できません", "ご自分の班の予定をお選びください。")
+        if not answer.ok:
+            raise PageError(answer.status, "予定を表示できませんでした", answer.message() or "もう一度お試しください。")
+        return page.render(
+            "crew/day.html",
+            sheet=views.day_sheet(answer.body),
+            day=day,
+            previous=day - dt.timedelta(days=1),
+            following=day + dt.timedelta(days=1),
+        )
+
+    # --- files -----------------------------------------------------------------------------------
+
+    @http("GET", "/static/<name>")
+    def static(self, request: Request, name: str) -> Response:
+        path = (STATIC_DIR / name).resolve()
+        if path.parent != STATIC_DIR or not path.is_file() or path.suffix not in STATIC_TYPES:
+            return error_page(not_found())
+        response = Response(path.read_bytes(), mimetype=STATIC_TYPES[path.suffix])
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return security_headers(response)
+
+
+def _day_or_today(text: str | None) -> dt.date:
+    if text:
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise PageError(400, "日付が正しくありません", "日付は 2026-12-03 の形で指定してください。") from None
+        if dt.date(2000, 1, 1) <= day <= dt.date(2199, 12, 31):
+            return day
+        raise PageError(400, "日付が正しくありません", "その日付の予定はありません。")
+    return clock.today()

@@ -1,0 +1,121 @@
+"""The services' JSON as the screens show it: Japanese dates and words, nothing computed twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from services.portal.japanese import age_on, day_label, era_of, time_label, window_label
+from shared import clock, municipality
+
+BOOKING_STATUS = {"received": "受付済", "cancelled": "取消", "visited": "訪問済"}
+VISIT_STATUS = {"unscheduled": "未調整", "scheduled": "日程確定", "done": "訪問済", "cancelled": "取消"}
+CHANNELS = {"phone": "電話", "web": "ウェブ", "liaison": "公民館長の紹介", "counter": "窓口"}
+OUTCOMES = {"completed": "申請済", "partial": "一部申請", "absent": "不在", "postponed": "延期"}
+CHILD_AGE = 15  # under this, a guardian must be present
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text).astimezone(municipality.load().timezone)
+
+
+def booking_summary(booking: dict) -> dict:
+    household = booking.get("household") or {}
+    applicants = household.get("applicants") or []
+    today = clock.today()
+    return {
+        "booking_id": booking["booking_id"],
+        "reference": booking["reference"],
+        "status": booking["status"],
+        "status_label": BOOKING_STATUS.get(booking["status"], booking["status"]),
+        "open": booking["status"] == "received",
+        "channel_label": CHANNELS.get(booking["channel"], booking["channel"]),
+        "created": day_label(_moment(booking["created_at"]).date()),
+        "name": f"{applicants[0]['family_name']} {applicants[0]['given_name']}" if applicants else "（消去済）",
+        "applicants": [
+            {
+                "name": f"{a['family_name']} {a['given_name']}",
+                "kana": f"{a['family_name_kana']} {a['given_name_kana']}",
+                "birth": era_of(dt.date.fromisoformat(a["birth_date"])),
+                "age": age_on(dt.date.fromisoformat(a["birth_date"]), today),
+                "child": age_on(dt.date.fromisoformat(a["birth_date"]), today) < CHILD_AGE,
+            }
+            for a in applicants
+        ],
+        "district": _district_name((household.get("address") or {}).get("district")),
+        "needs": household.get("needs") or "",
+    }
+
+
+def _district_name(district_id: str | None) -> str:
+    district = municipality.load().district(district_id) if district_id else None
+    return district.name if district else ""
+
+
+def offer(option: dict) -> dict:
+    start, window_end = _moment(option["start"]), _moment(option["window_end"])
+    return {
+        "value": f"{option['crew_id']}|{option['start']}",
+        "label": f"{window_label(start, window_end)} 到着",
+        "crew": _crew_name(option["crew_id"]),
+        "added_drive_minutes": option["added_drive_minutes"],
+        "matches_preference": option["matches_preference"],
+    }
+
+
+def _crew_name(crew_id: str) -> str:
+    crew = municipality.load().crew(crew_id)
+    return crew.name if crew else crew_id
+
+
+def visit(found: dict) -> dict:
+    slot = found.get("slot")
+    window = (
+        f"{window_label(_moment(slot['window_start']), _moment(slot['window_end']))} 到着" if slot else "（未調整）"
+    )
+    requested = _moment(found.get("requested_at"))
+    return {
+        **found,
+        "status_label": VISIT_STATUS.get(found["status"], found["status"]),
+        "window": window,
+        "crew": _crew_name(slot["crew_id"]) if slot else "",
+        "requested": day_label(requested.date()) if requested else "",
+        "waited": found.get("waited_working_days", 0),
+    }
+
+
+def day_sheet(sheet: dict) -> dict:
+    calls = {c["visit_id"]: c for c in sheet["calls"]}
+    stops = []
+    for number, stop in enumerate(sheet["stops"], start=1):
+        call = calls.get(stop["visit_id"]) or {}
+        stops.append(
+            {
+                **stop,
+                "number": number,
+                "arrive": time_label(_moment(stop["arrive"])),
+                "depart": time_label(_moment(stop["depart"])),
+                "window": f"{time_label(_moment(stop['window_start']))}〜{time_label(_moment(stop['window_end']))}",
+                "end": time_label(_moment(stop["end"])),
+                "call_at": time_label(_moment(call["call_at"])) if call.get("call_at") else "",
+                "name": call.get("name"),
+                "phone": call.get("phone"),
+                "status_label": VISIT_STATUS.get(stop["status"], stop["status"]),
+            }
+        )
+    back = _moment(sheet.get("return_to_depot"))
+    return {
+        **sheet,
+        "crew": _crew_name(sheet["crew_id"]),
+        "day": day_label(dt.date.fromisoformat(sheet["date"])),
+        "start": time_label(_moment(sheet["day_start"])),
+        "back": time_label(back) if back else "",
+        "stops": stops,
+    }
+
+
+def tel(phone: Any) -> str:
+    """A tel: link's number: digits only."""
+    return "".join(ch for ch in str(phone or "") if ch.isdigit())

@@ -1,0 +1,154 @@
+"""Pages over nameko's @http: templates, the session cookie, CSRF, security headers, and errors that
+end on a Japanese page saying what to do (never a stack trace)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pymongo.errors import ConnectionFailure
+from werkzeug.wrappers import Request, Response
+
+from services.portal import japanese
+from services.portal.backend import Backend, ServiceUnavailable
+from services.portal.sessions import Session, Sessions
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+COOKIE = "mynacar_session"
+
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_templates.filters.update(day_label=japanese.day_label, era=japanese.era_of)
+
+
+class PageError(Exception):
+    """An answer that is a page: status, title and what the person should do."""
+
+    def __init__(self, status: int, title: str, advice: str) -> None:
+        super().__init__(title)
+        self.status, self.title, self.advice = status, title, advice
+
+
+def forbidden() -> PageError:
+    return PageError(
+        403,
+        "この画面を開く権限がありません",
+        "担当の業務の画面からお使いください。権限が必要な場合は、システム管理者にご相談ください。",
+    )
+
+
+def not_found() -> PageError:
+    return PageError(404, "お探しのページが見つかりません", "メニューからもう一度お選びください。")
+
+
+def expired_form() -> PageError:
+    return PageError(
+        400,
+        "画面の有効期限が切れました",
+        "入力内容は保存されていません。メニューから開き直して、もう一度操作してください。",
+    )
+
+
+def unavailable() -> PageError:
+    return PageError(
+        503,
+        "ただいまシステムが混み合っています",
+        "内容は保存されていない可能性があります。少し待ってから、もう一度お試しください。",
+    )
+
+
+def security_headers(response: Response, form_targets: str = "") -> Response:
+    """A strict policy: our own styles and scripts only, no inline script, no framing."""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
+        f"manifest-src 'self'; worker-src 'self'; form-action 'self' {form_targets}".rstrip()
+        + "; frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def render(template: str, status: int = 200, **context: Any) -> Response:
+    html = _templates.get_template(template).render(**context)
+    return security_headers(Response(html, status=status, mimetype="text/html"))
+
+
+def redirect(location: str, status: int = 303) -> Response:
+    return security_headers(Response("", status=status, headers={"Location": location}))
+
+
+def error_page(error: PageError, session: Session | None = None) -> Response:
+    return render("error.html", status=error.status, error=error, session=session)
+
+
+class Page:
+    """What a page handler gets: the request, the signed-in member's session, and the services."""
+
+    def __init__(self, request: Request, session: Session, sessions: Sessions) -> None:
+        self.request = request
+        self.session = session
+        self.sessions = sessions
+        self.backend = Backend(session.access_token)
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        return render(template, status=status, session=self.session, **context)
+
+
+def page(*roles: str) -> Callable:
+    """A page for staff holding one of `roles`. No session: off to sign in (then back here). A POST
+    must carry the session's CSRF token. The services' refusals become pages: 401 (the token ran
+    out) signs in again, 403 is the Japanese refusal, 5xx or silence says try again."""
+
+    def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            session = None
+            try:
+                sessions = Sessions(self.db)
+                session = sessions.load(request.cookies.get(COOKIE))
+                if session is None:
+                    target = request.full_path if request.method == "GET" else "/"
+                    return redirect(f"/signin?next={_quote(target.rstrip('?'))}")
+                if not session.staff.has(*roles):
+                    raise forbidden()
+                if request.method == "POST" and not session.csrf_ok(request.form.get("csrf_token")):
+                    raise expired_form()
+                return handler(self, Page(request, session, sessions), *args, **kwargs)
+            except PageError as error:
+                return error_page(error, session)
+            except (ServiceUnavailable, ConnectionFailure) as error:
+                log.warning("%s: %s", handler.__name__, error)
+                return error_page(unavailable(), session)
+
+        return wrapper
+
+    return decorate
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def set_session_cookie(response: Response, session_id: str, secure: bool) -> Response:
+    response.set_cookie(COOKIE, session_id, httponly=True, secure=secure, samesite="Lax", path="/")
+    return response
+
+
+def clear_session_cookie(response: Response, secure: bool) -> Response:
+    response.delete_cookie(COOKIE, httponly=True, secure=secure, samesite="Lax", path="/")
+    return response
