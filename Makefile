@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run token test lint unit service e2e faults bench docs rabbitmq prometheus venv clean chart-test images deploy
+.PHONY: run token test lint unit service e2e faults bench docs rabbitmq prometheus chromium venv clean chart-test images deploy
 
 run: venv rabbitmq ## start the whole system locally with Miyakonojo demo data
 	$(PY) -m deploy.local.run
@@ -14,7 +14,7 @@ ROLE ?= reception
 token: venv ## print a development staff token for `make run`: make token ROLE=crew [CREW=crew-1] [LIAISON=id]
 	@$(PY) -m deploy.local.devauth token $(ROLE) $(if $(CREW),--crew $(CREW)) $(if $(LIAISON),--liaison $(LIAISON))
 
-test: venv rabbitmq prometheus lint ## the whole suite: unit, service (real AMQP), chart and end-to-end
+test: venv rabbitmq prometheus chromium lint ## the whole suite: unit, service (real AMQP), chart and end-to-end
 	$(PY) -m pytest
 
 unit: venv
@@ -23,7 +23,7 @@ unit: venv
 service: venv rabbitmq
 	$(PY) -m pytest tests/service
 
-e2e: venv rabbitmq prometheus
+e2e: venv rabbitmq prometheus chromium
 	$(PY) -m pytest tests/e2e
 
 lint: venv
@@ -76,6 +76,9 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 prometheus: ## install Debian's prometheus (promtool and the server) if absent
 	@bash deploy/local/ensure-prometheus.sh
+
+chromium: ## install Debian's chromium and the Noto CJK fonts (the browser tests) if absent
+	@bash deploy/local/ensure-chromium.sh
 
 rabbitmq: ## install and start a local RabbitMQ (with the management plugin) if none answers
 	@bash deploy/local/ensure-rabbitmq.sh

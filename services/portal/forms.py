@@ -64,11 +64,16 @@ class HouseholdForm:
             return f"{int(match[1]) + 1}人目の{APPLICANT_LABELS.get(match[2], match[2])}"
         return HOUSEHOLD_LABELS.get(name, HOUSEHOLD_LABELS["form"])
 
-    def error_list(self) -> list[tuple[str, str, str]]:
-        """(field name, label, message) in the order the fields appear, for the summary at the top."""
+    def error_list(self) -> list[tuple[str, str]]:
+        """(field name, what to fix) in the order the fields appear, for the summary at the top; the
+        field's label leads unless the message already names it."""
         order = [f"a{i}_{f}" for i in range(self.applicants) for f in APPLICANT_FIELDS] + list(HOUSEHOLD_LABELS)
         ranked = sorted(self.errors, key=lambda n: order.index(n) if n in order else len(order))
-        return [(name, self.label(name), self.errors[name]) for name in ranked]
+        summary = []
+        for name in ranked:
+            label, message = self.label(name), self.errors[name]
+            summary.append((name, message if message.startswith(label) else f"{label}：{message}"))
+        return summary
 
     def add_error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
@@ -112,9 +117,18 @@ def new_form(phone: str = "") -> HouseholdForm:
     return HouseholdForm(values={"phone": phone}, applicants=1)
 
 
+REQUIRED = ("phone", "postal_code", "district", "address_line")
+
+
 def booking_body(household: HouseholdForm, channel: str = "phone") -> dict | None:
     """The booking API's body, or None with household.errors filled in."""
     values = household.values
+    # A field left empty is told so plainly, before the schema's words for what it holds.
+    required = [f"a{i}_{f}" for i in range(household.applicants) for f in APPLICANT_FIELDS] + list(REQUIRED)
+    for name in required:
+        if not values.get(name):
+            verb = "選んでください" if name == "district" else "入力してください"
+            household.add_error(name, f"{household.label(name)}を{verb}。")
     applicants = []
     for i in range(household.applicants):
         applicant: dict[str, Any] = {f: values[f"a{i}_{f}"] for f in APPLICANT_FIELDS if f != "birth_date"}

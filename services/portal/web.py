@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pymongo.errors import ConnectionFailure
@@ -15,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.portal import japanese
 from services.portal.backend import Backend, ServiceUnavailable
+from services.portal.oidc import OidcSettings
 from services.portal.sessions import Session, Sessions
 
 log = logging.getLogger(__name__)
@@ -68,12 +70,20 @@ def unavailable() -> PageError:
     )
 
 
-def security_headers(response: Response, form_targets: str = "") -> Response:
+@functools.cache
+def _provider_origin() -> str:
+    """Signing out posts a form that ends at the provider: form-action must allow it (browsers apply
+    form-action to the redirects a submission follows)."""
+    parts = urlsplit(OidcSettings.from_env().issuer)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def security_headers(response: Response) -> Response:
     """A strict policy: our own styles and scripts only, no inline script, no framing."""
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
-        f"manifest-src 'self'; worker-src 'self'; form-action 'self' {form_targets}".rstrip()
-        + "; frame-ancestors 'none'; base-uri 'none'"
+        f"manifest-src 'self'; worker-src 'self'; form-action 'self' {_provider_origin()}; "
+        "frame-ancestors 'none'; base-uri 'none'"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -139,8 +149,6 @@ def page(*roles: str) -> Callable:
 
 
 def _quote(path: str) -> str:
-    from urllib.parse import quote
-
     return quote(path, safe="/")
 
 

@@ -1,0 +1,238 @@
+"""The staff screens used as reception and the crew use them: a real browser (Debian's chromium) against
+the services started as `make run` starts them, signing in through the OpenID Connect flow, with
+axe-core on every page and screenshots under var/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.async_api import Page, expect
+
+from tests.e2e.browser import accessibility_violations, check_page, run, shoot, sign_in, sign_out
+from tests.factories import signed_in
+
+pytestmark = pytest.mark.e2e
+
+RECEPTION = "受付（demo-reception）"
+CREW = "訪問班（demo-crew-1）"
+
+
+@pytest.fixture
+def portal(stack) -> str:
+    return stack.url("portal")
+
+
+async def fill_applicant(page: Page, index: int, names: tuple[str, str, str, str], birth: str) -> None:
+    for field, text in zip(("family_name", "given_name", "family_name_kana", "given_name_kana"), names, strict=True):
+        await page.locator(f"#a{index}_{field}").fill(text)
+    await page.locator(f"#a{index}_birth_date").fill(birth)
+
+
+def bookings_by_phone(stack, phone: str) -> list[dict]:
+    answer = signed_in(stack, "reception").get(f"{stack.url('booking')}/api/v1/bookings", params={"phone": phone})
+    return answer.json()["bookings"]
+
+
+def test_reception_books_a_household_by_phone_fixes_an_offer_and_the_crew_sees_it(stack, portal):
+    seen: dict[str, str] = {}
+
+    async def reception(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await check_page(page, "menu")
+
+        # The caller's number first: no bookings yet.
+        await page.get_by_role("link", name="電話受付").first.click()
+        await check_page(page, "phone-search")
+        await page.get_by_label("電話番号").fill("0986-22-4141")
+        await page.get_by_role("button", name="この番号で探す").click()
+        await expect(page.get_by_role("heading", name="この電話番号の申込はありません")).to_be_visible()
+        await page.get_by_role("link", name="新しい申込を入力する").click()
+
+        # The household: the number carried over, kana typed in hiragana, a birth date in 和暦.
+        await expect(page.get_by_role("heading", name="新しい申込（電話受付）")).to_be_visible()
+        await expect(page.locator("#phone")).to_have_value("0986-22-4141")
+        await check_page(page, "household-form")
+        await fill_applicant(page, 0, ("都城", "花子", "みやこのじょう", "はなこ"), "昭和16年4月12日")
+        await page.get_by_role("button", name="申請する方を1人追加する").click()
+        await expect(page.get_by_role("group", name="2人目")).to_be_visible()
+        await expect(page.locator("#a0_family_name_kana")).to_have_value("ミヤコノジョウ")  # shown back in katakana
+        await expect(page.locator("#a1_family_name")).to_be_focused()
+        await fill_applicant(page, 1, ("都城", "一郎", "ミヤコノジョウ", "イチロウ"), "1938-09-30")
+        await page.get_by_label("郵便番号").fill("885-0000")
+        await page.get_by_role("combobox", name=re.compile("^地区")).select_option(label="高崎")
+        await page.get_by_label("住所（地区より後ろ）").fill("高崎町大牟田 1234")
+        await page.get_by_label("メールアドレス").fill("hanako.browser@example.jp")
+        await page.get_by_label("配慮事項").fill("車椅子を使用しています")
+        await page.get_by_label(re.compile("同意をいただきました")).check()
+        await shoot(page, "household-form-filled")
+        await page.get_by_role("button", name="この内容で受け付ける").click()
+
+        # Saved: the reference, then the offers on the same call.
+        await expect(page.get_by_text("申込を受け付けました")).to_be_visible()
+        seen["reference"] = await page.locator(".reference").inner_text()
+        offers = page.get_by_role("radio")
+        await expect(offers.first).to_be_visible()
+        seen["label"] = await page.locator(".offer__when").first.inner_text()
+        seen["day"] = (await offers.first.get_attribute("value")).split("|")[1][:10]
+        await check_page(page, "offers")
+        await page.get_by_role("button", name="この日時で確定する").click()
+        await expect(page.get_by_role("heading", name="日時を確定しました")).to_be_visible()
+        await expect(page.locator(".big")).to_have_text(seen["label"])
+        await check_page(page, "fixed")
+
+        # The crew's tablet shows the visit on that day, with whom to call.
+        await sign_out(page)
+        await check_page(page, "signed-out")
+        await sign_in(page, portal, CREW)
+        await page.goto(f"{portal}/crew/day?date={seen['day']}")
+        stop = page.locator(".stop").filter(has_text=seen["reference"])
+        await expect(stop).to_be_visible()
+        await expect(stop).to_contain_text("高崎")
+        await expect(stop).to_contain_text("都城 花子 様")
+        await expect(stop.get_by_role("link", name=re.compile("電話する"))).to_have_attribute("href", "tel:0986224141")
+        await check_page(page, "crew-day")
+
+    run(reception)
+    assert re.fullmatch(r"\d{6}-\d{3}", seen["reference"])
+    assert re.fullmatch(r"\d{1,2}月\d{1,2}日（[月火水木金]）\d{1,2}:\d{2}〜\d{1,2}:\d{2} 到着", seen["label"])
+    # What was stored is what was said on the phone.
+    [booking] = bookings_by_phone(stack, "0986-22-4141")
+    household = booking["household"]
+    assert booking["channel"] == "phone" and booking["reference"] == seen["reference"]
+    assert [a["birth_date"] for a in household["applicants"]] == ["1941-04-12", "1938-09-30"]
+    assert [a["given_name_kana"] for a in household["applicants"]] == ["ハナコ", "イチロウ"]
+    assert household["needs"] == "車椅子を使用しています"
+
+
+def test_a_form_with_mistakes_says_what_to_fix_next_to_each_field_and_keeps_what_was_typed(stack, portal):
+    async def mistakes(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.goto(f"{portal}/reception/bookings/new")
+        await fill_applicant(page, 0, ("高城", "", "たかじょう", "タロウ"), "昭和70年1月1日")
+        await page.get_by_role("textbox", name=re.compile("^電話番号")).fill("0986-22-1")
+        await page.get_by_role("button", name="この内容で受け付ける").click()
+
+        summary = page.get_by_role("alert")
+        await expect(summary).to_be_focused()  # the person hears the summary first
+        for message in (
+            "1人目の氏名（名）を入力してください。",
+            "昭和にその日付はありません。",
+            "電話番号の形式が正しくありません",
+            "個人情報の取扱いへの同意が必要です。",
+        ):
+            await expect(summary).to_contain_text(message)
+        await expect(page.locator("#a0_birth_date")).to_have_attribute("aria-invalid", "true")
+        await expect(page.locator("#a0_family_name")).to_have_value("高城")
+        await expect(page.locator("#a0_family_name_kana")).to_have_value("タカジョウ")
+        assert (await page.title()).startswith("エラー：")
+        await check_page(page, "household-form-errors")
+        await summary.get_by_role("link", name=re.compile("生年月日")).click()
+        await expect(page.locator("#a0_birth_date")).to_be_focused()
+
+    run(mistakes)
+    assert bookings_by_phone(stack, "0986-22-1111") == []
+
+
+def test_a_booking_can_be_taken_and_fixed_with_the_keyboard_alone(stack, portal):
+    async def keyboard_only(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.goto(f"{portal}/reception/phone")
+        keyboard = page.keyboard
+
+        async def tab_to(element_id: str, limit: int = 60) -> None:
+            for _ in range(limit):
+                await keyboard.press("Tab")
+                if await page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+                    return
+            raise AssertionError(f"Tab never reached #{element_id}")
+
+        await tab_to("phone")
+        await keyboard.type("090-5555-0101")
+        await keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="この電話番号の申込はありません")).to_be_focused()
+        for _ in range(10):
+            await keyboard.press("Tab")
+            if await page.evaluate("document.activeElement.textContent") == "新しい申込を入力する":
+                break
+        await keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="新しい申込（電話受付）")).to_be_visible()
+        for element_id, text in (
+            ("a0_family_name", "山田"),
+            ("a0_given_name", "次郎"),
+            ("a0_family_name_kana", "やまだ"),
+            ("a0_given_name_kana", "じろう"),
+            ("a0_birth_date", "S10.1.5"),
+            ("postal_code", "8850000"),
+        ):
+            await tab_to(element_id)
+            await keyboard.type(text)
+        await tab_to("district")
+        for _ in range(14):  # 山田 is the fourteenth district in the list
+            await keyboard.press("ArrowDown")
+        await expect(page.locator("#district")).to_have_value("yamada")
+        await tab_to("address_line")
+        await keyboard.type("山田町中霧島 1")
+        await tab_to("consent")
+        await keyboard.press("Space")
+        await keyboard.press("Shift+Tab")
+        await keyboard.press("Shift+Tab")  # back in a text field (配慮事項 is a textarea: into 住所)
+        await expect(page.locator("#email")).to_be_focused()
+        await keyboard.press("Enter")  # Enter in a field saves (not "add an applicant")
+        await expect(page.get_by_text("申込を受け付けました")).to_be_visible()
+        await tab_to("offer-1")
+        await keyboard.press("Tab")
+        await keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="日時を確定しました")).to_be_visible()
+
+    run(keyboard_only)
+    [booking] = bookings_by_phone(stack, "090-5555-0101")
+    assert booking["household"]["applicants"][0]["birth_date"] == "1935-01-05"
+    assert booking["household"]["address"]["district"] == "yamada"
+
+
+def test_a_crew_member_opening_a_reception_page_gets_a_japanese_refusal(stack, portal):
+    async def crew(page: Page) -> None:
+        await sign_in(page, portal, CREW)
+        response = await page.goto(f"{portal}/reception/phone")
+        assert response.status == 403
+        await expect(page.get_by_role("heading", name="この画面を開く権限がありません")).to_be_visible()
+        await check_page(page, "forbidden")
+        response = await page.goto(f"{portal}/crew/day?date=not-a-date")
+        assert response.status == 400
+        await expect(page.get_by_role("heading", name="日付が正しくありません")).to_be_visible()
+
+    run(crew)
+
+
+def test_signed_out_pages_send_the_person_to_sign_in_and_a_stale_form_is_refused(stack, portal):
+    async def stale(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.goto(f"{portal}/reception/phone")
+        csrf = await page.locator("input[name=csrf_token]").first.get_attribute("value")
+        await sign_out(page)
+        await page.goto(f"{portal}/reception/waiting")
+        await expect(page.get_by_role("heading", name="ログイン（開発用の認証画面）")).to_be_visible()
+        assert await accessibility_violations(page) == []
+        # After signing in again, the page asked for before is where the person lands.
+        await page.get_by_label(RECEPTION).check()
+        await page.get_by_role("button", name="ログイン").click()
+        await expect(page.get_by_role("heading", name=re.compile("未調整の申込"))).to_be_visible()
+        await check_page(page, "waiting")
+        # A form from the old session (its CSRF token) is refused with a page that says what to do.
+        answer = await page.request.post(f"{portal}/reception/phone", form={"csrf_token": csrf, "phone": "0986224141"})
+        assert answer.status == 400
+        assert "画面の有効期限が切れました" in await answer.text()
+
+    run(stale)
+
+
+def test_pages_are_strict_about_what_they_load_and_where_they_may_be_shown(stack, portal):
+    answer = requests.get(f"{portal}/signed-out", timeout=5)
+    policy = answer.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert requests.get(f"{portal}/static/portal.css", timeout=5).status_code == 200
+    assert requests.get(f"{portal}/static/..%2Fservice.py", timeout=5).status_code == 404
