@@ -27,14 +27,19 @@ def contact(booking_rpc: Any, booking_id: str) -> dict:
     return found
 
 
-def contacts(booking_rpc: Any, booking_ids: list[str], actor: dict) -> dict[str, dict] | None:
+def contacts(booking_rpc: Any, booking_ids: list[str], actor: dict, details: bool = False) -> dict[str, dict] | None:
     """Contacts by booking id for the staff member `actor` names (booking records the read, see
-    shared.audit), or None when booking is away (callers show the list without them)."""
+    shared.audit), or None when booking is away (callers show the list without them). `details`:
+    also the address, needs and applicants, for the crew at the door."""
     if not booking_ids:
         return {}
     try:
         with eventlet.Timeout(TIMEOUT_SECONDS):
-            return booking_rpc.get_contacts(booking_ids, actor)
+            return (
+                booking_rpc.get_contacts(booking_ids, actor, details)
+                if details
+                else booking_rpc.get_contacts(booking_ids, actor)
+            )
     except (eventlet.Timeout, Exception) as error:
         log.warning("contacts unavailable: %s", type(error).__name__)
         return None

@@ -117,6 +117,11 @@ class HouseholdSchema(Schema):
             raise ValidationError("A group session needs 5 or more people.", "venue")
 
 
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Whole years on `day` (a birthday counts on the day itself)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
 def household_json(household: dict) -> dict:
     """The validated household as plain JSON types (for events and documents)."""
     return {

@@ -141,6 +141,30 @@ def public_view(booking: dict) -> dict:
     }
 
 
+def visit_details(booking: dict) -> dict | None:
+    """What the crew needs at the door, on top of the contact: the address, what to allow for, and
+    who applies (names and birth dates: an applicant under 15 needs a guardian present). Only for
+    the crew's day sheet; None once the personal data is erased."""
+    reachable = contact(booking)
+    if reachable is None:
+        return None
+    household = household_of(booking)
+    address = household["address"]
+    return {
+        **reachable,
+        "address": {"postal_code": address["postal_code"], "district": address["district"], "line": address["line"]},
+        "needs": household.get("needs") or "",
+        "applicants": [
+            {
+                "name": f"{a['family_name']} {a['given_name']}",
+                "name_kana": f"{a['family_name_kana']} {a['given_name_kana']}",
+                "birth_date": a["birth_date"],
+            }
+            for a in household["applicants"]
+        ],
+    }
+
+
 def contact(booking: dict) -> dict | None:
     """What notification and the crew's call list need to reach the household, and no more; None
     once the personal data is erased."""

@@ -158,12 +158,14 @@ class BookingService(Operations):
         return bookings.contact(booking) if booking else None
 
     @rpc
-    def get_contacts(self, booking_ids: list[str], actor: dict | None = None) -> dict[str, dict]:
+    def get_contacts(self, booking_ids: list[str], actor: dict | None = None, details: bool = False) -> dict[str, dict]:
         """Contacts for a screen staff look at (a crew's day sheet, the call list); `actor` names
-        the staff member (shared.audit.actor) and the read is recorded."""
+        the staff member (shared.audit.actor) and the read is recorded. `details` adds what the
+        crew needs at the door (bookings.visit_details)."""
         contacts = {}
+        describe = bookings.visit_details if details else bookings.contact
         for booking in self.db.bookings.find({"_id": {"$in": list(booking_ids)}}, {"outbox": 0}):
-            reachable = bookings.contact(booking)
+            reachable = describe(booking)
             if reachable is not None:  # erased bookings have none to give
                 contacts[booking["_id"]] = reachable
         if actor is not None:

@@ -96,7 +96,3 @@ def time_label(moment: dt.datetime) -> str:
 def window_label(start: dt.datetime, end: dt.datetime) -> str:
     """12月3日（水）9:30〜10:00"""
     return f"{day_label(start.date())}{time_label(start)}〜{time_label(end)}"
-
-
-def age_on(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

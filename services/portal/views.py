@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from services.portal.japanese import age_on, day_label, era_of, time_label, window_label
+from services.portal.japanese import day_label, era_of, time_label, window_label
 from shared import clock, municipality
+from shared.household import age_on
 
 BOOKING_STATUS = {"received": "受付済", "cancelled": "取消", "visited": "訪問済"}
 VISIT_STATUS = {"unscheduled": "未調整", "scheduled": "日程確定", "done": "訪問済", "cancelled": "取消"}
@@ -103,6 +104,8 @@ def day_sheet(sheet: dict) -> dict:
                 "name": call.get("name"),
                 "phone": call.get("phone"),
                 "status_label": VISIT_STATUS.get(stop["status"], stop["status"]),
+                "address": _address(stop.get("address")),
+                "guardian_needed": any(a["guardian_needed"] for a in stop.get("applicants") or []),
             }
         )
     back = _moment(sheet.get("return_to_depot"))
@@ -114,6 +117,12 @@ def day_sheet(sheet: dict) -> dict:
         "back": time_label(back) if back else "",
         "stops": stops,
     }
+
+
+def _address(address: dict | None) -> str:
+    if not address:
+        return ""
+    return f"〒{address['postal_code']} {_district_name(address['district'])} {address['line']}"
 
 
 def tel(phone: Any) -> str:

@@ -89,6 +89,22 @@ class CrewList(Schema):
     crews = fields.List(fields.Nested(Crew), required=True)
 
 
+class StopAddress(Schema):
+    postal_code = fields.Str(required=True)
+    district = fields.Str(required=True)
+    line = fields.Str(required=True)
+
+
+class StopApplicant(Schema):
+    name = fields.Str(required=True)
+    name_kana = fields.Str(required=True)
+    birth_date = fields.Date(required=True)
+    age = fields.Int(required=True, metadata={"description": "On the day of the visit"})
+    guardian_needed = fields.Bool(
+        required=True, metadata={"description": "Under 15 on the day: a guardian must be present"}
+    )
+
+
 class Stop(Schema):
     visit_id = fields.Str(required=True)
     booking_id = fields.Str(required=True)
@@ -106,6 +122,9 @@ class Stop(Schema):
     start = fields.AwareDateTime(required=True, metadata={"description": "The visit begins (estimated)"})
     end = fields.AwareDateTime(required=True)
     idle_minutes_before = fields.Int(required=True)
+    address = fields.Nested(StopAddress, allow_none=True, required=True)
+    needs = fields.Str(allow_none=True, required=True, metadata={"description": "配慮事項, as reception noted them"})
+    applicants = fields.List(fields.Nested(StopApplicant), allow_none=True, required=True)
 
 
 class Call(Schema):

@@ -9,9 +9,18 @@ from services.scheduling.optimiser import Solve, route_day
 from services.scheduling.routes import CachedTravel, at_minute, day_of
 from services.scheduling.visits import stop_of
 from shared import clock
+from shared.household import age_on
 from shared.municipality import Municipality
 
 CALL_LEAD_MINUTES = 15  # phone the resident this long before setting off to them
+
+
+GUARDIAN_UNDER = 15  # an applicant younger than this on the day needs a guardian present
+
+
+def _applicant(applicant: dict, day: dt.date) -> dict:
+    age = age_on(dt.date.fromisoformat(applicant["birth_date"]), day)
+    return {**applicant, "age": age, "guardian_needed": age < GUARDIAN_UNDER}
 
 
 def build(
@@ -55,6 +64,12 @@ def build(
                 "start": iso(routed.start),
                 "end": iso(routed.end),
                 "idle_minutes_before": max(0, depart - free_at) + (routed.start - routed.arrive),
+                # What the crew needs at the door; None while booking cannot be asked.
+                "address": contact["address"] if contact and "address" in contact else None,
+                "needs": contact["needs"] if contact and "needs" in contact else None,
+                "applicants": [_applicant(a, day) for a in contact["applicants"]]
+                if contact and "applicants" in contact
+                else None,
             }
         )
         calls.append(

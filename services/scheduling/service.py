@@ -270,7 +270,9 @@ class SchedulingService(Operations):
                 {"outbox": 0},
             )
         )
-        known = contacts(self.booking, [v["booking_id"] for v in found], audit.actor(staff, "crew day sheet"))
+        known = contacts(
+            self.booking, [v["booking_id"] for v in found], audit.actor(staff, "crew day sheet"), details=True
+        )
         # One crew's day is a few stops: solved in-process in milliseconds (see solver.py).
         sheet = daysheet.build(found, known, crew_id, date, city, CachedTravel(default_model(city)), solver.solve)
         return json_response(sheet)

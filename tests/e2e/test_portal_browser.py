@@ -91,6 +91,12 @@ def test_reception_books_a_household_by_phone_fixes_an_offer_and_the_crew_sees_i
         await expect(stop).to_be_visible()
         await expect(stop).to_contain_text("高崎")
         await expect(stop).to_contain_text("都城 花子 様")
+        await expect(stop).to_contain_text("〒885-0000 高崎 高崎町大牟田 1234")
+        await expect(stop).to_contain_text("配慮事項：車椅子を使用しています")
+        applicants = stop.get_by_role("table", name=re.compile("申請する方（2人）"))
+        await expect(applicants.get_by_role("row")).to_have_count(3)
+        await expect(applicants).to_contain_text("ミヤコノジョウ ハナコ")
+        await expect(applicants).to_contain_text("ミヤコノジョウ イチロウ")
         await expect(stop.get_by_role("link", name=re.compile("電話する"))).to_have_attribute("href", "tel:0986224141")
         await check_page(page, "crew-day")
 

@@ -99,6 +99,17 @@ def test_contact_details_are_given_over_rpc_only(service):
     assert set(service.get_contacts([booking_id, "nope"])) == {booking_id}
 
 
+def test_the_crew_gets_the_address_needs_and_applicants_only_when_it_asks_for_the_visit_details(service):
+    booking_id = response_json(post(service, booking_body(needs="車椅子を使用しています")))["booking_id"]
+    plain = service.get_contacts([booking_id])[booking_id]
+    assert not {"address", "needs", "applicants"} & set(plain)  # notification and the call list: no more
+    detailed = service.get_contacts([booking_id], None, True)[booking_id]
+    assert detailed["address"]["district"] == "takazaki" and detailed["needs"] == "車椅子を使用しています"
+    sent = booking_body()["applicants"]
+    assert [a["name"] for a in detailed["applicants"]] == [f"{a['family_name']} {a['given_name']}" for a in sent]
+    assert [a["birth_date"] for a in detailed["applicants"]] == [a["birth_date"] for a in sent]
+
+
 def referral(household, referral_id=None, channel="liaison"):
     return referral_event(household, referral_id, channel)
 

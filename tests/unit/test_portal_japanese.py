@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from services.portal.japanese import NotADate, age_on, day_label, era_of, parse_date, window_label
+from services.portal.japanese import NotADate, day_label, era_of, parse_date, window_label
+from shared.household import age_on
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,32 @@ def test_the_crew_day_lists_stops_in_order_with_whom_to_call(service, db):
     assert service.crew_day(json_request(method="GET"), "crew-1", "someday").status_code == 400
 
 
+def test_the_day_sheet_shows_who_applies_and_flags_a_child_who_needs_a_guardian_on_that_day(service, db):
+    day = working_day(2)
+    visit = new_visit(service, db, district="himeki", size=2)
+    fix(service, visit["_id"], f"{day}T10:00:00+09:00")
+    fifteen_tomorrow = day.replace(year=day.year - 15) + dt.timedelta(days=1)
+    fifteen_today = day.replace(year=day.year - 15)
+    service.booking.get_contacts.return_value = {
+        visit["booking_id"]: {
+            "name": "大淀 千代",
+            "phone": "09012345678",
+            "address": {"postal_code": "885-0011", "district": "himeki", "line": "姫城町 1"},
+            "needs": "耳が遠い",
+            "applicants": [
+                {"name": "大淀 千代", "name_kana": "オオヨド チヨ", "birth_date": fifteen_today.isoformat()},
+                {"name": "大淀 健", "name_kana": "オオヨド ケン", "birth_date": fifteen_tomorrow.isoformat()},
+            ],
+        }
+    }
+    status, sheet = get(service.crew_day(json_request(method="GET"), "crew-1", day.isoformat()))
+    assert status == 200
+    [stop] = sheet["stops"]
+    assert stop["needs"] == "耳が遠い" and stop["address"]["line"] == "姫城町 1"
+    assert [(a["age"], a["guardian_needed"]) for a in stop["applicants"]] == [(15, False), (14, True)]
+    assert service.booking.get_contacts.call_args.args[2] is True  # asked for the visit details
+
+
 def test_the_day_sheet_still_comes_when_booking_is_away(service, db):
     day = working_day(2)
     visit = new_visit(service, db)
