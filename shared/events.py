@@ -13,16 +13,21 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared import clock
 from shared.validation import schema_instance
 
-SCHEMA_VERSION = 1
+# Versions within one event type only add fields that may be absent: consumers read any version up
+# to the one they know and take the fields they know (tolerant reader); a breaking change would be
+# a new event type. Each type's current version is EventType.version.
+FIRST_VERSION = 1
 CHANNEL_EXCHANGE = "outreach.channels"
 CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_-]{1,31}$")
 PERIODS = ("am", "pm", "any")
 OUTCOMES = ("completed", "partial", "absent", "postponed")
+# What became of each applicant at a visit (the crew records one per person).
+APPLICANT_RESULTS = ("applied", "missing_documents", "absent", "wants_revisit")
 
 
 class PreferenceSchema(Schema):
@@ -70,6 +75,15 @@ class SlotReleased(Schema):
     reason = fields.Str(required=True)
 
 
+class ApplicantCounts(Schema):
+    """How many applicants ended each way (counts only: no names travel in events)."""
+
+    applied = fields.Int(required=True, validate=validate.Range(0, 10))
+    missing_documents = fields.Int(required=True, validate=validate.Range(0, 10))
+    absent = fields.Int(required=True, validate=validate.Range(0, 10))
+    wants_revisit = fields.Int(required=True, validate=validate.Range(0, 10))
+
+
 class VisitDone(Schema):
     visit_id = fields.Str(required=True)
     booking_id = fields.Str(required=True)
@@ -78,6 +92,8 @@ class VisitDone(Schema):
     district = fields.Str(required=True)
     outcome = fields.Str(required=True, validate=validate.OneOf(OUTCOMES))
     persons_applied = fields.Int(required=True, validate=validate.Range(0, 10))
+    # Version 2: per-applicant counts when the crew recorded each person (None otherwise).
+    applicants = fields.Nested(ApplicantCounts, allow_none=True, load_default=None)
 
 
 class NotificationSent(Schema):
@@ -114,6 +130,7 @@ class ReferralReceived(Schema):
 class EventType:
     name: str  # full name, as in the envelope
     payload: type[Schema]
+    version: int = FIRST_VERSION  # the payload's current version (see FIRST_VERSION)
 
     @property
     def source(self) -> str:
@@ -132,7 +149,7 @@ REQUEST_RECEIVED = EventType("booking.request_received", RequestReceived)
 REQUEST_CANCELLED = EventType("booking.request_cancelled", RequestCancelled)
 SLOT_FIXED = EventType("scheduling.slot_fixed", SlotFixed)
 SLOT_RELEASED = EventType("scheduling.slot_released", SlotReleased)
-VISIT_DONE = EventType("scheduling.visit_done", VisitDone)
+VISIT_DONE = EventType("scheduling.visit_done", VisitDone, version=2)
 NOTIFICATION_SENT = EventType("notification.sent", NotificationSent)
 NOTIFICATION_FAILED = EventType("notification.failed", NotificationFailed)
 REFERRAL_RECEIVED = EventType("outreach.referral_received", ReferralReceived)
@@ -155,7 +172,12 @@ EVENT_TYPES: dict[str, EventType] = {
 class Envelope(Schema):
     event_id = fields.UUID(required=True)
     event_type = fields.Str(required=True, validate=validate.OneOf(list(EVENT_TYPES)))
-    schema_version = fields.Int(required=True, validate=validate.Equal(SCHEMA_VERSION))
+    schema_version = fields.Int(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=FIRST_VERSION),
+        metadata={"description": "The payload's version within its event type: later ones only add fields"},
+    )
     occurred_at = fields.AwareDateTime(required=True)
     municipality_code = fields.Str(required=True, validate=validate.Regexp(r"^\d{6}$"))
     correlation_id = fields.Str(required=True, validate=validate.Length(1, 64))
@@ -181,7 +203,7 @@ def build(event_type: EventType, payload: dict, *, correlation_id: str, municipa
     envelope = {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type.name,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": event_type.version,
         "occurred_at": clock.iso(clock.now()),
         "municipality_code": municipality_code,
         "correlation_id": correlation_id,
@@ -218,8 +240,11 @@ def parse(body: Any, expected: EventType | None = None) -> Event:
     event_type = EVENT_TYPES[envelope["event_type"]]
     if expected is not None and event_type is not expected:
         raise InvalidEvent(f"expected {expected.name}, got {event_type.name}")
+    if envelope["schema_version"] > event_type.version:
+        raise InvalidEvent(f"{event_type.name}: version {envelope['schema_version']} is newer than this consumer's")
     try:
-        payload = schema_instance(event_type.payload).load(envelope["payload"])
+        # Tolerant reader: fields this consumer does not know (a later version's) are left aside.
+        payload = schema_instance(event_type.payload).load(envelope["payload"], unknown=EXCLUDE)
     except ValidationError as error:
         raise InvalidEvent(f"{event_type.name}: bad payload fields {sorted(error.messages)}") from None
     return Event(

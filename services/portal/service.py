@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 
 from marshmallow import ValidationError
@@ -108,7 +109,11 @@ class PortalService(Operations):
         page.sessions.end(page.request.cookies.get(COOKIE))
         settings = provider().settings
         target = provider().end_session_url(f"{settings.base_url}/signed-out") or "/signed-out"
-        return clear_session_cookie(redirect(target), self._secure_cookies())
+        response = clear_session_cookie(redirect(target), self._secure_cookies())
+        # The tablet's kept day sheets and results hold residents' details: gone with the session
+        # (the page asks first when results are still waiting to be sent).
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
     @http("GET", "/signed-out")
     def signed_out(self, request: Request) -> Response:
@@ -300,9 +305,47 @@ class PortalService(Operations):
             day=day,
             previous=day - dt.timedelta(days=1),
             following=day + dt.timedelta(days=1),
+            results=views.APPLICANT_RESULTS,
+            recorded=_reference_or_none(page.request.args.get("recorded")),
         )
 
+    @http("POST", "/crew/visits/<visit_id>/result")
+    @page("crew", "reception")
+    def record_result(self, page: Page, visit_id: str) -> Response:
+        form = page.request.form
+        known = {value for value, _ in views.APPLICANT_RESULTS}
+        applicants = []
+        for i in range(10):
+            value = form.get(f"applicant_{i}")
+            if value is None:
+                break
+            if value not in known:
+                raise PageError(400, "結果を記録できませんでした", "結果をもう一度選んでから送信してください。")
+            applicants.append({"result": value})
+        body = {"applicants": applicants, "note": form.get("note", ""), "result_id": form.get("result_id") or None}
+        answer = page.backend.post("scheduling", f"/api/v1/visits/{visit_id}/done", body)
+        if answer.status == 409:
+            raise PageError(409, "この訪問の結果は記録済みです", "別の結果に直すときは、受付に連絡してください。")
+        if answer.status == 422:
+            messages = "、".join(f["ja"] for f in answer.field_errors()) or answer.message()
+            raise PageError(
+                422, "結果を記録できませんでした", f"{messages} 訪問予定の画面に戻って、もう一度送信してください。"
+            )
+        if not answer.ok:
+            raise PageError(answer.status, "結果を記録できませんでした", answer.message() or "もう一度お試しください。")
+        day = _day_or_today(form.get("date"))
+        reference = _reference_or_none(form.get("reference")) or ""
+        return redirect(f"/crew/day?date={day.isoformat()}&recorded={reference}")
+
     # --- files -----------------------------------------------------------------------------------
+
+    @http("GET", "/sw.js")
+    def service_worker(self, request: Request) -> Response:
+        """The crew's tablet keeps its day sheet for use without signal (static/sw.js). Served from
+        the root so that it may look after /crew/ pages."""
+        response = Response((STATIC_DIR / "sw.js").read_bytes(), mimetype="text/javascript")
+        response.headers["Cache-Control"] = "no-cache"
+        return security_headers(response)
 
     @http("GET", "/static/<name>")
     def static(self, request: Request, name: str) -> Response:
@@ -312,6 +355,11 @@ class PortalService(Operations):
         response = Response(path.read_bytes(), mimetype=STATIC_TYPES[path.suffix])
         response.headers["Cache-Control"] = "public, max-age=3600"
         return security_headers(response)
+
+
+def _reference_or_none(text: str | None) -> str | None:
+    """A booking reference (e.g. 261201-001) to show back, or nothing: never echo other input."""
+    return text if text and re.fullmatch(r"\d{6}-\d{3}", text) else None
 
 
 def _day_or_today(text: str | None) -> dt.date:

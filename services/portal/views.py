@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from services.portal.japanese import day_label, era_of, time_label, window_label
@@ -13,6 +14,13 @@ BOOKING_STATUS = {"received": "受付済", "cancelled": "取消", "visited": "�
 VISIT_STATUS = {"unscheduled": "未調整", "scheduled": "日程確定", "done": "訪問済", "cancelled": "取消"}
 CHANNELS = {"phone": "電話", "web": "ウェブ", "liaison": "公民館長の紹介", "counter": "窓口"}
 OUTCOMES = {"completed": "申請済", "partial": "一部申請", "absent": "不在", "postponed": "延期"}
+# What the crew records per applicant, in the order the tablet offers them.
+APPLICANT_RESULTS = (
+    ("applied", "申請済"),
+    ("missing_documents", "書類不足"),
+    ("absent", "本人不在"),
+    ("wants_revisit", "再訪問希望"),
+)
 CHILD_AGE = 15  # under this, a guardian must be present
 
 
@@ -105,6 +113,8 @@ def day_sheet(sheet: dict) -> dict:
                 "phone": call.get("phone"),
                 "status_label": VISIT_STATUS.get(stop["status"], stop["status"]),
                 "address": _address(stop.get("address")),
+                # The key the tablet sends its result with: sent twice, it is recorded once.
+                "result_id": str(uuid.uuid4()),
                 "guardian_needed": any(a["guardian_needed"] for a in stop.get("applicants") or []),
             }
         )

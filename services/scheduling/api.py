@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields
 
 from services.scheduling.schemas import (
+    ApplicantResultSchema,
     FixSlotSchema,
     PlanRequestSchema,
     SuggestionQuerySchema,
@@ -26,6 +27,7 @@ class Result(Schema):
     outcome = fields.Str(required=True)
     persons_applied = fields.Int(required=True)
     note = fields.Str()
+    applicants = fields.List(fields.Nested(ApplicantResultSchema), metadata={"description": "Per applicant, in order"})
 
 
 class Visit(Schema):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from shared import clock, municipality
-from shared.events import OUTCOMES
+from shared.events import APPLICANT_RESULTS, OUTCOMES
 from shared.validation import IN_DATE_RANGE, Day
 
 
@@ -28,15 +28,45 @@ class FixSlotSchema(Schema):
     crew_id = fields.Str(required=True, validate=validate.Length(1, 64))
 
 
+class ApplicantResultSchema(Schema):
+    result = fields.Str(required=True, validate=validate.OneOf(APPLICANT_RESULTS))
+    note = fields.Str(load_default="", validate=validate.Length(0, 200))
+
+
 class VisitResultSchema(Schema):
-    outcome = fields.Str(required=True, validate=validate.OneOf(OUTCOMES))
-    persons_applied = fields.Int(required=True, strict=True, validate=validate.Range(0, 10))
+    """The visit's outcome, either as a whole (outcome, persons_applied) or per applicant, in the
+    household's order (the outcome and the count then follow from them)."""
+
+    outcome = fields.Str(load_default=None, validate=validate.OneOf(OUTCOMES))
+    persons_applied = fields.Int(load_default=None, strict=True, validate=validate.Range(0, 10))
+    applicants = fields.List(fields.Nested(ApplicantResultSchema), load_default=None, validate=validate.Length(1, 10))
     note = fields.Str(load_default="", validate=validate.Length(0, 500))
+    # The tablet's key for this result: sending it again (a queue replayed after a lost answer)
+    # answers with the visit as recorded instead of refusing.
+    result_id = fields.Str(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9-]{8,64}$"))
 
     @validates_schema
-    def absent_means_nobody(self, data: dict, **kwargs: Any) -> None:
+    def whole_or_per_applicant(self, data: dict, **kwargs: Any) -> None:
+        if data.get("applicants") is None:
+            for name in ("outcome", "persons_applied"):
+                if data.get(name) is None:
+                    raise ValidationError("Missing data for required field.", name)
         if data.get("outcome") in ("absent", "postponed") and data.get("persons_applied"):
             raise ValidationError("Must be 0 when the resident was absent.", "persons_applied")
+
+    @post_load
+    def outcome_from_applicants(self, data: dict, **kwargs: Any) -> dict:
+        results = [a["result"] for a in data.get("applicants") or []]
+        if results:
+            applied = results.count("applied")
+            if applied == len(results):
+                outcome = "completed"
+            elif applied:
+                outcome = "partial"
+            else:
+                outcome = "absent" if set(results) == {"absent"} else "postponed"
+            data.update(outcome=outcome, persons_applied=applied)
+        return data
 
 
 class VisitQuerySchema(Schema):

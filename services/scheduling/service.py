@@ -189,7 +189,23 @@ class SchedulingService(Operations):
         result = load_body(request, VisitResultSchema)
         visit = self._visit(visit_id)
         self._require_crew_or_reception(staff, visit)
+        if visits.recorded_already(visit, result["result_id"]):
+            return json_response(visits.view(visit, municipality.load()))  # the tablet sent it again
         self._require(visit, ("scheduled",))
+        if result["applicants"] is not None and len(result["applicants"]) != visit["household_size"]:
+            raise ApiError(
+                422,
+                "validation_failed",
+                "Some fields are invalid.",
+                "入力内容に誤りがあります。",
+                fields=[
+                    {
+                        "field": "applicants",
+                        "en": "Give one result for each applicant of the household.",
+                        "ja": "申請する方全員の結果を入力してください。",
+                    }
+                ],
+            )
         if result["persons_applied"] > visit["household_size"]:
             raise ApiError(
                 422,

@@ -206,6 +206,9 @@ def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dic
             "district": visit["district"],
             "outcome": result["outcome"],
             "persons_applied": result["persons_applied"],
+            "applicants": {r: [a["result"] for a in result["applicants"]].count(r) for r in events.APPLICANT_RESULTS}
+            if result.get("applicants")
+            else None,
         },
         visit,
     )
@@ -222,6 +225,15 @@ def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dic
         update = {"$set": {"status": "done", "result": record}, "$push": {"outbox": entry}}
     db.visits.update_one({"_id": visit["_id"], "status": "scheduled"}, update)
     return db.visits.find_one({"_id": visit["_id"]}, {"outbox": 0})
+
+
+def recorded_already(visit: dict, result_id: str | None) -> bool:
+    """Whether the result with this key is the one the visit holds (done, or postponed back to
+    unscheduled with it in its history)."""
+    if not result_id:
+        return False
+    results = [visit.get("result") or {}] + [h.get("result") or {} for h in visit.get("history") or []]
+    return any(r.get("result_id") == result_id for r in results)
 
 
 def view(visit: dict, city: Municipality) -> dict:
@@ -259,7 +271,11 @@ def view(visit: dict, city: Municipality) -> dict:
         }
         if slot
         else None,
-        "result": {k: visit["result"][k] for k in ("outcome", "persons_applied", "note") if k in visit["result"]}
+        "result": {
+            k: visit["result"][k]
+            for k in ("outcome", "persons_applied", "note", "applicants")
+            if visit["result"].get(k)
+        }
         if visit.get("result")
         else None,
     }

@@ -59,6 +59,10 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(stack, servic
 
         fuzzer(operation, base_url, headers, calls, statuses)()
         operations += 1
+    if service == "portal":
+        # It documents only the health endpoints here (its pages are HTML: the browser tests).
+        assert operations == 2 and calls[0] >= operations and statuses == {200}, statuses
+        return
     assert operations >= 2 and calls[0] >= operations * 2
     # The fuzzer got past the door (403 remains for a liaison asking for another's referrals).
     assert statuses & {400, 404, 422} and 401 not in statuses, statuses

@@ -10,8 +10,9 @@ import pytest
 import requests
 from playwright.async_api import Page, expect
 
+from tests.bus import wait_until
 from tests.e2e.browser import accessibility_violations, check_page, run, shoot, sign_in, sign_out
-from tests.factories import signed_in
+from tests.factories import booking_body, funnel_period, signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -110,6 +111,70 @@ def test_reception_books_a_household_by_phone_fixes_an_offer_and_the_crew_sees_i
     assert [a["birth_date"] for a in household["applicants"]] == ["1941-04-12", "1938-09-30"]
     assert [a["given_name_kana"] for a in household["applicants"]] == ["ハナコ", "イチロウ"]
     assert household["needs"] == "車椅子を使用しています"
+
+
+def booked_and_fixed(stack, phone: str, email: str) -> tuple[str, str]:
+    """A two-person booking with a fixed slot, made over the APIs: (visit id, day)."""
+    office = signed_in(stack, "reception")
+    answer = office.post(f"{stack.url('booking')}/api/v1/bookings", json=booking_body(phone=phone, email=email))
+    assert answer.status_code == 201, answer.text
+    booking_id = answer.json()["booking_id"]
+    visits = f"{stack.url('scheduling')}/api/v1/visits"
+    [visit] = wait_until(lambda: office.get(visits, params={"booking_id": booking_id}).json()["visits"])
+    offer = office.get(f"{visits}/{visit['visit_id']}/suggestions").json()["suggestions"][0]
+    fixed = office.post(f"{visits}/{visit['visit_id']}/slot", json={"crew_id": "crew-1", "start": offer["start"]})
+    assert fixed.status_code == 200, fixed.text
+    return visit["visit_id"], offer["start"][:10]
+
+
+def test_the_crew_records_results_per_applicant_without_signal_and_they_are_sent_once_back_online(stack, portal):
+    visit_id, day = booked_and_fixed(stack, "0986-22-5151", "offline.family@example.jp")
+    office = signed_in(stack, "reception")
+    visit_url = f"{stack.url('scheduling')}/api/v1/visits/{visit_id}"
+
+    async def crew(page: Page) -> None:
+        await sign_in(page, portal, CREW)
+        await page.goto(f"{portal}/crew/day?date={day}")
+        await page.evaluate("navigator.serviceWorker.ready")
+        await page.reload()  # now under the service worker, which keeps the sheet
+        assert await page.evaluate("!!navigator.serviceWorker.controller")
+
+        await page.context.set_offline(True)
+        await page.reload()  # no signal: the kept day sheet
+        stop = page.locator(f"#stop-{visit_id}")
+        await stop.get_by_text("訪問の結果を記録する").click()
+        await check_page(page, "crew-result-form")
+        await stop.get_by_role("group", name=re.compile("^1人目")).get_by_label("申請済").check()
+        await stop.get_by_role("group", name=re.compile("^2人目")).get_by_label("書類不足").check()
+        await stop.get_by_label(re.compile("^メモ")).fill("2人目は保険証を探しておくとのこと")
+        await stop.get_by_role("button", name="結果を送信する").click()
+        await expect(page.locator("#offline-status")).to_contain_text("未送信の結果が1件あります")
+        assert office.get(visit_url).json()["status"] == "scheduled"  # nothing sent yet
+
+        async with page.expect_navigation():
+            await page.context.set_offline(False)  # signal again: the kept result goes out
+        await expect(stop).to_contain_text("結果を記録済みです")
+        await expect(page.locator("#offline-status")).to_be_hidden()
+        await check_page(page, "crew-day-recorded")
+
+    run(crew)
+    visit = office.get(visit_url).json()
+    assert visit["status"] == "done" and visit["result"]["outcome"] == "partial"
+    assert visit["result"]["persons_applied"] == 1
+    assert [a["result"] for a in visit["result"]["applicants"]] == ["applied", "missing_documents"]
+    assert visit["result"]["note"] == "2人目は保険証を探しておくとのこと"
+    # The resident heard of the fixed window by e-mail; the funnel counts the visit.
+    assert wait_until(lambda: [m for m in stack.mails() if m["To"] == "offline.family@example.jp"])
+
+    def phone_channel():
+        manager = signed_in(stack)  # the office roles: the funnel is the manager's
+        rows = manager.get(f"{stack.url('outreach')}/api/v1/funnel", params=funnel_period()).json()["channels"]
+        row = next((r for r in rows if r["channel"] == "phone"), {})
+        return row if row.get("visited") else None
+
+    # Only this test of the module records a visit: one visited, one person applied.
+    row = wait_until(phone_channel, timeout=30)
+    assert (row["visited"], row["persons_applied"]) == (1, 1)
 
 
 def test_a_form_with_mistakes_says_what_to_fix_next_to_each_field_and_keeps_what_was_typed(stack, portal):

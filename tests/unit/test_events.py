@@ -2,6 +2,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from marshmallow import EXCLUDE, Schema, fields
 
 from shared import clock, events
 
@@ -117,3 +118,48 @@ def test_occurred_at_is_now_in_japan_time():
         events.REQUEST_CANCELLED, {"booking_id": "b", "reason": "other"}, correlation_id="b", municipality_code="452025"
     )
     assert abs(dt.datetime.fromisoformat(body["occurred_at"]) - clock.now()) < dt.timedelta(seconds=5)
+
+
+def visit_done_payload(**extra):
+    return {
+        "visit_id": "v",
+        "booking_id": "b",
+        "crew_id": "crew-1",
+        "date": dt.date(2026, 12, 3),
+        "district": "takazaki",
+        "outcome": "completed",
+        "persons_applied": 2,
+        **extra,
+    }
+
+
+class VisitDoneV1(Schema):
+    """visit_done as version 1 defined it: what a consumer written then knows."""
+
+    visit_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    crew_id = fields.Str(required=True)
+    date = fields.Date(required=True)
+    district = fields.Str(required=True)
+    outcome = fields.Str(required=True)
+    persons_applied = fields.Int(required=True)
+
+
+def test_a_later_version_only_adds_fields_so_readers_of_either_version_understand_both():
+    counts = {"applied": 1, "missing_documents": 1, "absent": 0, "wants_revisit": 0}
+    current = events.build(
+        events.VISIT_DONE,
+        visit_done_payload(outcome="partial", persons_applied=1, applicants=counts),
+        correlation_id="b",
+        municipality_code="452025",
+    )
+    assert current["schema_version"] == events.VISIT_DONE.version == 2
+    assert events.parse(current).payload["applicants"] == counts
+    # A version 1 event (from before per-applicant results) still reads, without counts.
+    older = {**current, "schema_version": 1, "payload": visit_done_payload()}
+    assert events.parse(older).payload["applicants"] is None
+    # A consumer that knows only version 1 reads version 2 as the tolerant reader does.
+    as_v1 = VisitDoneV1().load(current["payload"], unknown=EXCLUDE)
+    assert (as_v1["outcome"], as_v1["persons_applied"]) == ("partial", 1) and "applicants" not in as_v1
+    with pytest.raises(events.InvalidEvent):
+        events.parse({**current, "schema_version": 3})  # newer than this code knows

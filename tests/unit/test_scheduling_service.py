@@ -107,6 +107,44 @@ def test_recording_the_visit_emits_visit_done(service, db):
     assert get(service.visit_done(json_request({"outcome": "completed", "persons_applied": 1}), visit["_id"]))[0] == 409
 
 
+def per_applicant(*results, result_id=None):
+    body = {"applicants": [{"result": r} for r in results]}
+    return json_request({**body, "result_id": result_id} if result_id else body)
+
+
+@pytest.mark.parametrize(
+    ("results", "outcome", "applied", "status"),
+    [
+        (("applied", "applied", "applied"), "completed", 3, "done"),
+        (("applied", "missing_documents", "absent"), "partial", 1, "done"),
+        (("absent", "absent", "absent"), "absent", 0, "done"),
+        (("missing_documents", "wants_revisit", "absent"), "postponed", 0, "unscheduled"),
+    ],
+)
+def test_results_per_applicant_decide_the_outcome_and_travel_as_counts(service, db, results, outcome, applied, status):
+    visit = new_visit(service, db, size=3)
+    fix(service, visit["_id"], f"{working_day(2)}T09:30:00+09:00")
+    code, body = get(service.visit_done(per_applicant(*results), visit["_id"]))
+    assert code == 200 and body["status"] == status
+    done = db.visits.find_one({"_id": visit["_id"]})["outbox"][-1]["event"]
+    assert done["schema_version"] == 2
+    assert done["payload"]["outcome"] == outcome and done["payload"]["persons_applied"] == applied
+    assert done["payload"]["applicants"] == {r: results.count(r) for r in events.APPLICANT_RESULTS}
+
+
+def test_a_result_for_each_applicant_is_needed_and_the_same_result_sent_twice_is_recorded_once(service, db):
+    visit = new_visit(service, db, size=2)
+    fix(service, visit["_id"], f"{working_day(2)}T09:30:00+09:00")
+    assert service.visit_done(per_applicant("applied"), visit["_id"]).status_code == 422
+    first = get(service.visit_done(per_applicant("applied", "absent", result_id="tablet-0001"), visit["_id"]))
+    again = get(service.visit_done(per_applicant("applied", "absent", result_id="tablet-0001"), visit["_id"]))
+    assert first[0] == again[0] == 200 and first[1]["result"] == again[1]["result"]
+    outbox = db.visits.find_one({"_id": visit["_id"]})["outbox"]
+    assert [e["event"]["event_type"] for e in outbox].count("scheduling.visit_done") == 1
+    other = service.visit_done(per_applicant("applied", "applied", result_id="tablet-0002"), visit["_id"])
+    assert other.status_code == 409  # another result for a visit already done
+
+
 def test_a_postponed_visit_waits_for_a_new_slot(service, db):
     visit = new_visit(service, db)
     fix(service, visit["_id"], f"{working_day(2)}T09:30:00+09:00")
