@@ -40,6 +40,7 @@ bench: venv rabbitmq ## what the safety costs (intake, pipeline, personal data) 
 	$(PY) -m tests.bench.confirms
 	$(PY) -m tests.bench.security
 	$(PY) -m tests.bench.scheduling
+	$(PY) -m tests.bench.portal
 
 chart-test: venv rabbitmq prometheus ## the chart, image, skaffold and alert checks, and the chart-driven local run
 	$(VENV)/bin/hadolint deploy/docker/Dockerfile
