@@ -2,8 +2,13 @@
 
 from marshmallow import Schema, fields
 
-from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery
+from services.notification.schemas import PHONED_RESULTS, CallResult, CallTaskQuery, NotificationQuery, PhonedResult
 from shared.openapi import Operation, document, errors
+
+
+class PhoneAttempt(Schema):
+    result = fields.Str(required=True, metadata={"enum": list(PHONED_RESULTS)})
+    at = fields.AwareDateTime(required=True)
 
 
 class Notification(Schema):
@@ -15,14 +20,18 @@ class Notification(Schema):
     status = fields.Str(
         required=True,
         metadata={
-            "enum": ["pending", "sent", "to_call", "retrying", "failed"],
-            "description": "to_call: no e-mail address; staff phone the resident or post a letter",
+            "enum": ["pending", "sent", "to_call", "retrying", "failed", "phoned"],
+            "description": "to_call: no e-mail address; staff phone the resident or post a letter (then phoned)",
         },
     )
     channel = fields.Str(allow_none=True, required=True)
     attempts = fields.Int(required=True)
     created_at = fields.AwareDateTime(required=True)
     finished_at = fields.AwareDateTime(allow_none=True, required=True)
+    details = fields.Dict(
+        required=True, metadata={"description": "What the message says: dates, window, outcome (no personal data)"}
+    )
+    phone_attempts = fields.List(fields.Nested(PhoneAttempt), required=True)
 
 
 class NotificationList(Schema):
@@ -59,6 +68,15 @@ OPERATIONS = [
         query=NotificationQuery,
         tags=("notifications",),
         roles=("reception", "operator"),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/notifications/<message_id>/phoned",
+        "Record phoning a resident about a message e-mail could not carry (told, letter sent, no answer).",
+        {200: Notification, **errors(400, 404, 409, 413, 422)},
+        body=PhonedResult,
+        tags=("notifications",),
+        roles=("reception",),
     ),
     Operation(
         "GET",

@@ -105,6 +105,20 @@ def lease_due(db: Any) -> dict | None:
     )
 
 
+PHONEABLE = ("to_call", "failed")  # messages staff phone the resident about (or post a letter)
+
+
+def record_phoned(db: Any, message_id: str, result: str, subject: str) -> dict | None:
+    """Staff phoned the resident about a message e-mail could not carry. Told or a letter posted:
+    the message is done ("phoned"); no answer: it stays on the list, the attempt counted."""
+    attempt = {"result": result, "at": clock.now(), "by": subject}
+    update: dict[str, Any] = {"$push": {"phone_attempts": attempt}}
+    if result != "no_answer":
+        update["$set"] = {"status": "phoned", "finished_at": clock.now()}
+    db.messages.update_one({"_id": message_id, "status": {"$in": list(PHONEABLE)}}, update)
+    return db.messages.find_one({"_id": message_id}, {"outbox": 0})
+
+
 def view(message: dict) -> dict:
     return {
         "message_id": message["_id"],
@@ -115,4 +129,9 @@ def view(message: dict) -> dict:
         "attempts": message.get("attempts", 0),
         "created_at": clock.iso(message["created_at"]),
         "finished_at": clock.iso(message["finished_at"]) if message.get("finished_at") else None,
+        # What the message says, for staff who phone instead (dates and codes, no personal data).
+        "details": message.get("details") or {},
+        "phone_attempts": [
+            {"result": a["result"], "at": clock.iso(a["at"])} for a in message.get("phone_attempts", [])
+        ],
     }

@@ -5,7 +5,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.notification import calltasks
 from shared.validation import Day
 
-MESSAGE_STATUSES = ("pending", "retrying", "sent", "to_call", "failed")
+MESSAGE_STATUSES = ("pending", "retrying", "sent", "to_call", "failed", "phoned")
+# What came of phoning a resident a message could not reach by e-mail: told, or a letter posted
+# (the message is then "phoned"), or no answer yet (it stays to call).
+PHONED_RESULTS = ("told", "letter_sent", "no_answer")
 
 
 class NotificationQuery(Schema):
@@ -24,6 +27,10 @@ class NotificationQuery(Schema):
 class CallTaskQuery(Schema):
     date = Day(required=True)
     crew_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
+
+
+class PhonedResult(Schema):
+    result = fields.Str(required=True, validate=validate.OneOf(PHONED_RESULTS))
 
 
 class CallResult(Schema):

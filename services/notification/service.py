@@ -16,7 +16,7 @@ from services.notification import calltasks, messages, templates
 from services.notification import metrics as m
 from services.notification.api import OPENAPI
 from services.notification.mailer import Mailer
-from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery
+from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery, PhonedResult
 from shared import audit, clock, events, municipality
 from shared.auth import Staff, require_owner, staff
 from shared.consumer import consumes
@@ -24,7 +24,7 @@ from shared.contacts import ContactUnavailable, contact, contacts
 from shared.db import Mongo
 from shared.delivery import event_handler, retry_delays
 from shared.faults import crash_point
-from shared.http import api, json_response, load_body, load_query, not_found
+from shared.http import api, conflict, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
 
@@ -105,6 +105,22 @@ class NotificationService(Operations):
         match = {key: query[key] for key in ("booking_id", "status") if query[key]}
         found = self.db.messages.find(match, {"outbox": 0}).sort("created_at", 1).limit(query["limit"])
         return json_response({"notifications": [messages.view(msg) for msg in found]})
+
+    @http("POST", "/api/v1/notifications/<message_id>/phoned")
+    @api
+    @staff("reception")
+    def record_phoned(self, request: Request, message_id: str, staff: Staff) -> Response:
+        data = load_body(request, PhonedResult)
+        message = self.db.messages.find_one({"_id": message_id}, {"outbox": 0})
+        if message is None:
+            raise not_found("message")
+        if message["status"] not in messages.PHONEABLE:
+            raise conflict(
+                "not_to_call",
+                f"The message is {message['status']}.",
+                "このお知らせは電話の必要がありません（送信済みか、記録済みです）。",
+            )
+        return json_response(messages.view(messages.record_phoned(self.db, message_id, data["result"], staff.subject)))
 
     @http("GET", "/api/v1/call-tasks")
     @api

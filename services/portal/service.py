@@ -275,6 +275,189 @@ class PortalService(Operations):
             new=new,
         )
 
+    # --- reception: one booking ------------------------------------------------------------------
+
+    @http("GET", "/reception/bookings/<booking_id>")
+    @page("reception")
+    def booking_page(self, page: Page, booking_id: str) -> Response:
+        return self._booking_page(page, booking_id)
+
+    @http("POST", "/reception/bookings/<booking_id>/cancel")
+    @page("reception")
+    def cancel_booking(self, page: Page, booking_id: str) -> Response:
+        reason = page.request.form.get("reason", "")
+        if reason not in dict(views.CANCEL_REASONS):
+            return self._booking_page(page, booking_id, status=422, error="取り消す理由を選んでください。")
+        answer = page.backend.post("booking", f"/api/v1/bookings/{booking_id}/cancel", {"reason": reason})
+        if answer.status == 404:
+            raise not_found()
+        if not answer.ok:
+            raise PageError(answer.status, "取り消せませんでした", answer.message() or "もう一度お試しください。")
+        return redirect(f"/reception/bookings/{booking_id}?cancelled=1")
+
+    def _booking_page(self, page: Page, booking_id: str, status: int = 200, error: str | None = None) -> Response:
+        booking = page.backend.get("booking", f"/api/v1/bookings/{booking_id}")
+        if booking.status in (404, 422):
+            raise not_found()
+        visits = (page.backend.get("scheduling", "/api/v1/visits", booking_id=booking_id).body or {}).get("visits")
+        sent = page.backend.get("notification", "/api/v1/notifications", booking_id=booking_id)
+        return page.render(
+            "reception/booking.html",
+            status=status,
+            booking=views.booking_summary(booking.body),
+            visit=views.visit(visits[0]) if visits else None,
+            messages=[views.message(m) for m in (sent.body or {}).get("notifications", [])] if sent.ok else [],
+            reasons=views.CANCEL_REASONS,
+            error=error,
+            cancelled=page.request.args.get("cancelled") == "1",
+        )
+
+    # --- reception: residents to phone because e-mail could not reach them (要電話) ------------------
+
+    @http("GET", "/reception/to-call")
+    @page("reception")
+    def to_call(self, page: Page) -> Response:
+        waiting = []
+        for status in ("to_call", "failed"):
+            answer = page.backend.get("notification", "/api/v1/notifications", status=status, limit=200)
+            if not answer.ok:
+                raise PageError(
+                    answer.status, "一覧を表示できませんでした", answer.message() or "もう一度お試しください。"
+                )
+            waiting += answer.body["notifications"]
+        rows = []
+        for found in sorted(waiting, key=lambda m: m["created_at"]):
+            booking = page.backend.get("booking", f"/api/v1/bookings/{found['booking_id']}")
+            if not booking.ok or not (booking.body.get("household") or {}):
+                continue  # cancelled and erased, or gone: nobody to phone
+            summary = views.booking_summary(booking.body)
+            rows.append(
+                {
+                    **views.message(found),
+                    "booking": summary,
+                    "phone": booking.body["household"]["phone"],
+                    "script": views.phone_script(found, summary["reference"]),
+                }
+            )
+        return page.render("reception/to_call.html", rows=rows, results=views.PHONED_RESULTS)
+
+    @http("POST", "/reception/to-call/<message_id>")
+    @page("reception")
+    def phoned(self, page: Page, message_id: str) -> Response:
+        result = page.request.form.get("result", "")
+        if result not in dict(views.PHONED_RESULTS):
+            raise PageError(400, "記録できませんでした", "電話の結果を選んでから「記録する」を押してください。")
+        answer = page.backend.post("notification", f"/api/v1/notifications/{message_id}/phoned", {"result": result})
+        if answer.status == 404:
+            raise not_found()
+        if not answer.ok and answer.status != 409:  # 409: recorded already (another receptionist)
+            raise PageError(answer.status, "記録できませんでした", answer.message() or "もう一度お試しください。")
+        return redirect("/reception/to-call")
+
+    # --- reception and crew: the day's calls (当日連絡) ----------------------------------------------
+
+    @http("GET", "/calls")
+    @page("reception", "crew")
+    def calls(self, page: Page) -> Response:
+        day = _day_or_today(page.request.args.get("date"))
+        answer = page.backend.get("notification", "/api/v1/call-tasks", date=day.isoformat())
+        if not answer.ok:
+            raise PageError(
+                answer.status, "電話の一覧を表示できませんでした", answer.message() or "もう一度お試しください。"
+            )
+        tasks = [views.call_task(t) for t in answer.body["call_tasks"]]
+        return page.render(
+            "calls.html",
+            day=day,
+            previous=day - dt.timedelta(days=1),
+            following=day + dt.timedelta(days=1),
+            tasks=tasks,
+            open_count=sum(t["status"] == "open" for t in tasks),
+            results=views.CALL_RESULTS,
+            contacts_available=answer.body["contacts_available"],
+        )
+
+    @http("POST", "/calls/<task_id>")
+    @page("reception", "crew")
+    def record_call(self, page: Page, task_id: str) -> Response:
+        result = page.request.form.get("result", "")
+        day = _day_or_today(page.request.form.get("date"))
+        if result not in dict(views.CALL_RESULTS):
+            raise PageError(400, "記録できませんでした", "電話の結果を選んでから「記録する」を押してください。")
+        answer = page.backend.post("notification", f"/api/v1/call-tasks/{task_id}/result", {"result": result})
+        if answer.status == 404:
+            raise not_found()
+        if not answer.ok:
+            raise PageError(answer.status, "記録できませんでした", answer.message() or "もう一度お試しください。")
+        return redirect(f"/calls?date={day.isoformat()}#task-{task_id}")
+
+    # --- reception: batch plans (まとめて計画) -----------------------------------------------------
+
+    @http("GET", "/reception/plans")
+    @page("reception")
+    def plan_form(self, page: Page) -> Response:
+        return page.render("reception/plan_form.html", error=None, days="10")
+
+    @http("POST", "/reception/plans")
+    @page("reception")
+    def make_plan(self, page: Page) -> Response:
+        days = page.request.form.get("days", "").strip()
+        if not days.isdigit() or not 1 <= int(days) <= 60:
+            return page.render(
+                "reception/plan_form.html",
+                status=422,
+                error="計画する業務日の数を 1〜60 で入力してください。",
+                days=days,
+            )
+        answer = page.backend.post("scheduling", "/api/v1/plans", {"days": int(days)})
+        if not answer.ok:
+            raise PageError(answer.status, "計画を作成できませんでした", answer.message() or "もう一度お試しください。")
+        return redirect(f"/reception/plans/{answer.body['plan_id']}")
+
+    @http("GET", "/reception/plans/<plan_id>")
+    @page("reception")
+    def plan_page(self, page: Page, plan_id: str) -> Response:
+        return self._plan_page(page, plan_id)
+
+    @http("POST", "/reception/plans/<plan_id>/fix")
+    @page("reception")
+    def fix_proposals(self, page: Page, plan_id: str) -> Response:
+        """Fixes one proposal (its button) or every proposal still open ("すべて確定")."""
+        found = page.backend.get("scheduling", f"/api/v1/plans/{plan_id}")
+        if found.status in (404, 422):
+            raise not_found()
+        waiting = self._waiting(page)
+        chosen = page.request.form.get("visit_id")
+        proposals = [
+            p for p in found.body["proposals"] if p["visit_id"] in waiting and (not chosen or p["visit_id"] == chosen)
+        ]
+        fixed, clashes = 0, []
+        for proposal in proposals:
+            answer = page.backend.post(
+                "scheduling",
+                f"/api/v1/visits/{proposal['visit_id']}/slot",
+                {"crew_id": proposal["crew_id"], "start": proposal["window_start"]},
+            )
+            if answer.ok:
+                fixed += 1
+            else:
+                clashes.append(waiting[proposal["visit_id"]]["reference"])
+        return self._plan_page(page, plan_id, fixed=fixed, clashes=clashes)
+
+    def _waiting(self, page: Page) -> dict[str, dict]:
+        answer = page.backend.get("scheduling", "/api/v1/visits", status="unscheduled", limit=500)
+        return {v["visit_id"]: v for v in (answer.body or {}).get("visits", [])} if answer.ok else {}
+
+    def _plan_page(self, page: Page, plan_id: str, fixed: int | None = None, clashes: list | None = None) -> Response:
+        found = page.backend.get("scheduling", f"/api/v1/plans/{plan_id}")
+        if found.status in (404, 422):
+            raise not_found()
+        if not found.ok:
+            raise PageError(found.status, "計画を表示できませんでした", found.message() or "もう一度お試しください。")
+        return page.render(
+            "reception/plan.html", plan=views.plan(found.body, self._waiting(page)), fixed=fixed, clashes=clashes or []
+        )
+
     # --- reception: lists ------------------------------------------------------------------------
 
     @http("GET", "/reception/waiting")

@@ -24,6 +24,11 @@ APPLICANT_RESULTS = (
 CHILD_AGE = 15  # under this, a guardian must be present
 
 
+def _times(start: str, end: str) -> str:
+    """9:30〜10:00, from two ISO moments."""
+    return f"{time_label(_moment(start))}〜{time_label(_moment(end))}"
+
+
 def _moment(text: str | None) -> dt.datetime | None:
     if not text:
         return None
@@ -55,6 +60,106 @@ def booking_summary(booking: dict) -> dict:
         ],
         "district": _district_name((household.get("address") or {}).get("district")),
         "needs": household.get("needs") or "",
+    }
+
+
+CALL_RESULTS = (("reached", "連絡がついた"), ("no_answer", "出なかった"), ("cancelled_by_resident", "取りやめの申し出"))
+CANCEL_REASONS = (
+    ("resident_request", "ご本人・ご家族の申し出"),
+    ("duplicate", "重複した申込"),
+    ("not_eligible", "対象外（市外に転出など）"),
+    ("other", "その他"),
+)
+MESSAGE_KINDS = {
+    "acknowledgement": "受付のお知らせ",
+    "confirmation": "日時確定のお知らせ",
+    "after_visit": "訪問後のお知らせ",
+    "cancellation": "取消のお知らせ",
+}
+MESSAGE_STATUS = {
+    "pending": "送信待ち",
+    "sent": "送信済",
+    "to_call": "要電話（メールなし）",
+    "retrying": "再送中",
+    "failed": "送信できず（要電話）",
+}
+
+
+def call_task(task: dict) -> dict:
+    return {
+        **task,
+        "visit_time": time_label(_moment(task["visit_start"])),
+        "call_by_time": time_label(_moment(task["call_by"])),
+        "result_label": dict(CALL_RESULTS).get(task.get("result") or "", ""),
+        "crew": _crew_name(task["crew_id"]),
+    }
+
+
+PHONED_RESULTS = (("told", "お伝えした"), ("letter_sent", "郵送でお知らせした"), ("no_answer", "出なかった"))
+
+
+def phone_script(found: dict, reference: str) -> str:
+    """What to say on the phone for a message e-mail could not carry (its details hold the dates)."""
+    details = found.get("details") or {}
+    if found["kind"] == "acknowledgement":
+        return f"お申し込みを受け付けました。受付番号は {reference} です。日時は担当者から改めてご連絡します。"
+    if found["kind"] == "confirmation" and details.get("start") and details.get("window_end"):
+        window = window_label(_moment(details["start"]), _moment(details["window_end"]))
+        return f"{window} の間に伺います。当日、伺う前にお電話します。"
+    if found["kind"] == "after_visit":
+        return f"訪問の結果（{OUTCOMES.get(details.get('outcome', ''), '記録済み')}）をお伝えします。"
+    return "お申し込みの取り消しを承りました。"
+
+
+UNPLANNED_REASONS = {
+    "no_room_within_wait_bound": "待てる日数のうちに空きがありません",
+    "no_room_in_horizon": "計画の期間に空きがありません",
+    "no_working_time_in_horizon": "計画の期間に業務日がありません",
+    "fixed_visit_not_routable": "決まっている訪問と両立できません",
+}
+
+
+def plan(found: dict, waiting: dict[str, dict]) -> dict:
+    """A batch plan by day; `waiting` maps the visits still unscheduled by id (others are fixed)."""
+    days: dict[str, list] = {}
+    for proposal in sorted(found["proposals"], key=lambda p: (p["date"], p["window_start"])):
+        visit_found = waiting.get(proposal["visit_id"])
+        days.setdefault(proposal["date"], []).append(
+            {
+                **proposal,
+                "window": _times(proposal["window_start"], proposal["window_end"]),
+                "crew": _crew_name(proposal["crew_id"]),
+                "open": visit_found is not None,
+                "reference": visit_found["reference"] if visit_found else "",
+                "district_name": visit_found["district_name"] if visit_found else "",
+                "household_size": visit_found["household_size"] if visit_found else "",
+                "waited": visit_found.get("waited_working_days", 0) if visit_found else "",
+            }
+        )
+    return {
+        **found,
+        "first": day_label(dt.date.fromisoformat(found["first_day"])),
+        "last": day_label(dt.date.fromisoformat(found["last_day"])),
+        "days": [(day_label(dt.date.fromisoformat(day)), rows) for day, rows in days.items()],
+        "open_count": sum(row["open"] for _, rows in days.items() for row in rows),
+        "unplanned_rows": [
+            {**u, "reason_label": UNPLANNED_REASONS.get(u["reason"], u["reason"]), **_waiting_facts(waiting, u)}
+            for u in found["unplanned"]
+        ],
+    }
+
+
+def _waiting_facts(waiting: dict[str, dict], unplanned: dict) -> dict:
+    visit_found = waiting.get(unplanned["visit_id"]) or {}
+    return {"reference": visit_found.get("reference", ""), "district_name": visit_found.get("district_name", "")}
+
+
+def message(found: dict) -> dict:
+    return {
+        **found,
+        "kind_label": MESSAGE_KINDS.get(found["kind"], found["kind"]),
+        "status_label": MESSAGE_STATUS.get(found["status"], found["status"]),
+        "created": day_label(_moment(found["created_at"]).date()),
     }
 
 
@@ -106,7 +211,7 @@ def day_sheet(sheet: dict) -> dict:
                 "number": number,
                 "arrive": time_label(_moment(stop["arrive"])),
                 "depart": time_label(_moment(stop["depart"])),
-                "window": f"{time_label(_moment(stop['window_start']))}〜{time_label(_moment(stop['window_end']))}",
+                "window": _times(stop["window_start"], stop["window_end"]),
                 "end": time_label(_moment(stop["end"])),
                 "call_at": time_label(_moment(call["call_at"])) if call.get("call_at") else "",
                 "name": call.get("name"),

@@ -60,10 +60,34 @@ async def accessibility_violations(page: Page) -> list[str]:
 
 
 async def check_page(page: Page, name: str) -> None:
-    """Zero axe violations, then a screenshot of the whole page at each size (restored after)."""
+    """Zero axe violations, nothing cut off at 200% zoom, then a screenshot of the whole page at
+    each size (the viewport restored after)."""
     violations = await accessibility_violations(page)
     assert not violations, f"{name}: {violations}"
+    overflow = await wider_than_window_at_200_percent(page)
+    assert not overflow, f"{name}: at 200% zoom these need sideways scrolling: {overflow}"
     await shoot(page, name)
+
+
+async def wider_than_window_at_200_percent(page: Page) -> list[str]:
+    """A 1280 px window zoomed to 200% lays out like a 640 px one (WCAG 1.4.4 and 1.4.10): the page
+    must not need scrolling sideways. Returns the widest offenders, if any."""
+    original = page.viewport_size
+    await page.set_viewport_size({"width": 640, "height": 800})
+    try:
+        return await page.evaluate(
+            """() => {
+              const limit = document.documentElement.clientWidth;
+              if (document.documentElement.scrollWidth <= limit + 1) return [];
+              return [...document.querySelectorAll("body *")]
+                .filter((e) => e.getBoundingClientRect().right > limit + 1)
+                .slice(0, 5)
+                .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${e.className}`);
+            }"""
+        )
+    finally:
+        if original:
+            await page.set_viewport_size(original)
 
 
 async def shoot(page: Page, name: str) -> list[Path]:

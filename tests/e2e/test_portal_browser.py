@@ -307,3 +307,135 @@ def test_pages_are_strict_about_what_they_load_and_where_they_may_be_shown(stack
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
     assert requests.get(f"{portal}/static/portal.css", timeout=5).status_code == 200
     assert requests.get(f"{portal}/static/..%2Fservice.py", timeout=5).status_code == 404
+
+
+def test_reception_finds_a_booking_by_phone_sees_its_messages_and_cancels_it_with_a_reason(stack, portal):
+    visit_id, _ = booked_and_fixed(stack, "0986-22-6161", "cancel.family@example.jp")
+    office = signed_in(stack)
+    [booking] = bookings_by_phone(stack, "0986-22-6161")
+    notifications = f"{stack.url('notification')}/api/v1/notifications"
+    wait_until(
+        lambda: (
+            len(office.get(notifications, params={"booking_id": booking["booking_id"]}).json()["notifications"]) >= 2
+        )
+    )
+
+    async def reception(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.goto(f"{portal}/reception/phone")
+        await page.get_by_label("電話番号").fill("0986226161")
+        await page.get_by_role("button", name="この番号で探す").click()
+        await expect(page.get_by_role("heading", name="この電話番号で受付中の申込が1件あります")).to_be_visible()
+        await page.get_by_role("link", name=booking["reference"]).click()
+        await expect(page.get_by_role("heading", name=re.compile(f"^申込 {booking['reference']}"))).to_be_visible()
+        history = page.get_by_role("table", name="お知らせの記録")
+        await expect(history).to_contain_text("受付のお知らせ")
+        await expect(history).to_contain_text("日時確定のお知らせ")
+        await expect(page.get_by_role("link", name="日時を変更する")).to_be_visible()
+        await check_page(page, "booking")
+        await page.get_by_role("button", name="この申込を取り消す").click()
+        await expect(page.get_by_role("alert")).to_contain_text("取り消す理由を選んでください。")
+        await page.get_by_label("ご本人・ご家族の申し出").check()
+        await page.get_by_role("button", name="この申込を取り消す").click()
+        await expect(page.get_by_text("この申込を取り消しました")).to_be_visible()
+        await expect(page.locator(".summary")).to_contain_text("取消")
+        await check_page(page, "booking-cancelled")
+
+    run(reception)
+    visit_url = f"{stack.url('scheduling')}/api/v1/visits/{visit_id}"
+    assert wait_until(lambda: office.get(visit_url).json()["status"] == "cancelled")
+    [cancelled] = bookings_by_phone(stack, "0986-22-6161")
+    assert cancelled["status"] == "cancelled" and cancelled["cancel_reason"] == "resident_request"
+
+
+def test_the_days_calls_are_listed_with_whom_to_call_and_marked_done(stack, portal):
+    _, day = booked_and_fixed(stack, "0986-22-7171", "calls.family@example.jp")
+    office = signed_in(stack)
+    [booking] = bookings_by_phone(stack, "0986-22-7171")
+    tasks = f"{stack.url('notification')}/api/v1/call-tasks"
+
+    def task():
+        found = office.get(tasks, params={"date": day}).json()["call_tasks"]
+        return next((t for t in found if t["booking_id"] == booking["booking_id"]), None)
+
+    task_id = wait_until(task)["task_id"]
+
+    async def calls(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.goto(f"{portal}/calls?date={day}")
+        item = page.locator(f"#task-{task_id}")
+        await expect(item).to_contain_text(booking["reference"])
+        await expect(item.get_by_role("link", name=re.compile("電話する"))).to_have_attribute("href", "tel:0986227171")
+        await check_page(page, "calls")
+        await item.get_by_label("連絡がついた").check()
+        await item.get_by_role("button", name="記録する").click()
+        await expect(page.locator(f"#task-{task_id}")).to_contain_text("済（連絡がついた）")
+
+    run(calls)
+    assert task()["status"] == "done" and task()["result"] == "reached"
+
+
+def test_residents_without_email_are_listed_to_phone_with_what_to_say_until_told(stack, portal):
+    office = signed_in(stack)
+    answer = office.post(f"{stack.url('booking')}/api/v1/bookings", json=booking_body(phone="0986-22-8181", email=None))
+    reference, booking_id = answer.json()["reference"], answer.json()["booking_id"]
+    notifications = f"{stack.url('notification')}/api/v1/notifications"
+    [message] = wait_until(lambda: office.get(notifications, params={"booking_id": booking_id}).json()["notifications"])
+    wait_until(
+        lambda: (
+            office.get(notifications, params={"booking_id": booking_id}).json()["notifications"][0]["status"]
+            == "to_call"
+        )
+    )
+
+    async def reception(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.get_by_role("link", name="要電話").first.click()
+        row = page.locator(f"#message-{message['message_id']}")
+        await expect(row).to_contain_text("受付のお知らせ")
+        await expect(row).to_contain_text(f"受付番号は {reference} です")
+        await expect(row.get_by_role("link", name=re.compile("電話する"))).to_have_attribute("href", "tel:0986228181")
+        await check_page(page, "to-call")
+        await row.get_by_label("出なかった").check()
+        await row.get_by_role("button", name="記録する").click()
+        await expect(page.locator(f"#message-{message['message_id']}")).to_contain_text("1回")
+        await page.locator(f"#message-{message['message_id']}").get_by_label("お伝えした").check()
+        await page.locator(f"#message-{message['message_id']}").get_by_role("button", name="記録する").click()
+        await expect(page.locator(f"#message-{message['message_id']}")).to_have_count(0)
+
+    run(reception)
+    [done] = office.get(notifications, params={"booking_id": booking_id}).json()["notifications"]
+    assert done["status"] == "phoned" and [a["result"] for a in done["phone_attempts"]] == ["no_answer", "told"]
+
+
+def test_a_batch_plan_is_made_reviewed_by_day_and_fixed_all_at_once(stack, portal):
+    office = signed_in(stack)
+    booked = []
+    for n, district in enumerate(("山田", "山田", "高城")):
+        body = booking_body(
+            phone=f"0986-22-92{n:02d}", address={"postal_code": "885-0000", "district": district, "line": "1"}
+        )
+        booked.append(office.post(f"{stack.url('booking')}/api/v1/bookings", json=body).json()["booking_id"])
+    visits = f"{stack.url('scheduling')}/api/v1/visits"
+    for booking_id in booked:
+        wait_until(lambda b=booking_id: office.get(visits, params={"booking_id": b}).json()["visits"])
+
+    async def reception(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.get_by_role("link", name="まとめて計画").first.click()
+        await page.get_by_label("何業務日分を計画しますか").fill("0")
+        await page.get_by_role("button", name="計画の案を作る").click()
+        await expect(page.get_by_role("alert")).to_contain_text("1〜60 で入力してください")
+        await page.get_by_label("何業務日分を計画しますか").fill("5")
+        await page.get_by_role("button", name="計画の案を作る").click()
+        await expect(page.get_by_role("heading", name=re.compile("^計画の案"))).to_be_visible(timeout=60_000)
+        await check_page(page, "plan")
+        await page.get_by_role("button", name=re.compile("^未確定の案をすべて確定する")).click()
+        await expect(page.get_by_role("status")).to_contain_text("件を確定しました")
+        await expect(page.get_by_role("button", name=re.compile("^確定する"))).to_have_count(0)
+        await check_page(page, "plan-fixed")
+
+    run(reception)
+    for booking_id in booked:
+        [visit] = office.get(visits, params={"booking_id": booking_id}).json()["visits"]
+        assert visit["status"] == "scheduled", visit

@@ -158,3 +158,21 @@ def test_staff_can_list_the_messages_that_need_a_phone_call(service, db):
     assert [n["booking_id"] for n in response_json(response)["notifications"]] == [to_call]
     wrong = service.list_notifications(json_request(method="GET", query={"status": "lost"}))
     assert wrong.status_code == 422 and response_json(wrong)["fields"][0]["field"] == "status"
+
+
+def test_reception_records_phoning_a_resident_the_email_could_not_reach(service, db):
+    service.booking.get_contact.return_value = {**CONTACT, "email": None}
+    service.on_request_received(received(str(uuid.uuid4())))
+    [message] = db.messages.find({})
+    no_answer = service.record_phoned(json_request({"result": "no_answer"}), message["_id"])
+    assert no_answer.status_code == 200
+    body = response_json(no_answer)
+    assert body["status"] == "to_call" and [a["result"] for a in body["phone_attempts"]] == ["no_answer"]
+    told = response_json(service.record_phoned(json_request({"result": "told"}), message["_id"]))
+    assert told["status"] == "phoned" and len(told["phone_attempts"]) == 2
+    assert db.messages.find_one({"_id": message["_id"]})["phone_attempts"][1]["by"]  # who phoned
+    assert service.record_phoned(json_request({"result": "told"}), message["_id"]).status_code == 409
+    assert service.record_phoned(json_request({"result": "shouted"}), message["_id"]).status_code == 422
+    assert service.record_phoned(json_request({"result": "told"}), "nope").status_code == 404
+    listed = service.list_notifications(json_request(method="GET", query={"status": "to_call"}))
+    assert response_json(listed)["notifications"] == []

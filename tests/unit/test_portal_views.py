@@ -1,0 +1,54 @@
+"""What the screens make of the services' JSON: Japanese labels, the phone script, a plan by day."""
+
+from services.portal import views
+
+
+def test_the_phone_script_says_what_the_email_would_have_said():
+    ack = {"kind": "acknowledgement", "details": {}}
+    assert views.phone_script(ack, "261201-004") == (
+        "お申し込みを受け付けました。受付番号は 261201-004 です。日時は担当者から改めてご連絡します。"
+    )
+    confirmation = {
+        "kind": "confirmation",
+        "details": {"start": "2026-12-03T09:30:00+09:00", "window_end": "2026-12-03T10:00:00+09:00"},
+    }
+    assert (
+        views.phone_script(confirmation, "x") == "12月3日（木）9:30〜10:00 の間に伺います。当日、伺う前にお電話します。"
+    )
+    assert views.phone_script({"kind": "after_visit", "details": {"outcome": "partial"}}, "x") == (
+        "訪問の結果（一部申請）をお伝えします。"
+    )
+    assert views.phone_script({"kind": "cancellation", "details": {}}, "x") == "お申し込みの取り消しを承りました。"
+
+
+def test_a_plan_is_shown_by_day_in_time_order_with_what_is_still_open():
+    def proposal(visit_id, day, hour):
+        return {
+            "visit_id": visit_id,
+            "crew_id": "crew-1",
+            "date": day,
+            "window_start": f"{day}T{hour:02d}:00:00+09:00",
+            "window_end": f"{day}T{hour:02d}:30:00+09:00",
+            "estimated_start": f"{day}T{hour:02d}:00:00+09:00",
+        }
+
+    found = {
+        "plan_id": "p",
+        "first_day": "2026-12-02",
+        "last_day": "2026-12-04",
+        "proposals": [proposal("b", "2026-12-03", 13), proposal("a", "2026-12-03", 9), proposal("c", "2026-12-02", 10)],
+        "unplanned": [{"visit_id": "d", "reason": "no_room_in_horizon"}],
+    }
+    waiting = {
+        v: {"reference": f"261201-00{n}", "district_name": "高崎", "household_size": 2, "waited_working_days": n}
+        for n, v in enumerate(("a", "c", "d"), start=1)
+    }
+    shown = views.plan(found, waiting)
+    assert [day for day, _ in shown["days"]] == ["12月2日（水）", "12月3日（木）"]
+    assert [(r["visit_id"], r["window"], r["open"]) for r in shown["days"][1][1]] == [
+        ("a", "9:00〜9:30", True),
+        ("b", "13:00〜13:30", False),  # no longer waiting: fixed already
+    ]
+    assert shown["open_count"] == 2
+    assert shown["unplanned_rows"][0]["reason_label"] == "計画の期間に空きがありません"
+    assert shown["first"] == "12月2日（水）" and shown["last"] == "12月4日（金）"
