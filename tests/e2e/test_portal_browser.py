@@ -439,3 +439,38 @@ def test_a_batch_plan_is_made_reviewed_by_day_and_fixed_all_at_once(stack, porta
     for booking_id in booked:
         [visit] = office.get(visits, params={"booking_id": booking_id}).json()["visits"]
         assert visit["status"] == "scheduled", visit
+
+
+def test_an_offer_taken_meanwhile_is_refused_with_fresh_offers_on_the_same_page(stack, portal):
+    office = signed_in(stack)
+    answer = office.post(f"{stack.url('booking')}/api/v1/bookings", json=booking_body(phone="0986-22-9393"))
+    booking_id = answer.json()["booking_id"]
+    visits = f"{stack.url('scheduling')}/api/v1/visits"
+    wait_until(lambda: office.get(visits, params={"booking_id": booking_id}).json()["visits"])
+
+    async def reception(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.goto(f"{portal}/reception/bookings/{booking_id}/offers")
+        first = page.get_by_role("radio").first
+        await expect(first).to_be_checked()
+        chosen_label = await page.locator(".offer__when").first.inner_text()
+        crew_id, start = (await first.get_attribute("value")).split("|")
+        # Meanwhile another receptionist gives that very window to another household.
+        other = office.post(f"{stack.url('booking')}/api/v1/bookings", json=booking_body(phone="0986-22-9494"))
+        other_id = other.json()["booking_id"]
+        [other_visit] = wait_until(lambda: office.get(visits, params={"booking_id": other_id}).json()["visits"])
+        taken = office.post(f"{visits}/{other_visit['visit_id']}/slot", json={"crew_id": crew_id, "start": start})
+        assert taken.status_code == 200, taken.text
+        await page.get_by_role("button", name="この日時で確定する").click()
+        alert = page.get_by_role("alert")
+        await expect(alert).to_contain_text("日時を確定できませんでした")
+        await expect(alert).to_contain_text("新しい候補から選んでください")
+        fresh = [await label.inner_text() for label in await page.locator(".offer__when").all()]
+        assert fresh and chosen_label not in fresh
+        await check_page(page, "offers-clash")
+        await page.get_by_role("button", name="この日時で確定する").click()
+        await expect(page.get_by_role("heading", name="日時を確定しました")).to_be_visible()
+
+    run(reception)
+    [visit] = office.get(visits, params={"booking_id": booking_id}).json()["visits"]
+    assert visit["status"] == "scheduled"
