@@ -26,6 +26,8 @@ CHANNEL_EXCHANGE = "outreach.channels"
 CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_-]{1,31}$")
 PERIODS = ("am", "pm", "any")
 OUTCOMES = ("completed", "partial", "absent", "postponed")
+# The outcomes after which a visit counts as made (the funnel's "visited", retention, referrals).
+VISITED_OUTCOMES = ("completed", "partial")
 # What became of each applicant at a visit (the crew records one per person).
 APPLICANT_RESULTS = ("applied", "missing_documents", "absent", "wants_revisit")
 

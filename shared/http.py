@@ -35,6 +35,17 @@ class ApiError(Exception):
         return {"error": self.code, "message": {"ja": self.ja, "en": self.en}, **self.extra}
 
 
+def invalid_field(field: str, en: str, ja: str) -> ApiError:
+    """A 422 for one field, shaped like the schema's own (`fields`: [{field, en, ja}])."""
+    return ApiError(
+        422,
+        "validation_failed",
+        "Some fields are invalid.",
+        "入力内容に誤りがあります。",
+        fields=[{"field": field, "en": en, "ja": ja}],
+    )
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"No such {what}.", "指定されたものが見つかりません。")
 

@@ -24,7 +24,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
-from shared import broker
+from shared import broker, events
 from shared.db import get_database
 from shared.events import CHANNEL_EXCHANGE, EventType
 from shared.metrics import common
@@ -90,6 +90,19 @@ def entry(event_type: EventType, event: dict, routing_key: str | None = None) ->
         "exchange": event_type.exchange,
         "routing_key": routing_key or event_type.short_name,
     }
+
+
+def event_entry(
+    event_type: EventType,
+    payload: dict,
+    *,
+    correlation_id: str,
+    municipality_code: str,
+    routing_key: str | None = None,
+) -> dict:
+    """A new event (checked against the contract) as an outbox item, to store with the state change."""
+    event = events.build(event_type, payload, correlation_id=correlation_id, municipality_code=municipality_code)
+    return entry(event_type, event, routing_key)
 
 
 def _pull(db: Any, collection: str, document_ids: set, event_ids: list[str]) -> None:

@@ -12,10 +12,7 @@ from shared.household import household_json
 
 
 def _event(event_type: events.EventType, payload: dict, booking_id: str, municipality_code: str) -> dict:
-    return outbox.entry(
-        event_type,
-        events.build(event_type, payload, correlation_id=booking_id, municipality_code=municipality_code),
-    )
+    return outbox.event_entry(event_type, payload, correlation_id=booking_id, municipality_code=municipality_code)
 
 
 def create(db: Any, household: dict, channel: str, municipality_code: str, referral_id: str | None = None) -> dict:
@@ -82,7 +79,7 @@ def cancel(db: Any, booking_id: str, reason: str) -> tuple[dict | None, bool]:
 
 
 # Outcomes after which the household needs nothing more from us (absent or postponed: another visit).
-FINAL_OUTCOMES = ("completed", "partial")
+FINAL_OUTCOMES = events.VISITED_OUTCOMES
 
 
 def mark_visited(db: Any, booking_id: str, at: dt.datetime) -> None:

@@ -17,9 +17,9 @@ from services.booking.api import OPENAPI
 from services.booking.schemas import AuditQuery, BookingQuery, BookingRequestSchema, CancelSchema
 from shared import audit, clock, events, municipality, sealing, settings
 from shared.auth import Staff, staff
-from shared.consumer import consumes
 from shared.db import Mongo, is_duplicate_key
-from shared.delivery import consume, event_handler, reliable_queue, rpc
+from shared.delivery import reliable_queue, rpc
+from shared.handlers import on
 from shared.household import HouseholdSchema
 from shared.http import api, json_response, load_body, load_query, not_found, screen_and_load
 from shared.operations import Operations
@@ -126,8 +126,7 @@ class BookingService(Operations):
             self.outbox.kick("bookings", booking_id)
         return json_response(bookings.public_view(booking))
 
-    @event_handler("scheduling", "visit_done")
-    @consumes(events.VISIT_DONE)
+    @on(events.VISIT_DONE)
     def on_visit_done(self, event: events.Event) -> None:
         if event.payload["outcome"] in bookings.FINAL_OUTCOMES:
             bookings.mark_visited(self.db, event.payload["booking_id"], event.occurred_at)
@@ -188,8 +187,7 @@ class BookingService(Operations):
         found = self.db.audit.find(match).sort("at", -1).limit(query["limit"])
         return json_response({"entries": [audit.view(entry) for entry in found]})
 
-    @consume(REFERRALS_QUEUE)
-    @consumes(events.REFERRAL_RECEIVED)
+    @on(events.REFERRAL_RECEIVED, queue=REFERRALS_QUEUE)
     def on_referral(self, event: events.Event) -> None:
         """A referral from any outreach channel becomes a booking with that channel."""
         referral = event.payload

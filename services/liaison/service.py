@@ -17,9 +17,8 @@ from services.liaison.api import OPENAPI
 from services.liaison.schemas import ReferralQuery, ReferralRequestSchema
 from shared import clock, events, municipality, outbox, sealing
 from shared.auth import Staff, forbidden, require_owner, staff
-from shared.consumer import consumes
 from shared.db import Mongo
-from shared.delivery import event_handler
+from shared.handlers import on
 from shared.household import household_json
 from shared.http import api, json_response, load_body, load_query
 from shared.operations import Operations
@@ -56,24 +55,26 @@ class LiaisonChannelService(Operations):
         liaison_id, hall = staff.liaison_id, data.pop("community_hall")
         data.pop("consent")
         referral_id = str(uuid.uuid4())
-        event = events.build(
-            events.REFERRAL_RECEIVED,
-            {
-                "referral_id": referral_id,
-                "channel": CHANNEL,
-                "referrer_id": liaison_id,
-                "sealed_household": sealing.keyring().seal(household_json(data), referral_id),
-            },
-            correlation_id=referral_id,
-            municipality_code=municipality.load().code,
-        )
         referral = {
             "_id": referral_id,
             "liaison_id": liaison_id,
             "community_hall": hall,
             "status": "referred",
             "created_at": clock.now(),
-            "outbox": [outbox.entry(events.REFERRAL_RECEIVED, event, routing_key=f"referral.{CHANNEL}")],
+            "outbox": [
+                outbox.event_entry(
+                    events.REFERRAL_RECEIVED,
+                    {
+                        "referral_id": referral_id,
+                        "channel": CHANNEL,
+                        "referrer_id": liaison_id,
+                        "sealed_household": sealing.keyring().seal(household_json(data), referral_id),
+                    },
+                    correlation_id=referral_id,
+                    municipality_code=municipality.load().code,
+                    routing_key=f"referral.{CHANNEL}",
+                )
+            ],
         }
         self.db.referrals.insert_one(referral)
         self.outbox.kick("referrals", referral_id, referral["outbox"])
@@ -100,8 +101,7 @@ class LiaisonChannelService(Operations):
         return json_response({"referrals": [_view(r) for r in found]})
 
     # What became of this channel's referrals, for the liaison's own list.
-    @event_handler("booking", "request_received")
-    @consumes(events.REQUEST_RECEIVED)
+    @on(events.REQUEST_RECEIVED)
     def on_request_received(self, event: events.Event) -> None:
         request = event.payload
         if request["channel"] == CHANNEL and request["referral_id"]:
@@ -110,15 +110,13 @@ class LiaisonChannelService(Operations):
                 {"$set": {"status": "booked", "booking_id": request["booking_id"], "reference": request["reference"]}},
             )
 
-    @event_handler("scheduling", "slot_fixed")
-    @consumes(events.SLOT_FIXED)
+    @on(events.SLOT_FIXED)
     def on_slot_fixed(self, event: events.Event) -> None:
         self._advance(event.payload["booking_id"], "slot_fixed", ("booked",))
 
-    @event_handler("scheduling", "visit_done")
-    @consumes(events.VISIT_DONE)
+    @on(events.VISIT_DONE)
     def on_visit_done(self, event: events.Event) -> None:
-        if event.payload["outcome"] in ("completed", "partial"):
+        if event.payload["outcome"] in events.VISITED_OUTCOMES:
             self._advance(event.payload["booking_id"], "visited", ("booked", "slot_fixed"))
 
     def _advance(self, booking_id: str, status: str, after: tuple[str, ...]) -> None:

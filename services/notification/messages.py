@@ -48,14 +48,11 @@ def claim(db: Any, mid: str, kind: str, booking_id: str, municipality_code: str,
 
 
 def _event(event_type: events.EventType, message: dict, payload: dict) -> dict:
-    return outbox.entry(
+    return outbox.event_entry(
         event_type,
-        events.build(
-            event_type,
-            {"message_id": message["_id"], "booking_id": message["booking_id"], "kind": message["kind"], **payload},
-            correlation_id=message["booking_id"],
-            municipality_code=message["municipality_code"],
-        ),
+        {"message_id": message["_id"], "booking_id": message["booking_id"], "kind": message["kind"], **payload},
+        correlation_id=message["booking_id"],
+        municipality_code=message["municipality_code"],
     )
 
 

@@ -19,11 +19,11 @@ from services.notification.mailer import Mailer
 from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery, PhonedResult
 from shared import audit, clock, events, municipality
 from shared.auth import Staff, require_owner, staff
-from shared.consumer import consumes
 from shared.contacts import ContactUnavailable, contact, contacts
 from shared.db import Mongo
-from shared.delivery import event_handler, retry_delays
+from shared.delivery import retry_delays
 from shared.faults import crash_point
+from shared.handlers import on
 from shared.http import api, conflict, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
@@ -50,18 +50,15 @@ class NotificationService(Operations):
 
     # --- events -------------------------------------------------------------------------------
 
-    @event_handler("booking", "request_received")
-    @consumes(events.REQUEST_RECEIVED)
+    @on(events.REQUEST_RECEIVED)
     def on_request_received(self, event: events.Event) -> None:
         self._notify("acknowledgement", event, {})
 
-    @event_handler("booking", "request_cancelled")
-    @consumes(events.REQUEST_CANCELLED)
+    @on(events.REQUEST_CANCELLED)
     def on_request_cancelled(self, event: events.Event) -> None:
         self._notify("cancellation", event, {})
 
-    @event_handler("scheduling", "slot_fixed")
-    @consumes(events.SLOT_FIXED)
+    @on(events.SLOT_FIXED)
     def on_slot_fixed(self, event: events.Event) -> None:
         slot = event.payload
         if calltasks.create(self.db, slot, municipality.load()):
@@ -73,13 +70,11 @@ class NotificationService(Operations):
         }
         self._notify("confirmation", event, details, occasion=f"{slot['start']:%Y%m%d%H%M}")
 
-    @event_handler("scheduling", "slot_released")
-    @consumes(events.SLOT_RELEASED)
+    @on(events.SLOT_RELEASED)
     def on_slot_released(self, event: events.Event) -> None:
         calltasks.cancel(self.db, event.payload["visit_id"], event.payload["start"])
 
-    @event_handler("scheduling", "visit_done")
-    @consumes(events.VISIT_DONE)
+    @on(events.VISIT_DONE)
     def on_visit_done(self, event: events.Event) -> None:
         done = event.payload
         self._notify(

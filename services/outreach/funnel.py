@@ -11,9 +11,9 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from shared.events import Event
+from shared.events import VISITED_OUTCOMES, Event
 
-VISITED = ("completed", "partial")
+VISITED = VISITED_OUTCOMES
 STAGES = ("referred", "booked", "slot_fixed", "visited", "persons_applied")
 
 

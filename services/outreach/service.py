@@ -13,9 +13,9 @@ from services.outreach.api import OPENAPI
 from services.outreach.schemas import PeriodSchema
 from shared import clock, events, municipality
 from shared.auth import Staff, staff
-from shared.consumer import consumes
 from shared.db import Mongo
-from shared.delivery import consume, event_handler, reliable_queue
+from shared.delivery import reliable_queue
+from shared.handlers import on
 from shared.http import api, json_response, load_query
 from shared.metrics import PREFIX, registry_for
 from shared.operations import Operations
@@ -37,24 +37,20 @@ class OutreachService(Operations):
 
     db = Mongo(indexes={"funnel": [("booked_at", {})], "referrals": [("received_at", {})]})
 
-    @consume(REFERRALS_QUEUE)
-    @consumes(events.REFERRAL_RECEIVED)
+    @on(events.REFERRAL_RECEIVED, queue=REFERRALS_QUEUE)
     def on_referral(self, event: events.Event) -> None:
         funnel.record_referral(self.db, event)
         referrals_received.labels(event.payload["channel"]).inc()
 
-    @event_handler("booking", "request_received")
-    @consumes(events.REQUEST_RECEIVED)
+    @on(events.REQUEST_RECEIVED)
     def on_request_received(self, event: events.Event) -> None:
         funnel.record_booking(self.db, event)
 
-    @event_handler("scheduling", "slot_fixed")
-    @consumes(events.SLOT_FIXED)
+    @on(events.SLOT_FIXED)
     def on_slot_fixed(self, event: events.Event) -> None:
         funnel.record_slot(self.db, event)
 
-    @event_handler("scheduling", "visit_done")
-    @consumes(events.VISIT_DONE)
+    @on(events.VISIT_DONE)
     def on_visit_done(self, event: events.Event) -> None:
         funnel.record_visit(self.db, event)
 

@@ -26,6 +26,7 @@ from services.portal.web import (
     not_found,
     page,
     redirect,
+    refused,
     render,
     security_headers,
     set_session_cookie,
@@ -153,7 +154,7 @@ class PortalService(Operations):
             )
         answer = page.backend.get("booking", "/api/v1/bookings", phone=phone)
         if not answer.ok:
-            raise PageError(answer.status, "検索できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "検索できませんでした")
         page.sessions.save_draft(page.session, {"phone": typed})
         found = [views.booking_summary(b) for b in answer.body["bookings"]]
         return page.render("reception/phone.html", phone=typed, error=None, found=found)
@@ -183,7 +184,7 @@ class PortalService(Operations):
             household.add_api_errors(answer.field_errors())
             return self._household_page(page, household, status=422)
         if not answer.ok:
-            raise PageError(answer.status, "申込を保存できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "申込を保存できませんでした")
         page.sessions.save_draft(page.session, {})
         return redirect(f"/reception/bookings/{answer.body['booking_id']}/offers?new=1")
 
@@ -233,7 +234,7 @@ class PortalService(Operations):
                 error=f"{answer.message()} 新しい候補から選んでください。",
             )
         if not answer.ok:
-            raise PageError(answer.status, "日時を確定できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "日時を確定できませんでした")
         return page.render("reception/fixed.html", visit=views.visit(answer.body))
 
     def _visit_of(self, page: Page, booking_id: str) -> dict | None:
@@ -292,7 +293,7 @@ class PortalService(Operations):
         if answer.status == 404:
             raise not_found()
         if not answer.ok:
-            raise PageError(answer.status, "取り消せませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "取り消せませんでした")
         return redirect(f"/reception/bookings/{booking_id}?cancelled=1")
 
     def _booking_page(self, page: Page, booking_id: str, status: int = 200, error: str | None = None) -> Response:
@@ -351,7 +352,7 @@ class PortalService(Operations):
         if answer.status == 404:
             raise not_found()
         if not answer.ok and answer.status != 409:  # 409: recorded already (another receptionist)
-            raise PageError(answer.status, "記録できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "記録できませんでした")
         return redirect("/reception/to-call")
 
     # --- reception and crew: the day's calls (当日連絡) ----------------------------------------------
@@ -388,7 +389,7 @@ class PortalService(Operations):
         if answer.status == 404:
             raise not_found()
         if not answer.ok:
-            raise PageError(answer.status, "記録できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "記録できませんでした")
         return redirect(f"/calls?date={day.isoformat()}#task-{task_id}")
 
     # --- reception: batch plans (まとめて計画) -----------------------------------------------------
@@ -411,7 +412,7 @@ class PortalService(Operations):
             )
         answer = page.backend.post("scheduling", "/api/v1/plans", {"days": int(days)})
         if not answer.ok:
-            raise PageError(answer.status, "計画を作成できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "計画を作成できませんでした")
         return redirect(f"/reception/plans/{answer.body['plan_id']}")
 
     @http("GET", "/reception/plans/<plan_id>")
@@ -453,7 +454,7 @@ class PortalService(Operations):
         if found.status in (404, 422):
             raise not_found()
         if not found.ok:
-            raise PageError(found.status, "計画を表示できませんでした", found.message() or "もう一度お試しください。")
+            raise refused(found, "計画を表示できませんでした")
         return page.render(
             "reception/plan.html", plan=views.plan(found.body, self._waiting(page)), fixed=fixed, clashes=clashes or []
         )
@@ -465,7 +466,7 @@ class PortalService(Operations):
     def waiting(self, page: Page) -> Response:
         answer = page.backend.get("scheduling", "/api/v1/visits", status="unscheduled", limit=500)
         if not answer.ok:
-            raise PageError(answer.status, "一覧を表示できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "一覧を表示できませんでした")
         city = municipality.load()
         waiting = [views.visit(v) for v in answer.body["visits"]]
         return page.render("reception/waiting.html", visits=waiting, wait_bound=city.visits.max_wait_working_days)
@@ -481,7 +482,7 @@ class PortalService(Operations):
         if answer.status == 403:
             raise PageError(403, "この班の予定は表示できません", "ご自分の班の予定をお選びください。")
         if not answer.ok:
-            raise PageError(answer.status, "予定を表示できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "予定を表示できませんでした")
         return page.render(
             "crew/day.html",
             sheet=views.day_sheet(answer.body),
@@ -515,7 +516,7 @@ class PortalService(Operations):
                 422, "結果を記録できませんでした", f"{messages} 訪問予定の画面に戻って、もう一度送信してください。"
             )
         if not answer.ok:
-            raise PageError(answer.status, "結果を記録できませんでした", answer.message() or "もう一度お試しください。")
+            raise refused(answer, "結果を記録できませんでした")
         day = _day_or_today(form.get("date"))
         reference = _reference_or_none(form.get("reference")) or ""
         return redirect(f"/crew/day?date={day.isoformat()}&recorded={reference}")

@@ -15,7 +15,7 @@ from pymongo.errors import ConnectionFailure
 from werkzeug.wrappers import Request, Response
 
 from services.portal import japanese
-from services.portal.backend import Backend, ServiceUnavailable
+from services.portal.backend import Answer, Backend, ServiceUnavailable
 from services.portal.oidc import OidcSettings
 from services.portal.sessions import Session, Sessions
 
@@ -76,6 +76,11 @@ def _provider_origin() -> str:
     form-action to the redirects a submission follows)."""
     parts = urlsplit(OidcSettings.from_env().issuer)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def refused(answer: Answer, title: str) -> PageError:
+    """A service said no (or something unexpected): its own Japanese words, or "try again"."""
+    return PageError(answer.status, title, answer.message() or "もう一度お試しください。")
 
 
 def security_headers(response: Response) -> Response:

@@ -26,11 +26,10 @@ from services.scheduling.stall import stalled_working_days
 from services.scheduling.travel import default_model
 from shared import audit, clock, events, municipality, workcalendar
 from shared.auth import Staff, require_owner, staff
-from shared.consumer import consumes
 from shared.contacts import contacts
 from shared.db import Mongo
-from shared.delivery import event_handler
-from shared.http import ApiError, api, conflict, json_response, load_body, load_query, not_found
+from shared.handlers import on
+from shared.http import ApiError, api, conflict, invalid_field, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
 
@@ -69,15 +68,13 @@ class SchedulingService(Operations):
 
     # --- events -------------------------------------------------------------------------------
 
-    @event_handler("booking", "request_received")
-    @consumes(events.REQUEST_RECEIVED)
+    @on(events.REQUEST_RECEIVED)
     def on_request_received(self, event: events.Event) -> None:
         visit = visits.create_from_request(self.db, event, municipality.load())
         if visit:
             log.info("visit %s created for booking %s", visit["_id"], visit["booking_id"])
 
-    @event_handler("booking", "request_cancelled")
-    @consumes(events.REQUEST_CANCELLED)
+    @on(events.REQUEST_CANCELLED)
     def on_request_cancelled(self, event: events.Event) -> None:
         visit = visits.cancel(self.db, event.payload["booking_id"])
         if visit and visit.get("slot"):
@@ -193,32 +190,14 @@ class SchedulingService(Operations):
             return json_response(visits.view(visit, municipality.load()))  # the tablet sent it again
         self._require(visit, ("scheduled",))
         if result["applicants"] is not None and len(result["applicants"]) != visit["household_size"]:
-            raise ApiError(
-                422,
-                "validation_failed",
-                "Some fields are invalid.",
-                "入力内容に誤りがあります。",
-                fields=[
-                    {
-                        "field": "applicants",
-                        "en": "Give one result for each applicant of the household.",
-                        "ja": "申請する方全員の結果を入力してください。",
-                    }
-                ],
+            raise invalid_field(
+                "applicants",
+                "Give one result for each applicant of the household.",
+                "申請する方全員の結果を入力してください。",
             )
         if result["persons_applied"] > visit["household_size"]:
-            raise ApiError(
-                422,
-                "validation_failed",
-                "Some fields are invalid.",
-                "入力内容に誤りがあります。",
-                fields=[
-                    {
-                        "field": "persons_applied",
-                        "en": "Must not be more than the household size.",
-                        "ja": "世帯の人数を超えています。",
-                    }
-                ],
+            raise invalid_field(
+                "persons_applied", "Must not be more than the household size.", "世帯の人数を超えています。"
             )
         updated = visits.record_result(self.db, visit, result, municipality.load())
         m.visits_done.labels(result["outcome"]).inc()

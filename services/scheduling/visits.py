@@ -21,14 +21,8 @@ class UnknownDistrict(LookupError):
 
 
 def _entry(event_type: events.EventType, payload: dict, visit: dict) -> dict:
-    return outbox.entry(
-        event_type,
-        events.build(
-            event_type,
-            payload,
-            correlation_id=visit["booking_id"],
-            municipality_code=visit["municipality_code"],
-        ),
+    return outbox.event_entry(
+        event_type, payload, correlation_id=visit["booking_id"], municipality_code=visit["municipality_code"]
     )
 
 
