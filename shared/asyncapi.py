@@ -20,8 +20,46 @@ Outreach channels publish referrals to the shared exchange `outreach.channels` w
 `event_id` (an event can arrive twice). `correlation_id` is the booking's id through the whole story."""
 
 
+SERVERS = {
+    "local": {
+        "url": "localhost:5672",
+        "protocol": "amqp",
+        "description": "`make run`: the local RabbitMQ, vhost `mynacar-local` (the tests use throw-away vhosts).",
+    },
+    "local-tls": {
+        "url": "localhost:5671",
+        "protocol": "amqps",
+        "description": "The local RabbitMQ's TLS listener (a local CA, deploy/local/tls.py), vhost `mynacar-local`.",
+    },
+    "production": {
+        "url": "{host}:5671",
+        "protocol": "amqps",
+        "description": "The city's RabbitMQ cluster over TLS (ADR 11); the vhost is the operator's choice.",
+        "variables": {"host": {"default": "mynacar-rabbitmq.rabbitmq.svc"}},
+    },
+}
+
+
 def _exchange(name: str) -> dict:
-    return {"name": name, "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"}
+    return {"name": name, "type": "topic", "durable": True, "autoDelete": False}
+
+
+def json_schema(schema: object) -> object:
+    """OpenAPI 3.0's `nullable` (what apispec writes) as JSON Schema draft-07, which AsyncAPI 2.6's
+    schemas are: a nullable type becomes a type list with "null", a nullable reference a oneOf."""
+    if isinstance(schema, list):
+        return [json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: json_schema(value) for key, value in schema.items()}
+    any_of = converted.get("anyOf")
+    if any_of and any(part.get("nullable") and part.get("type") == "object" for part in any_of):
+        refs = [part for part in any_of if "$ref" in part]
+        rest = {k: v for k, v in converted.items() if k != "anyOf"}
+        return {**rest, "oneOf": [{"type": "null"}, *refs]}
+    if converted.pop("nullable", False) and "type" in converted:
+        converted["type"] = [converted["type"], "null"]
+    return converted
 
 
 def document() -> dict:
@@ -43,13 +81,20 @@ def document() -> dict:
             },
             "subscribe": {
                 "operationId": f"on_{event_type.name.replace('.', '_')}",
+                # Persistent messages (AMQP delivery mode 2), as nameko and the outbox publish them.
+                "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.2.0"}},
                 "message": {"$ref": f"#/components/messages/{event_type.name}"},
             },
         }
         messages[event_type.name] = {
+            "messageId": event_type.name.replace(".", "_"),
             "name": event_type.name,
+            "title": event_type.payload.__name__,
+            "summary": (event_type.payload.__doc__ or event_type.name).strip().split("\n")[0],
             "contentType": "application/json",
-            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.2.0"}},
+            "bindings": {
+                "amqp": {"contentEncoding": "utf-8", "messageType": event_type.name, "bindingVersion": "0.2.0"}
+            },
             "payload": {
                 "allOf": [
                     {"$ref": "#/components/schemas/Envelope"},
@@ -70,7 +115,7 @@ def document() -> dict:
         "asyncapi": ASYNCAPI_VERSION,
         "info": {"title": "mynacar events", "version": "1", "description": DESCRIPTION},
         "defaultContentType": "application/json",
-        "servers": {"local": {"url": "localhost:5672", "protocol": "amqp", "description": "make run"}},
+        "servers": SERVERS,
         "channels": channels,
-        "components": {"messages": messages, "schemas": spec.to_dict()["components"]["schemas"]},
+        "components": {"messages": messages, "schemas": json_schema(spec.to_dict()["components"]["schemas"])},
     }

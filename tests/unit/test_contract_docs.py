@@ -66,3 +66,127 @@ def test_the_asyncapi_document_covers_every_event_and_its_references_resolve():
     assert (
         document["channels"]["outreach.channels/referral.{channel}"]["bindings"]["amqp"]["exchange"]["type"] == "topic"
     )
+
+
+def real_events() -> dict[str, dict]:
+    """One event of every type, built by the code that publishes them."""
+    slot = {"start": "2026-12-03T09:30:00+09:00", "end": "2026-12-03T11:15:00+09:00"}
+    sealed = {"key": "dev-1", "nonce": "bm9uY2U=", "data": "ZGF0YQ=="}
+    payloads = {
+        events.REQUEST_RECEIVED: {
+            "booking_id": "b-1",
+            "reference": "261201-001",
+            "channel": "phone",
+            "referral_id": None,
+            "district": "takazaki",
+            "venue": None,
+            "household_size": 2,
+            "preferred": [],
+            "has_needs": True,
+            "contact_by": "email",
+        },
+        events.REQUEST_CANCELLED: {"booking_id": "b-1", "reason": "duplicate"},
+        events.SLOT_FIXED: {
+            "visit_id": "v-1",
+            "booking_id": "b-1",
+            "crew_id": "crew-1",
+            **slot,
+            "window_start": slot["start"],
+            "window_end": "2026-12-03T10:00:00+09:00",
+            "district": "takazaki",
+            "venue": None,
+            "household_size": 2,
+            "rescheduled": False,
+        },
+        events.SLOT_RELEASED: {
+            "visit_id": "v-1",
+            "booking_id": "b-1",
+            "crew_id": "crew-1",
+            "start": slot["start"],
+            "reason": "cancelled",
+        },
+        events.VISIT_DONE: {
+            "visit_id": "v-1",
+            "booking_id": "b-1",
+            "crew_id": "crew-1",
+            "date": "2026-12-03",
+            "district": "takazaki",
+            "outcome": "partial",
+            "persons_applied": 1,
+            "applicants": {"applied": 1, "missing_documents": 1, "absent": 0, "wants_revisit": 0},
+        },
+        events.NOTIFICATION_SENT: {
+            "message_id": "m-1",
+            "booking_id": "b-1",
+            "kind": "confirmation",
+            "channel": "email",
+        },
+        events.NOTIFICATION_FAILED: {
+            "message_id": "m-1",
+            "booking_id": "b-1",
+            "kind": "confirmation",
+            "channel": "email",
+            "reason": "SMTPServerDisconnected",
+        },
+        events.REFERRAL_RECEIVED: {
+            "referral_id": "r-1",
+            "channel": "liaison",
+            "referrer_id": "hall-shonai-3",
+            "sealed_household": sealed,
+        },
+    }
+    loaded = {t: events.schema_instance(t.payload).load(p) for t, p in payloads.items()}
+    return {
+        t.name: events.build(t, payload, correlation_id="b-1", municipality_code="452025")
+        for t, payload in loaded.items()
+    }
+
+
+def test_real_events_of_every_type_fit_the_published_schemas_under_a_draft_07_validator():
+    import jsonschema
+
+    document = asyncapi.document()
+    built = real_events()
+    assert set(built) == set(events.EVENT_TYPES)
+    for name, event in built.items():
+        message = document["components"]["messages"][name]
+        schema = {**message["payload"], "components": document["components"]}
+        jsonschema.Draft7Validator.check_schema(schema)
+        errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(event)]
+        assert not errors, (name, errors)
+        # The schema is not a rubber stamp: a wrong type in the payload is caught.
+        broken = (
+            {**event, "payload": {**event["payload"], "booking_id": 7}} if "booking_id" in event["payload"] else None
+        )
+        if broken:
+            assert list(jsonschema.Draft7Validator(schema).iter_errors(broken)), name
+    # Nullable fields, which OpenAPI 3.0 marks with `nullable`, take JSON Schema's null here.
+    assert "nullable" not in str(document)
+
+
+def test_the_asyncapi_bindings_put_each_amqp_field_where_the_binding_schema_allows_it():
+    document = asyncapi.document()
+    channel_fields = {"is", "exchange", "queue", "bindingVersion"}
+    operation_fields = {
+        "expiration",
+        "userId",
+        "cc",
+        "priority",
+        "deliveryMode",
+        "mandatory",
+        "bcc",
+        "replyTo",
+        "timestamp",
+        "ack",
+        "bindingVersion",
+    }
+    message_fields = {"contentEncoding", "messageType", "bindingVersion"}
+    ids = set()
+    for channel in document["channels"].values():
+        assert set(channel["bindings"]["amqp"]) <= channel_fields
+        assert set(channel["subscribe"]["bindings"]["amqp"]) <= operation_fields
+    for message in document["components"]["messages"].values():
+        assert set(message["bindings"]["amqp"]) <= message_fields
+        ids.add(message["messageId"])
+    assert len(ids) == len(events.EVENT_TYPES)
+    assert {s["protocol"] for s in document["servers"].values()} == {"amqp", "amqps"}
