@@ -89,6 +89,44 @@ def _schema_name(schema: type[Schema] | Schema) -> str:
     return resolve_schema_cls(schema).__name__.removesuffix("Schema")
 
 
+HEADERS = {
+    401: {"WWW-Authenticate": {"description": 'Bearer realm="mynacar"', "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}},
+}
+
+
+def operation_id(method: str, path: str) -> str:
+    """A stable, readable operationId from the route: GET /api/v1/visits/<visit_id>/suggestions ->
+    get_visit_suggestions; generated clients name their functions after it."""
+    words = [method.lower()]
+    parts = [p for p in path.strip("/").split("/") if p not in ("api", "v1")]
+    for index, part in enumerate(parts):
+        if part.startswith("<"):
+            continue
+        word = re.sub(r"[^a-z0-9]+", "_", part.lower()).strip("_")
+        followed_by_id = index + 1 < len(parts) and parts[index + 1].startswith("<")
+        words.append(word.removesuffix("s") if followed_by_id and word.endswith("s") else word)
+    return "_".join(words)
+
+
+def _nullable_refs(node: object) -> object:
+    """apispec writes a nullable nested object as anyOf [{type: object, nullable}, $ref], which
+    constrains nothing and loses the type in generated clients; OpenAPI 3.0's way is
+    allOf [$ref] with nullable on the wrapper."""
+    if isinstance(node, list):
+        return [_nullable_refs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _nullable_refs(value) for key, value in node.items()}
+    any_of = converted.get("anyOf")
+    if any_of and any(part.get("nullable") and part.get("type") == "object" for part in any_of):
+        refs = [part for part in any_of if "$ref" in part]
+        rest = {k: v for k, v in converted.items() if k != "anyOf"}
+        return {**rest, "allOf": refs, "nullable": True}
+    return converted
+
+
 def document(service: str, description: str, operations: list[Operation]) -> dict:
     spec = APISpec(
         title=f"mynacar {service}",
@@ -112,7 +150,21 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
         by_path.setdefault(op.openapi_path, {})[op.method.lower()] = _operation(op)
     for path, path_operations in by_path.items():
         spec.path(path=path, operations=path_operations)
-    return spec.to_dict()
+    built = _nullable_refs(spec.to_dict())
+    return {**built, "servers": _servers(service)}
+
+
+def _servers(service: str) -> list[dict]:
+    from deploy.services import spec as service_spec  # the one list of services and their ports
+
+    return [
+        {"url": f"http://127.0.0.1:{service_spec(service).port}", "description": "`make run` on this machine"},
+        {
+            "url": "https://{staffHost}",
+            "description": "Production: the ingress's staff host (the public booking form is on its public host)",
+            "variables": {"staffHost": {"default": "staff.mynacar.city.example.jp"}},
+        },
+    ]
 
 
 def _operation(op: Operation) -> dict:
@@ -121,7 +173,12 @@ def _operation(op: Operation) -> dict:
     ]
     if op.query is not None:
         parameters.append({"in": "query", "schema": op.query})
-    result: dict = {"summary": op.summary, "parameters": parameters, "responses": {}}
+    result: dict = {
+        "operationId": operation_id(op.method, op.path),
+        "summary": op.summary,
+        "parameters": parameters,
+        "responses": {},
+    }
     if op.tags:
         result["tags"] = list(op.tags)
     if op.roles:
@@ -138,6 +195,8 @@ def _operation(op: Operation) -> dict:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
     for status, answer in sorted(op_responses.items()):
         result["responses"][str(status)] = _response(status, answer)
+        if status in HEADERS:
+            result["responses"][str(status)]["headers"] = HEADERS[status]
     return result
 
 

@@ -190,3 +190,29 @@ def test_the_asyncapi_bindings_put_each_amqp_field_where_the_binding_schema_allo
         ids.add(message["messageId"])
     assert len(ids) == len(events.EVENT_TYPES)
     assert {s["protocol"] for s in document["servers"].values()} == {"amqp", "amqps"}
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+def test_each_openapi_document_names_its_operations_servers_headers_and_nullable_types(spec):
+    document = importlib.import_module(f"services.{spec.name}.api").OPENAPI
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids)) and all(i.isidentifier() for i in ids)
+    assert document["servers"][0]["url"] == f"http://127.0.0.1:{spec.port}"
+    for op in operations:
+        for status, answer in op["responses"].items():
+            if status == "401":
+                assert "WWW-Authenticate" in answer["headers"]
+            if status in ("429", "503"):
+                assert "Retry-After" in answer["headers"]
+    # A nullable nested object keeps its type: allOf [$ref] with nullable, never anyOf [object, $ref].
+    assert "anyOf" not in str(document)
+
+
+def test_operation_ids_read_like_the_route():
+    from shared.openapi import operation_id
+
+    assert operation_id("GET", "/api/v1/visits/<visit_id>/suggestions") == "get_visit_suggestions"
+    assert operation_id("POST", "/api/v1/bookings") == "post_bookings"
+    assert operation_id("GET", "/api/v1/crews/<crew_id>/days/<day>") == "get_crew_day"
+    assert operation_id("GET", "/health/live") == "get_health_live"
