@@ -10,10 +10,10 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.scheduling import campaign, daysheet, planning, solver, visits
+from services.scheduling import campaign, daysheet, planning, slots, solver, visits
 from services.scheduling import metrics as m
 from services.scheduling.api import OPENAPI
-from services.scheduling.locks import Busy, crew_day_lock
+from services.scheduling.locks import Busy
 from services.scheduling.routes import CachedTravel
 from services.scheduling.schemas import (
     FixSlotSchema,
@@ -122,47 +122,39 @@ class SchedulingService(Operations):
     def fix_slot(self, request: Request, visit_id: str, staff: Staff) -> Response:
         data = load_body(request, FixSlotSchema)
         city = municipality.load()
-        crew = city.crew(data["crew_id"])
-        if crew is None:
+        if city.crew(data["crew_id"]) is None:
             raise ApiError(422, "unknown_crew", "Unknown crew.", "班が見つかりません。")
         visit = self._visit(visit_id)
-        self._require(visit, ("unscheduled", "scheduled"))
-        start = data["start"]
-        if start <= clock.now() or not workcalendar.is_working_day(start.date(), city.calendar):
+        self._require(visit, slots.OPEN_STATUSES)
+        try:
+            fixed = slots.fix(self.db, visit_id, data["crew_id"], data["start"], city)
+        except slots.NotAWorkingTime:
             raise ApiError(
                 422,
                 "not_a_working_time",
                 "The start must be on a future working day.",
                 "開始日時は今後の業務日を指定してください。",
-            )
-        if not city.crew_goes_out(crew, start.date()):
+            ) from None
+        except slots.CrewOff:
             raise conflict(
                 "crew_off",
                 "The crew does not go out that day.",
                 "この班はその日は訪問できません。",
                 suggestions=[_option_view(o) for o in self._options(visit, None, None, 5)],
-            )
-        end = start + dt.timedelta(minutes=visit["duration_minutes"])
-        try:
-            with crew_day_lock(self.db, data["crew_id"], start.date()) as lease:
-                fresh = self._visit(visit_id)
-                self._require(fresh, ("unscheduled", "scheduled"))
-                stops = visits.day_stops(self.db, data["crew_id"], start.date(), city, exclude=visit_id)
-                fitted = planning.fit(
-                    stops, visits.place_of(visit, city), start, visit["duration_minutes"], city, default_model(city)
-                )
-                if fitted is None:
-                    m.slot_clashes.inc()
-                    raise conflict(
-                        "slot_unavailable",
-                        "That window does not fit the crew's day (other promises, drive time, hours or lunch).",
-                        "その時間帯はほかの訪問・移動時間・業務時間と重なるため指定できません。",
-                        suggestions=[_option_view(o) for o in self._options(fresh, None, None, 5)],
-                    )
-                added = fitted[1]
-                slot = visits.slot_document(data["crew_id"], start, end, city.visits.window_minutes)
-                lease.confirm()
-                fixed = visits.fix(self.db, fresh, slot)
+            ) from None
+        except slots.DoesNotFit:
+            m.slot_clashes.inc()
+            raise conflict(
+                "slot_unavailable",
+                "That window does not fit the crew's day (other promises, drive time, hours or lunch).",
+                "その時間帯はほかの訪問・移動時間・業務時間と重なるため指定できません。",
+                suggestions=[_option_view(o) for o in self._options(self._visit(visit_id), None, None, 5)],
+            ) from None
+        except slots.WrongStatus as error:
+            self._require({"status": error.status}, slots.OPEN_STATUSES)
+            raise
+        except LookupError:  # removed while we waited for the crew's day
+            raise not_found("visit") from None
         except Busy:
             raise ApiError(
                 503,
@@ -171,13 +163,15 @@ class SchedulingService(Operations):
                 "ただいま混み合っています。もう一度お試しください。",
             ) from None
         m.slots_fixed.labels(data["crew_id"]).inc()
-        if fresh.get("slot"):
+        if fixed.before.get("slot"):
             m.slots_released.labels("rescheduled").inc()
         else:
-            waited = visits.as_local(fixed["slot"]["fixed_at"], city) - visits.as_local(fresh["requested_at"], city)
+            waited = visits.as_local(fixed.visit["slot"]["fixed_at"], city) - visits.as_local(
+                fixed.before["requested_at"], city
+            )
             m.request_to_slot_fixed.observe(max(0.0, waited.total_seconds()))
         self.outbox.kick("visits", visit_id)
-        return json_response({**visits.view(fixed, city), "added_drive_minutes": added})
+        return json_response({**visits.view(fixed.visit, city), "added_drive_minutes": fixed.added_drive_minutes})
 
     @http("POST", "/api/v1/visits/<visit_id>/done")
     @api

@@ -1,0 +1,75 @@
+"""Fixing a visit's slot: the rules a promised window must keep, under the crew-day lease.
+
+The entrypoint translates HTTP to `fix` and its refusals back to answers; the rules live here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from services.scheduling import planning, visits
+from services.scheduling.locks import crew_day_lock
+from services.scheduling.travel import default_model
+from shared import clock, workcalendar
+from shared.municipality import Municipality
+
+OPEN_STATUSES = ("unscheduled", "scheduled")
+
+
+class NotAWorkingTime(Exception):
+    """The start is past, or not on a working day of the office."""
+
+
+class CrewOff(Exception):
+    """The crew does not go out that day (a day off, or its car in maintenance)."""
+
+
+class DoesNotFit(Exception):
+    """The window clashes with the crew's other promises, drive time, hours or lunch."""
+
+
+class WrongStatus(Exception):
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Fixed:
+    visit: dict  # as stored now
+    before: dict  # as it was (its slot, if it had one: a reschedule)
+    added_drive_minutes: int
+
+
+def require_open(visit: dict) -> None:
+    if visit["status"] not in OPEN_STATUSES:
+        raise WrongStatus(visit["status"])
+
+
+def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipality) -> Fixed:
+    """Fixes the visit at `start` for the crew, or raises why not. Under the crew-day lease the visit
+    is read again and fitted into the day as it stands; the lease is confirmed just before writing
+    (Busy, from locks, when another holder has the day)."""
+    crew = city.crew(crew_id)
+    if crew is None:
+        raise KeyError(crew_id)
+    if start <= clock.now() or not workcalendar.is_working_day(start.date(), city.calendar):
+        raise NotAWorkingTime()
+    if not city.crew_goes_out(crew, start.date()):
+        raise CrewOff()
+    with crew_day_lock(db, crew_id, start.date()) as lease:
+        fresh = db.visits.find_one({"_id": visit_id}, {"outbox": 0})
+        if fresh is None:
+            raise LookupError(visit_id)
+        require_open(fresh)
+        stops = visits.day_stops(db, crew_id, start.date(), city, exclude=visit_id)
+        fitted = planning.fit(
+            stops, visits.place_of(fresh, city), start, fresh["duration_minutes"], city, default_model(city)
+        )
+        if fitted is None:
+            raise DoesNotFit()
+        end = start + dt.timedelta(minutes=fresh["duration_minutes"])
+        slot = visits.slot_document(crew_id, start, end, city.visits.window_minutes)
+        lease.confirm()
+        return Fixed(visit=visits.fix(db, fresh, slot), before=fresh, added_drive_minutes=fitted[1])
