@@ -95,7 +95,7 @@ def form_name(path: str) -> str:
     return path if path in HOUSEHOLD_LABELS else "form"
 
 
-def read_form(form: Any, draft: dict | None = None) -> HouseholdForm:
+def read_form(form: Any) -> HouseholdForm:
     """The form as posted; `form` is werkzeug's MultiDict (or a plain dict in tests)."""
     try:
         count = int(form.get("applicant_count", "1"))

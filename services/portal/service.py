@@ -155,21 +155,21 @@ class PortalService(Operations):
         answer = page.backend.get("booking", "/api/v1/bookings", phone=phone)
         if not answer.ok:
             raise refused(answer, "検索できませんでした")
-        page.sessions.save_draft(page.session, {"phone": typed})
         found = [views.booking_summary(b) for b in answer.body["bookings"]]
         return page.render("reception/phone.html", phone=typed, error=None, found=found)
 
     @http("GET", "/reception/bookings/new")
     @page("reception")
     def booking_form(self, page: Page) -> Response:
-        household = forms.new_form(phone=page.session.draft.get("phone", ""))
-        return self._household_page(page, household)
+        return self._household_page(page, forms.new_form())
 
     @http("POST", "/reception/bookings/new")
     @page("reception")
     def booking_submit(self, page: Page) -> Response:
-        household = forms.read_form(page.request.form)
         action = page.request.form.get("action", "save")
+        if action == "start":  # from the phone search: the caller's number carried in the form, not a URL
+            return self._household_page(page, forms.new_form(phone=page.request.form.get("phone", "")[:40]))
+        household = forms.read_form(page.request.form)
         if action == "add_applicant" and household.applicants < forms.MAX_APPLICANTS:
             household.applicants += 1
             return self._household_page(page, household, focus=f"a{household.applicants - 1}_family_name")
@@ -185,7 +185,6 @@ class PortalService(Operations):
             return self._household_page(page, household, status=422)
         if not answer.ok:
             raise refused(answer, "申込を保存できませんでした")
-        page.sessions.save_draft(page.session, {})
         return redirect(f"/reception/bookings/{answer.body['booking_id']}/offers?new=1")
 
     def _household_page(

@@ -14,8 +14,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from shared import clock
 from shared.auth import Staff
 
@@ -42,7 +40,6 @@ class Session:
     access_token: str
     staff: Staff
     name: str
-    draft: dict
 
     def csrf_ok(self, token: str | None) -> bool:
         return bool(token) and secrets.compare_digest(token, self.csrf_token)
@@ -103,7 +100,6 @@ class Sessions:
             "crew_id": staff.crew_id,
             "liaison_id": staff.liaison_id,
             "name": name,
-            "draft": {},
             "created_at": now,
             "touched_at": now,
             "idle_until": now + self.idle,
@@ -129,14 +125,6 @@ class Sessions:
             self.db.sessions.update_one({"_id": digest}, {"$set": {"touched_at": now, "idle_until": now + self.idle}})
         return _session(document)
 
-    def save_draft(self, session: Session, draft: dict) -> Session:
-        """What reception has typed but not yet saved (e.g. the caller's phone number), kept here so
-        it never travels in a URL."""
-        document = self.db.sessions.find_one_and_update(
-            {"_id": session.id_digest}, {"$set": {"draft": draft}}, return_document=ReturnDocument.AFTER
-        )
-        return _session(document) if document else session
-
     def end(self, session_id: str | None) -> None:
         if session_id:
             self.db.sessions.delete_one({"_id": _digest(session_id)})
@@ -154,7 +142,6 @@ def _session(document: dict) -> Session:
             liaison_id=document.get("liaison_id"),
         ),
         name=document.get("name") or "",
-        draft=document.get("draft") or {},
     )
 
 

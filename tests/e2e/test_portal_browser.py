@@ -49,7 +49,7 @@ def test_reception_books_a_household_by_phone_fixes_an_offer_and_the_crew_sees_i
         await page.get_by_label("電話番号").fill("0986-22-4141")
         await page.get_by_role("button", name="この番号で探す").click()
         await expect(page.get_by_role("heading", name="この電話番号の申込はありません")).to_be_visible()
-        await page.get_by_role("link", name="新しい申込を入力する").click()
+        await page.get_by_role("button", name="新しい申込を入力する").click()
 
         # The household: the number carried over, kana typed in hiragana, a birth date in 和暦.
         await expect(page.get_by_role("heading", name="新しい申込（電話受付）")).to_be_visible()

@@ -74,9 +74,3 @@ def test_a_sign_in_in_progress_is_used_once_and_returns_only_to_a_page_of_ours(d
     late = sessions.begin_sign_in("/")
     hold_clock(monkeypatch, clock.now() + dt.timedelta(minutes=11))
     assert sessions.take_sign_in(late.state) is None
-
-
-def test_a_draft_is_kept_with_the_session_not_in_any_url(db):
-    sessions, session_id, session = new_session(db)
-    sessions.save_draft(session, {"phone": "0986-22-4141"})
-    assert sessions.load(session_id).draft == {"phone": "0986-22-4141"}
