@@ -3,8 +3,10 @@ end on a Japanese page saying what to do (never a stack trace)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from services.portal import japanese
 from services.portal.backend import Answer, Backend, ServiceUnavailable
 from services.portal.oidc import OidcSettings
 from services.portal.sessions import Session, Sessions
+from shared import clock
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,30 @@ class Page:
         return render(template, status=status, session=self.session, **context)
 
 
+def broken() -> PageError:
+    return PageError(
+        500,
+        "システムで問題が起きました",
+        "内容は保存されていない可能性があります。少し待ってからもう一度お試しください。"
+        "続くときは、システムの担当者に連絡してください。",
+    )
+
+
+def guarded(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """A page that needs no session still ends on a Japanese page, never a stack trace: a bug is
+    logged and answered with a plain apology (500)."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return handler(*args, **kwargs)
+        except Exception:
+            log.exception("%s failed", handler.__name__)
+            return error_page(broken())
+
+    return wrapper
+
+
 def page(*roles: str) -> Callable:
     """A page for staff holding one of `roles`. No session: off to sign in (then back here). A POST
     must carry the session's CSRF token. The services' refusals become pages: 401 (the token ran
@@ -147,6 +174,9 @@ def page(*roles: str) -> Callable:
             except (ServiceUnavailable, ConnectionFailure) as error:
                 log.warning("%s: %s", handler.__name__, error)
                 return error_page(unavailable(), session)
+            except Exception:
+                log.exception("%s failed", handler.__name__)
+                return error_page(broken(), session)
 
         return wrapper
 
@@ -165,3 +195,21 @@ def set_session_cookie(response: Response, session_id: str, secure: bool) -> Res
 def clear_session_cookie(response: Response, secure: bool) -> Response:
     response.delete_cookie(COOKIE, httponly=True, secure=secure, samesite="Lax", path="/")
     return response
+
+
+def reference_or_none(text: str | None) -> str | None:
+    """A booking reference (e.g. 261201-001) to show back, or nothing: never echo other input."""
+    return text if text and re.fullmatch(r"\d{6}-\d{3}", text) else None
+
+
+def day_or_today(text: str | None) -> dt.date:
+    """The day a page asks for (?date=2026-12-03), or today; a bad one is a 400 page."""
+    if text:
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise PageError(400, "日付が正しくありません", "日付は 2026-12-03 の形で指定してください。") from None
+        if dt.date(2000, 1, 1) <= day <= dt.date(2199, 12, 31):
+            return day
+        raise PageError(400, "日付が正しくありません", "その日付の予定はありません。")
+    return clock.today()

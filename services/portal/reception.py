@@ -1,0 +1,333 @@
+"""Reception's pages (受付): a phone call from search to a fixed slot, a booking's page, the
+residents to phone, batch plans and the waiting list."""
+
+from __future__ import annotations
+
+import time
+
+from marshmallow import ValidationError
+from nameko.web.handlers import http
+from werkzeug.wrappers import Response
+
+from services.portal import forms, japanese, views
+from services.portal.web import (
+    Page,
+    PageError,
+    not_found,
+    page,
+    redirect,
+    refused,
+)
+from shared import municipality
+from shared.validation import normalize_phone
+
+VISIT_WAIT_SECONDS = 5  # a new booking's visit appears once scheduling has the event
+OFFERS = 5
+
+
+class ReceptionPages:
+    """Reception's pages (a mixin of PortalService)."""
+
+    db: object  # the portal's database (shared.db.Mongo), given by the service
+
+    # --- reception: a phone call ---------------------------------------------------------------
+
+    @http("GET", "/reception/phone")
+    @page("reception")
+    def phone_search_form(self, page: Page) -> Response:
+        return page.render("reception/phone.html", phone="", error=None, found=None)
+
+    @http("POST", "/reception/phone")
+    @page("reception")
+    def phone_search(self, page: Page) -> Response:
+        typed = page.request.form.get("phone", "").strip()
+        try:
+            phone = normalize_phone(typed)
+        except ValidationError:
+            return page.render(
+                "reception/phone.html",
+                status=422,
+                phone=typed,
+                error="電話番号の形式が正しくありません（例: 0986-23-2111、090-1234-5678）。",
+                found=None,
+            )
+        answer = page.backend.get("booking", "/api/v1/bookings", phone=phone)
+        if not answer.ok:
+            raise refused(answer, "検索できませんでした")
+        found = [views.booking_summary(b) for b in answer.body["bookings"]]
+        return page.render("reception/phone.html", phone=typed, error=None, found=found)
+
+    @http("GET", "/reception/bookings/new")
+    @page("reception")
+    def booking_form(self, page: Page) -> Response:
+        return self._household_page(page, forms.new_form())
+
+    @http("POST", "/reception/bookings/new")
+    @page("reception")
+    def booking_submit(self, page: Page) -> Response:
+        action = page.request.form.get("action", "save")
+        if action == "start":  # from the phone search: the caller's number carried in the form, not a URL
+            return self._household_page(page, forms.new_form(phone=page.request.form.get("phone", "")[:40]))
+        household = forms.read_form(page.request.form)
+        if action == "add_applicant" and household.applicants < forms.MAX_APPLICANTS:
+            household.applicants += 1
+            return self._household_page(page, household, focus=f"a{household.applicants - 1}_family_name")
+        if action == "remove_applicant" and household.applicants > 1:
+            household.applicants -= 1
+            return self._household_page(page, household)
+        body = forms.booking_body(household)
+        if body is None:
+            return self._household_page(page, household, status=422)
+        answer = page.backend.post("booking", "/api/v1/bookings", body)
+        if answer.status == 422:
+            household.add_api_errors(answer.field_errors())
+            return self._household_page(page, household, status=422)
+        if not answer.ok:
+            raise refused(answer, "申込を保存できませんでした")
+        return redirect(f"/reception/bookings/{answer.body['booking_id']}/offers?new=1")
+
+    def _household_page(
+        self, page: Page, household: forms.HouseholdForm, status: int = 200, focus: str = ""
+    ) -> Response:
+        return page.render(
+            "reception/household.html",
+            status=status,
+            form=household,
+            districts=municipality.load().districts,
+            max_applicants=forms.MAX_APPLICANTS,
+            birth_date_help=japanese.BIRTH_DATE_HELP,
+            focus=focus,
+        )
+
+    # --- reception: offers on the same call --------------------------------------------------
+
+    @http("GET", "/reception/bookings/<booking_id>/offers")
+    @page("reception")
+    def offers(self, page: Page, booking_id: str) -> Response:
+        visit = self._visit_of(page, booking_id)
+        return self._offers_page(page, booking_id, visit, new=page.request.args.get("new") == "1")
+
+    @http("POST", "/reception/bookings/<booking_id>/offers")
+    @page("reception")
+    def fix_offer(self, page: Page, booking_id: str) -> Response:
+        visit = self._visit_of(page, booking_id)
+        if visit is None:
+            raise not_found()
+        crew_id, _, start = page.request.form.get("offer", "").partition("|")
+        if not crew_id or not start:
+            return self._offers_page(
+                page, booking_id, visit, error="日時を選んでから「この日時で確定する」を押してください。"
+            )
+        answer = page.backend.post(
+            "scheduling", f"/api/v1/visits/{visit['visit_id']}/slot", {"crew_id": crew_id, "start": start}
+        )
+        if answer.status == 409:
+            fresh = [views.offer(o) for o in answer.body.get("suggestions", [])]
+            return self._offers_page(
+                page,
+                booking_id,
+                visit,
+                status=409,
+                offers=fresh,
+                error=f"{answer.message()} 新しい候補から選んでください。",
+            )
+        if not answer.ok:
+            raise refused(answer, "日時を確定できませんでした")
+        return page.render("reception/fixed.html", visit=views.visit(answer.body))
+
+    def _visit_of(self, page: Page, booking_id: str) -> dict | None:
+        """The booking's visit; a just-made booking's appears within moments (scheduling creates it
+        from the booking event), so wait for it briefly."""
+        deadline = time.monotonic() + VISIT_WAIT_SECONDS
+        while True:
+            answer = page.backend.get("scheduling", "/api/v1/visits", booking_id=booking_id)
+            if answer.status == 422:
+                raise not_found()
+            visits = (answer.body or {}).get("visits") or []
+            if visits or time.monotonic() > deadline:
+                return visits[0] if visits else None
+            time.sleep(0.25)
+
+    def _offers_page(
+        self,
+        page: Page,
+        booking_id: str,
+        visit: dict | None,
+        status: int = 200,
+        offers: list | None = None,
+        error: str | None = None,
+        new: bool = False,
+    ) -> Response:
+        booking = page.backend.get("booking", f"/api/v1/bookings/{booking_id}")
+        if booking.status == 404:
+            raise not_found()
+        if visit is not None and offers is None and visit["status"] in ("unscheduled", "scheduled"):
+            answer = page.backend.get("scheduling", f"/api/v1/visits/{visit['visit_id']}/suggestions", limit=OFFERS)
+            offers = [views.offer(o) for o in (answer.body or {}).get("suggestions", [])] if answer.ok else []
+        return page.render(
+            "reception/offers.html",
+            status=status,
+            booking=views.booking_summary(booking.body),
+            visit=views.visit(visit) if visit else None,
+            offers=offers or [],
+            error=error,
+            new=new,
+        )
+
+    # --- reception: one booking ------------------------------------------------------------------
+
+    @http("GET", "/reception/bookings/<booking_id>")
+    @page("reception")
+    def booking_page(self, page: Page, booking_id: str) -> Response:
+        return self._booking_page(page, booking_id)
+
+    @http("POST", "/reception/bookings/<booking_id>/cancel")
+    @page("reception")
+    def cancel_booking(self, page: Page, booking_id: str) -> Response:
+        reason = page.request.form.get("reason", "")
+        if reason not in dict(views.CANCEL_REASONS):
+            return self._booking_page(page, booking_id, status=422, error="取り消す理由を選んでください。")
+        answer = page.backend.post("booking", f"/api/v1/bookings/{booking_id}/cancel", {"reason": reason})
+        if answer.status == 404:
+            raise not_found()
+        if not answer.ok:
+            raise refused(answer, "取り消せませんでした")
+        return redirect(f"/reception/bookings/{booking_id}?cancelled=1")
+
+    def _booking_page(self, page: Page, booking_id: str, status: int = 200, error: str | None = None) -> Response:
+        booking = page.backend.get("booking", f"/api/v1/bookings/{booking_id}")
+        if booking.status in (404, 422):
+            raise not_found()
+        visits = (page.backend.get("scheduling", "/api/v1/visits", booking_id=booking_id).body or {}).get("visits")
+        sent = page.backend.get("notification", "/api/v1/notifications", booking_id=booking_id)
+        return page.render(
+            "reception/booking.html",
+            status=status,
+            booking=views.booking_summary(booking.body),
+            visit=views.visit(visits[0]) if visits else None,
+            messages=[views.message(m) for m in (sent.body or {}).get("notifications", [])] if sent.ok else [],
+            reasons=views.CANCEL_REASONS,
+            error=error,
+            cancelled=page.request.args.get("cancelled") == "1",
+        )
+
+    # --- reception: residents to phone because e-mail could not reach them (要電話) ------------------
+
+    @http("GET", "/reception/to-call")
+    @page("reception")
+    def to_call(self, page: Page) -> Response:
+        waiting = []
+        for status in ("to_call", "failed"):
+            answer = page.backend.get("notification", "/api/v1/notifications", status=status, limit=200)
+            if not answer.ok:
+                raise PageError(
+                    answer.status, "一覧を表示できませんでした", answer.message() or "もう一度お試しください。"
+                )
+            waiting += answer.body["notifications"]
+        rows = []
+        for found in sorted(waiting, key=lambda m: m["created_at"]):
+            booking = page.backend.get("booking", f"/api/v1/bookings/{found['booking_id']}")
+            if not booking.ok or not (booking.body.get("household") or {}):
+                continue  # cancelled and erased, or gone: nobody to phone
+            summary = views.booking_summary(booking.body)
+            rows.append(
+                {
+                    **views.message(found),
+                    "booking": summary,
+                    "phone": booking.body["household"]["phone"],
+                    "script": views.phone_script(found, summary["reference"]),
+                }
+            )
+        return page.render("reception/to_call.html", rows=rows, results=views.PHONED_RESULTS)
+
+    @http("POST", "/reception/to-call/<message_id>")
+    @page("reception")
+    def phoned(self, page: Page, message_id: str) -> Response:
+        result = page.request.form.get("result", "")
+        if result not in dict(views.PHONED_RESULTS):
+            raise PageError(400, "記録できませんでした", "電話の結果を選んでから「記録する」を押してください。")
+        answer = page.backend.post("notification", f"/api/v1/notifications/{message_id}/phoned", {"result": result})
+        if answer.status == 404:
+            raise not_found()
+        if not answer.ok and answer.status != 409:  # 409: recorded already (another receptionist)
+            raise refused(answer, "記録できませんでした")
+        return redirect("/reception/to-call")
+
+    # --- reception: batch plans (まとめて計画) -----------------------------------------------------
+
+    @http("GET", "/reception/plans")
+    @page("reception")
+    def plan_form(self, page: Page) -> Response:
+        return page.render("reception/plan_form.html", error=None, days="10")
+
+    @http("POST", "/reception/plans")
+    @page("reception")
+    def make_plan(self, page: Page) -> Response:
+        days = page.request.form.get("days", "").strip()
+        if not days.isdigit() or not 1 <= int(days) <= 60:
+            return page.render(
+                "reception/plan_form.html",
+                status=422,
+                error="計画する業務日の数を 1〜60 で入力してください。",
+                days=days,
+            )
+        answer = page.backend.post("scheduling", "/api/v1/plans", {"days": int(days)})
+        if not answer.ok:
+            raise refused(answer, "計画を作成できませんでした")
+        return redirect(f"/reception/plans/{answer.body['plan_id']}")
+
+    @http("GET", "/reception/plans/<plan_id>")
+    @page("reception")
+    def plan_page(self, page: Page, plan_id: str) -> Response:
+        return self._plan_page(page, plan_id)
+
+    @http("POST", "/reception/plans/<plan_id>/fix")
+    @page("reception")
+    def fix_proposals(self, page: Page, plan_id: str) -> Response:
+        """Fixes one proposal (its button) or every proposal still open ("すべて確定")."""
+        found = page.backend.get("scheduling", f"/api/v1/plans/{plan_id}")
+        if found.status in (404, 422):
+            raise not_found()
+        waiting = self._waiting(page)
+        chosen = page.request.form.get("visit_id")
+        proposals = [
+            p for p in found.body["proposals"] if p["visit_id"] in waiting and (not chosen or p["visit_id"] == chosen)
+        ]
+        fixed, clashes = 0, []
+        for proposal in proposals:
+            answer = page.backend.post(
+                "scheduling",
+                f"/api/v1/visits/{proposal['visit_id']}/slot",
+                {"crew_id": proposal["crew_id"], "start": proposal["window_start"]},
+            )
+            if answer.ok:
+                fixed += 1
+            else:
+                clashes.append(waiting[proposal["visit_id"]]["reference"])
+        return self._plan_page(page, plan_id, fixed=fixed, clashes=clashes)
+
+    def _waiting(self, page: Page) -> dict[str, dict]:
+        answer = page.backend.get("scheduling", "/api/v1/visits", status="unscheduled", limit=500)
+        return {v["visit_id"]: v for v in (answer.body or {}).get("visits", [])} if answer.ok else {}
+
+    def _plan_page(self, page: Page, plan_id: str, fixed: int | None = None, clashes: list | None = None) -> Response:
+        found = page.backend.get("scheduling", f"/api/v1/plans/{plan_id}")
+        if found.status in (404, 422):
+            raise not_found()
+        if not found.ok:
+            raise refused(found, "計画を表示できませんでした")
+        return page.render(
+            "reception/plan.html", plan=views.plan(found.body, self._waiting(page)), fixed=fixed, clashes=clashes or []
+        )
+
+    # --- reception: lists ------------------------------------------------------------------------
+
+    @http("GET", "/reception/waiting")
+    @page("reception")
+    def waiting(self, page: Page) -> Response:
+        answer = page.backend.get("scheduling", "/api/v1/visits", status="unscheduled", limit=500)
+        if not answer.ok:
+            raise refused(answer, "一覧を表示できませんでした")
+        city = municipality.load()
+        waiting = [views.visit(v) for v in answer.body["visits"]]
+        return page.render("reception/waiting.html", visits=waiting, wait_bound=city.visits.max_wait_working_days)
