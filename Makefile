@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run token test lint unit service e2e faults bench docs rabbitmq prometheus chromium venv clean chart-test images deploy
+.PHONY: run token test lint unit service e2e faults bench docs rabbitmq prometheus chromium contract-tools venv clean chart-test images deploy
 
 run: venv rabbitmq ## start the whole system locally with Miyakonojo demo data
 	$(PY) -m deploy.local.run
@@ -14,7 +14,7 @@ ROLE ?= reception
 token: venv ## print a development staff token for `make run`: make token ROLE=crew [CREW=crew-1] [LIAISON=id]
 	@$(PY) -m deploy.local.devauth token $(ROLE) $(if $(CREW),--crew $(CREW)) $(if $(LIAISON),--liaison $(LIAISON))
 
-test: venv rabbitmq prometheus chromium lint ## the whole suite: unit, service (real AMQP), chart and end-to-end
+test: venv rabbitmq prometheus chromium contract-tools lint ## the whole suite: unit, service (real AMQP), chart and end-to-end
 	$(PY) -m pytest
 
 unit: venv
@@ -77,6 +77,16 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 prometheus: ## install Debian's prometheus (promtool and the server) if absent
 	@bash deploy/local/ensure-prometheus.sh
+
+CONTRACT_TOOLS := tests/contracts/node_modules/.installed
+
+contract-tools: $(CONTRACT_TOOLS) ## the AsyncAPI CLI, Redocly and Spectral the contracts are linted with (npm ci)
+
+$(CONTRACT_TOOLS): tests/contracts/package-lock.json
+	@command -v npm >/dev/null || { sudo_cmd=""; [ "$$(id -u)" -ne 0 ] && sudo_cmd=sudo; \
+	  $$sudo_cmd apt-get update -qq && $$sudo_cmd apt-get install -y -qq nodejs npm; }
+	npm ci --prefix tests/contracts --no-audit --no-fund --loglevel=error
+	@touch $(CONTRACT_TOOLS)
 
 chromium: ## install Debian's chromium and the Noto CJK fonts (the browser tests) if absent
 	@bash deploy/local/ensure-chromium.sh

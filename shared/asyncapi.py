@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from shared.events import CHANNEL_EXCHANGE, EVENT_TYPES, Envelope
 
 ASYNCAPI_VERSION = "2.6.0"
+SOURCES = ("booking", "scheduling", "notification", "outreach")
 
 DESCRIPTION = """Events of the mynacar services (My Number Card application assistance car).
 
@@ -113,7 +114,14 @@ def document() -> dict:
             del channel["parameters"]
     return {
         "asyncapi": ASYNCAPI_VERSION,
-        "info": {"title": "mynacar events", "version": "1", "description": DESCRIPTION},
+        "id": "urn:mynacar:events",
+        "info": {
+            "title": "mynacar events",
+            "version": "1",
+            "description": DESCRIPTION,
+            "contact": {"name": "mynacar developers"},
+        },
+        "tags": [{"name": source, "description": f"Events the {source} service publishes"} for source in SOURCES],
         "defaultContentType": "application/json",
         "servers": SERVERS,
         "channels": channels,

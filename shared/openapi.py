@@ -89,6 +89,19 @@ def _schema_name(schema: type[Schema] | Schema) -> str:
     return resolve_schema_cls(schema).__name__.removesuffix("Schema")
 
 
+TAGS = {
+    "operations": "Liveness, readiness, metrics and this document, for the kubelet and Prometheus.",
+    "bookings": "A household's request for a visit.",
+    "audit": "Who read or changed residents' personal data.",
+    "visits": "Visits, their slots and results.",
+    "plans": "Batch plans over the next working days.",
+    "crews": "Crews and their days.",
+    "notifications": "Messages to residents and the phone calls that replace them.",
+    "call-tasks": "The day-of phone calls before each visit.",
+    "funnel": "Outreach figures per channel and district.",
+    "referrals": "A community-hall liaison's referrals.",
+}
+
 HEADERS = {
     401: {"WWW-Authenticate": {"description": 'Bearer realm="mynacar"', "schema": {"type": "string"}}},
     429: {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}},
@@ -123,7 +136,7 @@ def _nullable_refs(node: object) -> object:
     if any_of and any(part.get("nullable") and part.get("type") == "object" for part in any_of):
         refs = [part for part in any_of if "$ref" in part]
         rest = {k: v for k, v in converted.items() if k != "anyOf"}
-        return {**rest, "allOf": refs, "nullable": True}
+        return {**rest, "type": "object", "allOf": refs, "nullable": True}
     return converted
 
 
@@ -133,7 +146,7 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
         version="1",
         openapi_version=OPENAPI_VERSION,
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
-        info={"description": description},
+        info={"description": description, "contact": {"name": "mynacar developers"}},
     )
     spec.components.security_scheme(
         "staffToken",
@@ -151,7 +164,11 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
     for path, path_operations in by_path.items():
         spec.path(path=path, operations=path_operations)
     built = _nullable_refs(spec.to_dict())
-    return {**built, "servers": _servers(service)}
+    used = sorted({tag for path in built["paths"].values() for op in path.values() for tag in op.get("tags", [])})
+    tags = [{"name": tag, "description": TAGS.get(tag, tag.capitalize())} for tag in used]
+    if not any(op.roles for op in operations):  # no staff route (the portal's document): no scheme to declare
+        built["components"].pop("securitySchemes", None)
+    return {**built, "servers": _servers(service), "tags": tags}
 
 
 def _servers(service: str) -> list[dict]:
@@ -176,6 +193,7 @@ def _operation(op: Operation) -> dict:
     result: dict = {
         "operationId": operation_id(op.method, op.path),
         "summary": op.summary,
+        "description": op.summary,
         "parameters": parameters,
         "responses": {},
     }
@@ -184,7 +202,7 @@ def _operation(op: Operation) -> dict:
     if op.roles:
         result["security"] = [{"staffToken": []}]
         result["x-roles"] = list(op.roles)
-        result["description"] = f"Staff only: {', '.join(op.roles)}."
+        result["description"] = f"{op.summary} Staff only: {', '.join(op.roles)}."
         op_responses = {**op.responses, **errors(401, 403)}
     else:
         result["security"] = []
