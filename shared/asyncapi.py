@@ -7,6 +7,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from shared.events import CHANNEL_EXCHANGE, EVENT_TYPES, Envelope
+from shared.openapi import rewrite_nullable
 
 ASYNCAPI_VERSION = "2.6.0"
 SOURCES = ("booking", "scheduling", "notification", "outreach")
@@ -48,19 +49,17 @@ def _exchange(name: str) -> dict:
 def json_schema(schema: object) -> object:
     """OpenAPI 3.0's `nullable` (what apispec writes) as JSON Schema draft-07, which AsyncAPI 2.6's
     schemas are: a nullable type becomes a type list with "null", a nullable reference a oneOf."""
-    if isinstance(schema, list):
-        return [json_schema(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    converted = {key: json_schema(value) for key, value in schema.items()}
-    any_of = converted.get("anyOf")
-    if any_of and any(part.get("nullable") and part.get("type") == "object" for part in any_of):
-        refs = [part for part in any_of if "$ref" in part]
-        rest = {k: v for k, v in converted.items() if k != "anyOf"}
+
+    def reference(rest: dict, refs: list[dict]) -> dict:
         return {**rest, "oneOf": [{"type": "null"}, *refs]}
-    if converted.pop("nullable", False) and "type" in converted:
-        converted["type"] = [converted["type"], "null"]
-    return converted
+
+    def plain(node: dict) -> dict:
+        converted = {k: v for k, v in node.items() if k != "nullable"}
+        if "type" in converted:
+            converted["type"] = [converted["type"], "null"]
+        return converted
+
+    return rewrite_nullable(schema, reference, plain)
 
 
 def document() -> dict:

@@ -5,6 +5,7 @@ checks that every @http route is documented and that real answers fit the docume
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from apispec import APISpec
@@ -123,21 +124,31 @@ def operation_id(method: str, path: str) -> str:
     return "_".join(words)
 
 
-def _nullable_refs(node: object) -> object:
-    """apispec writes a nullable nested object as anyOf [{type: object, nullable}, $ref], which
-    constrains nothing and loses the type in generated clients; OpenAPI 3.0's way is
-    allOf [$ref] with nullable on the wrapper."""
+def rewrite_nullable(
+    node: object,
+    reference: Callable[[dict, list[dict]], dict],
+    plain: Callable[[dict], dict] | None = None,
+) -> object:
+    """Walks a schema and rewrites what apispec writes for nullable values: a nested object as
+    anyOf [{type: object, nullable}, $ref] (which constrains nothing) through `reference(rest,
+    refs)`, and any other `nullable` through `plain` (kept as it is when None)."""
     if isinstance(node, list):
-        return [_nullable_refs(item) for item in node]
+        return [rewrite_nullable(item, reference, plain) for item in node]
     if not isinstance(node, dict):
         return node
-    converted = {key: _nullable_refs(value) for key, value in node.items()}
+    converted = {key: rewrite_nullable(value, reference, plain) for key, value in node.items()}
     any_of = converted.get("anyOf")
     if any_of and any(part.get("nullable") and part.get("type") == "object" for part in any_of):
-        refs = [part for part in any_of if "$ref" in part]
         rest = {k: v for k, v in converted.items() if k != "anyOf"}
-        return {**rest, "type": "object", "allOf": refs, "nullable": True}
+        return reference(rest, [part for part in any_of if "$ref" in part])
+    if plain is not None and converted.get("nullable"):
+        return plain(converted)
     return converted
+
+
+def _nullable_reference(rest: dict, refs: list[dict]) -> dict:
+    """OpenAPI 3.0's way: allOf [$ref] with type and nullable on the wrapper."""
+    return {**rest, "type": "object", "allOf": refs, "nullable": True}
 
 
 def document(service: str, description: str, operations: list[Operation]) -> dict:
@@ -163,7 +174,7 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
         by_path.setdefault(op.openapi_path, {})[op.method.lower()] = _operation(op)
     for path, path_operations in by_path.items():
         spec.path(path=path, operations=path_operations)
-    built = _nullable_refs(spec.to_dict())
+    built = rewrite_nullable(spec.to_dict(), _nullable_reference)
     used = sorted({tag for path in built["paths"].values() for op in path.values() for tag in op.get("tags", [])})
     tags = [{"name": tag, "description": TAGS.get(tag, tag.capitalize())} for tag in used]
     if not any(op.roles for op in operations):  # no staff route (the portal's document): no scheme to declare
