@@ -81,6 +81,16 @@ def _provider_origin() -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def accepted(answer: Answer, title: str) -> Answer:
+    """The answer if the service said yes; otherwise the page to show: 404 as not found, any other
+    refusal in the service's own Japanese words (refused)."""
+    if answer.status == 404:
+        raise not_found()
+    if not answer.ok:
+        raise refused(answer, title)
+    return answer
+
+
 def refused(answer: Answer, title: str) -> PageError:
     """A service said no (or something unexpected): its own Japanese words, or "try again"."""
     return PageError(answer.status, title, answer.message() or "もう一度お試しください。")
