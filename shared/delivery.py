@@ -23,7 +23,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu import Exchange, Queue
+from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler
@@ -167,7 +169,7 @@ class RetryingEntrypoint:
 
     def handle_message_processed(self, message: Any, result: Any = None, exc_info: Any = None) -> None:
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._settle(self.queue_consumer.ack_message, message)
             return
         exc_type, exc = exc_info[0], exc_info[1]
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
@@ -182,9 +184,18 @@ class RetryingEntrypoint:
                 log.error("%s: message parked after %d attempt(s) (%s)", self.queue.name, attempt, error)
         except Exception as publish_error:  # cannot hand it on: keep it in its queue
             log.warning("%s: could not schedule a retry (%s); requeued", self.queue.name, type(publish_error).__name__)
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
             return
-        self.queue_consumer.ack_message(message)
+        self._settle(self.queue_consumer.ack_message, message)
+
+    def _settle(self, settle: Any, message: Any) -> None:
+        """Acks or requeues. If the broker's connection went away while the handler ran, the broker
+        puts the unacked message back by itself and delivers it again (consumers apply it once);
+        the error must not escape, or it kills the service container (nameko-notes)."""
+        try:
+            settle(message)
+        except (OSError, AMQPConnectionError, OperationalError) as error:
+            log.warning("%s: connection lost before the ack (%s); the broker redelivers", self.queue.name, error)
 
     def _retry_later(self, uri: str, message: Any, attempt: int, delay: int, error: str) -> None:
         exchange = delay_exchange(delay)
