@@ -38,6 +38,18 @@ def working_day(after_days: int = 1) -> dt.date:
     return next(workcalendar.working_days(first, 1, municipality.load().calendar))
 
 
+def next_saturday() -> dt.date:
+    today = clock.today()
+    return today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
+
+
+def next_new_year_closure_day() -> dt.date:
+    """The next 31 December from tomorrow on: inside the New Year closure (12/29-1/3) every year."""
+    tomorrow = clock.today() + dt.timedelta(days=1)
+    candidate = dt.date(tomorrow.year, 12, 31)
+    return candidate if candidate >= tomorrow else dt.date(tomorrow.year + 1, 12, 31)
+
+
 def hold_clock(monkeypatch: Any, moment: dt.datetime) -> None:
     """Every clock.now() reader sees `moment` until the test ends."""
     monkeypatch.setattr(clock, "now", lambda: moment)

@@ -5,7 +5,7 @@ from marshmallow import ValidationError
 
 from services.booking.schemas import BookingRequestSchema
 from shared import clock
-from tests.factories import booking_body, working_day
+from tests.factories import booking_body, next_new_year_closure_day, next_saturday, working_day
 
 
 def errors_of(body):
@@ -43,7 +43,6 @@ def test_district_by_japanese_name_is_stored_as_its_id():
         (lambda b: b.update(status="done"), "status"),  # no mass assignment
         (lambda b: b.update(email="not-an-address"), "email"),
         (lambda b: b.update(channel="Phone Line!"), "channel"),
-        (lambda b: b.update(preferred=[{"date": "2026-11-28", "period": "am"}]), "preferred"),  # a Saturday
         (lambda b: b.update(needs="x" * 501), "needs"),
     ],
 )
@@ -51,6 +50,13 @@ def test_bad_fields_are_named(change, field):
     body = booking_body()
     change(body)
     assert field in errors_of(body)
+
+
+def test_a_preference_on_a_day_the_office_is_closed_says_so():
+    for closed in (next_saturday(), next_new_year_closure_day()):
+        assert closed > clock.today()  # the rule under test is the closed day, not "in the past"
+        messages = errors_of(booking_body(preferred=[{"date": closed.isoformat(), "period": "am"}]))
+        assert messages["preferred"] == {0: {"date": ["Not a working day of the city office."]}}, closed
 
 
 def test_a_preference_in_the_past_is_refused():

@@ -8,7 +8,7 @@ from services.scheduling import slots
 from services.scheduling.service import SchedulingService
 from shared import clock, municipality, workcalendar
 from tests import factories
-from tests.factories import worker, working_day
+from tests.factories import next_saturday, worker, working_day
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_a_slot_is_fixed_with_its_window_and_the_drive_it_adds(db, visit):
 
 def test_a_slot_is_refused_for_the_reason_that_applies(db, visit):
     city = municipality.load()
-    saturday = clock.today() + dt.timedelta(days=(5 - clock.today().weekday()) % 7 or 7)
+    saturday = next_saturday()
     assert not workcalendar.is_working_day(saturday, city.calendar)
     with pytest.raises(slots.NotAWorkingTime):
         slots.fix(db, visit["_id"], "crew-1", at(saturday, 10), city)
