@@ -1,6 +1,6 @@
 """Reliable consumption on top of nameko: retries with back-off, then a dead-letter queue.
 
-nameko acks a message whose handler raised, and loses it (see ../shared/brief/nameko-notes.md).
+nameko acks a message whose handler raised, and loses it (see docs/reliability.md, "What nameko 2.14 does by itself").
 Our entrypoints (`event_handler`, `consume`) change what happens after a failure:
 
 - the message is published again, with publisher confirms, to a delay queue for the next attempt
@@ -191,7 +191,7 @@ class RetryingEntrypoint:
     def _settle(self, settle: Any, message: Any) -> None:
         """Acks or requeues. If the broker's connection went away while the handler ran, the broker
         puts the unacked message back by itself and delivers it again (consumers apply it once);
-        the error must not escape, or it kills the service container (nameko-notes)."""
+        the error must not escape, or it kills the service container (docs/reliability.md)."""
         try:
             settle(message)
         except (OSError, AMQPConnectionError, OperationalError) as error:
