@@ -35,11 +35,7 @@ def contacts(booking_rpc: Any, booking_ids: list[str], actor: dict, details: boo
         return {}
     try:
         with eventlet.Timeout(TIMEOUT_SECONDS):
-            return (
-                booking_rpc.get_contacts(booking_ids, actor, details)
-                if details
-                else booking_rpc.get_contacts(booking_ids, actor)
-            )
+            return booking_rpc.get_contacts(booking_ids, actor, details)
     except (eventlet.Timeout, Exception) as error:
         log.warning("contacts unavailable: %s", type(error).__name__)
         return None

@@ -103,10 +103,11 @@ TAGS = {
     "referrals": "A community-hall liaison's referrals.",
 }
 
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
 HEADERS = {
     401: {"WWW-Authenticate": {"description": 'Bearer realm="mynacar"', "schema": {"type": "string"}}},
-    429: {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}},
-    503: {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}},
+    429: RETRY_AFTER,
+    503: RETRY_AFTER,
 }
 
 

@@ -78,10 +78,6 @@ def cancel(db: Any, booking_id: str, reason: str) -> tuple[dict | None, bool]:
     return db.bookings.find_one({"_id": booking_id}, {"outbox": 0}), result.modified_count == 1
 
 
-# Outcomes after which the household needs nothing more from us (absent or postponed: another visit).
-FINAL_OUTCOMES = events.VISITED_OUTCOMES
-
-
 def mark_visited(db: Any, booking_id: str, at: dt.datetime) -> None:
     """The visit is done: the retention period starts (once; a redelivery changes nothing)."""
     db.bookings.update_one({"_id": booking_id, "visited_at": None}, {"$set": {"visited_at": at}})

@@ -128,7 +128,7 @@ class BookingService(Operations):
 
     @on(events.VISIT_DONE)
     def on_visit_done(self, event: events.Event) -> None:
-        if event.payload["outcome"] in bookings.FINAL_OUTCOMES:
+        if event.payload["outcome"] in events.VISITED_OUTCOMES:
             bookings.mark_visited(self.db, event.payload["booking_id"], event.occurred_at)
 
     @timer(interval=AUDIT_CHECK_SECONDS, eager=True)  # at start too: a restart is no blind hour

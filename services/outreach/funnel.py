@@ -13,7 +13,6 @@ from typing import Any
 
 from shared.events import VISITED_OUTCOMES, Event
 
-VISITED = VISITED_OUTCOMES
 STAGES = ("referred", "booked", "slot_fixed", "visited", "persons_applied")
 
 
@@ -76,7 +75,7 @@ def figures(db: Any, first: dt.date, last: dt.date, tz: Any) -> dict:
         counts = {
             "booked": 1,
             "slot_fixed": 1 if story.get("slot_fixed_at") else 0,
-            "visited": 1 if any(v["outcome"] in VISITED for v in visits) else 0,
+            "visited": 1 if any(v["outcome"] in VISITED_OUTCOMES for v in visits) else 0,
             "persons_applied": sum(v["persons"] for v in visits),
         }
         for key, value in counts.items():

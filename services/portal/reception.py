@@ -20,7 +20,8 @@ from services.portal.web import (
     refused,
 )
 from shared import municipality
-from shared.validation import normalize_phone
+from shared.validation import PHONE_MESSAGE, normalize_phone
+from shared.validation import japanese as japanese_message
 
 VISIT_WAIT_SECONDS = 5  # a new booking's visit appears once scheduling has the event
 OFFERS = 5
@@ -49,7 +50,7 @@ class ReceptionPages:
                 "reception/phone.html",
                 status=422,
                 phone=typed,
-                error="電話番号の形式が正しくありません（例: 0986-23-2111、090-1234-5678）。",
+                error=japanese_message(PHONE_MESSAGE),
                 found=None,
             )
         answer = page.backend.get("booking", "/api/v1/bookings", phone=phone)
@@ -105,8 +106,8 @@ class ReceptionPages:
     @http("GET", "/reception/bookings/<booking_id>/offers")
     @page("reception")
     def offers(self, page: Page, booking_id: str) -> Response:
-        visit = self._visit_of(page, booking_id)
-        return self._offers_page(page, booking_id, visit, new=page.request.args.get("new") == "1")
+        new = page.request.args.get("new") == "1"
+        return self._offers_page(page, booking_id, self._visit_of(page, booking_id, wait=new), new=new)
 
     @http("POST", "/reception/bookings/<booking_id>/offers")
     @page("reception")
@@ -136,10 +137,10 @@ class ReceptionPages:
             raise refused(answer, "日時を確定できませんでした")
         return page.render("reception/fixed.html", visit=views.visit(answer.body))
 
-    def _visit_of(self, page: Page, booking_id: str) -> dict | None:
-        """The booking's visit; a just-made booking's appears within moments (scheduling creates it
-        from the booking event), so wait for it briefly."""
-        deadline = time.monotonic() + VISIT_WAIT_SECONDS
+    def _visit_of(self, page: Page, booking_id: str, wait: bool = False) -> dict | None:
+        """The booking's visit. A just-made booking's (`wait`) appears within moments, once
+        scheduling has the booking event, so wait for it briefly; any other is there or not."""
+        deadline = time.monotonic() + (VISIT_WAIT_SECONDS if wait else 0)
         while True:
             answer = page.backend.get("scheduling", "/api/v1/visits", booking_id=booking_id)
             if answer.status == 422:
@@ -159,9 +160,7 @@ class ReceptionPages:
         error: str | None = None,
         new: bool = False,
     ) -> Response:
-        booking = page.backend.get("booking", f"/api/v1/bookings/{booking_id}")
-        if booking.status == 404:
-            raise not_found()
+        booking = accepted(page.backend.get("booking", f"/api/v1/bookings/{booking_id}"), "申込を表示できませんでした")
         if visit is not None and offers is None and visit["status"] in ("unscheduled", "scheduled"):
             answer = page.backend.get("scheduling", f"/api/v1/visits/{visit['visit_id']}/suggestions", limit=OFFERS)
             offers = [views.offer(o) for o in (answer.body or {}).get("suggestions", [])] if answer.ok else []
@@ -193,9 +192,7 @@ class ReceptionPages:
         return redirect(f"/reception/bookings/{booking_id}?cancelled=1")
 
     def _booking_page(self, page: Page, booking_id: str, status: int = 200, error: str | None = None) -> Response:
-        booking = page.backend.get("booking", f"/api/v1/bookings/{booking_id}")
-        if booking.status in (404, 422):
-            raise not_found()
+        booking = accepted(page.backend.get("booking", f"/api/v1/bookings/{booking_id}"), "申込を表示できませんでした")
         visits = (page.backend.get("scheduling", "/api/v1/visits", booking_id=booking_id).body or {}).get("visits")
         sent = page.backend.get("notification", "/api/v1/notifications", booking_id=booking_id)
         return page.render(

@@ -46,6 +46,7 @@ def build(
         venue = city.venue(visit["venue"]) if visit.get("venue") else None
         depart = routed.arrive - routed.drive_minutes
         contact = (contacts or {}).get(visit["booking_id"])
+        details = contact or {}
         stops.append(
             {
                 "visit_id": visit["_id"],
@@ -65,11 +66,9 @@ def build(
                 "end": iso(routed.end),
                 "idle_minutes_before": max(0, depart - free_at) + (routed.start - routed.arrive),
                 # What the crew needs at the door; None while booking cannot be asked.
-                "address": contact["address"] if contact and "address" in contact else None,
-                "needs": contact["needs"] if contact and "needs" in contact else None,
-                "applicants": [_applicant(a, day) for a in contact["applicants"]]
-                if contact and "applicants" in contact
-                else None,
+                "address": details.get("address"),
+                "needs": details.get("needs"),
+                "applicants": [_applicant(a, day) for a in details["applicants"]] if "applicants" in details else None,
             }
         )
         calls.append(

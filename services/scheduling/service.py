@@ -48,6 +48,12 @@ def _option_view(option: planning.Option) -> dict:
     }
 
 
+def wrong_status(status: str) -> ApiError:
+    return conflict(
+        "wrong_status", f"The visit is {status}.", "この訪問は現在の状態では変更できません。", visit_status=status
+    )
+
+
 class SchedulingService(Operations):
     name = "scheduling"
     openapi = OPENAPI
@@ -151,8 +157,7 @@ class SchedulingService(Operations):
                 suggestions=[_option_view(o) for o in self._options(self._visit(visit_id), None, None, 5)],
             ) from None
         except slots.WrongStatus as error:
-            self._require({"status": error.status}, slots.OPEN_STATUSES)
-            raise
+            raise wrong_status(error.status) from None
         except LookupError:  # removed while we waited for the crew's day
             raise not_found("visit") from None
         except Busy:
@@ -282,12 +287,7 @@ class SchedulingService(Operations):
     @staticmethod
     def _require(visit: dict, statuses: tuple[str, ...]) -> None:
         if visit["status"] not in statuses:
-            raise conflict(
-                "wrong_status",
-                f"The visit is {visit['status']}.",
-                "この訪問は現在の状態では変更できません。",
-                visit_status=visit["status"],
-            )
+            raise wrong_status(visit["status"])
 
     def _options(self, visit: dict, first: dt.date | None, days: int | None, limit: int) -> list:
         city = municipality.load()

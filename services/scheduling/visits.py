@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from typing import Any
 
 from services.scheduling.routes import RouteStop, minute_of
@@ -200,9 +201,7 @@ def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dic
             "district": visit["district"],
             "outcome": result["outcome"],
             "persons_applied": result["persons_applied"],
-            "applicants": {r: [a["result"] for a in result["applicants"]].count(r) for r in events.APPLICANT_RESULTS}
-            if result.get("applicants")
-            else None,
+            "applicants": _counts(result["applicants"]) if result.get("applicants") else None,
         },
         visit,
     )
@@ -219,6 +218,12 @@ def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dic
         update = {"$set": {"status": "done", "result": record}, "$push": {"outbox": entry}}
     db.visits.update_one({"_id": visit["_id"], "status": "scheduled"}, update)
     return db.visits.find_one({"_id": visit["_id"]}, {"outbox": 0})
+
+
+def _counts(applicants: list[dict]) -> dict[str, int]:
+    """How many applicants ended each way, every result named (zeros included)."""
+    counted = Counter(a["result"] for a in applicants)
+    return {result: counted[result] for result in events.APPLICANT_RESULTS}
 
 
 def recorded_already(visit: dict, result_id: str | None) -> bool:
