@@ -46,8 +46,7 @@ def _chain_key() -> bytes:
 
 def _moment(value: dt.datetime) -> str:
     """The stored instant as text: UTC, milliseconds (what MongoDB keeps of a datetime)."""
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    return clock.aware(value).astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 SIGNED_FIELDS = ("seq", "prev", "subject", "role", "purpose", "action", "booking_ids")

@@ -28,3 +28,8 @@ def local_day_range(first: dt.date | None, last: dt.date | None) -> dict[str, dt
     if last is not None:
         bounds["$lt"] = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), JST)
     return bounds
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """A datetime read back from MongoDB, which stores UTC and returns it without a zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -48,6 +48,16 @@ class RequestReceived(Schema):
     preferred = fields.List(fields.Nested(PreferenceSchema), load_default=list)
     has_needs = fields.Bool(load_default=False)
     contact_by = fields.Str(required=True, validate=validate.OneOf(("email", "phone")))
+    # Version 2: the answers to the questions before the public form, as codes (None when staff or a
+    # liaison took the request and judged them in conversation).
+    eligibility = fields.Nested(lambda: EligibilityAnswers(), allow_none=True, load_default=None)
+
+
+class EligibilityAnswers(Schema):
+    reasons = fields.List(fields.Str(), required=True)
+    parking = fields.Bool(required=True)
+    moving_soon = fields.Bool(required=True)
+    guardian_present = fields.Bool(allow_none=True, load_default=None)
 
 
 class RequestCancelled(Schema):
@@ -147,7 +157,7 @@ class EventType:
         return CHANNEL_EXCHANGE if self is REFERRAL_RECEIVED else f"{self.source}.events"
 
 
-REQUEST_RECEIVED = EventType("booking.request_received", RequestReceived)
+REQUEST_RECEIVED = EventType("booking.request_received", RequestReceived, version=2)
 REQUEST_CANCELLED = EventType("booking.request_cancelled", RequestCancelled)
 SLOT_FIXED = EventType("scheduling.slot_fixed", SlotFixed)
 SLOT_RELEASED = EventType("scheduling.slot_released", SlotReleased)

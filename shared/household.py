@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from shared import clock, municipality, validation, workcalendar
+from shared import clock, eligibility, municipality, validation, workcalendar
 from shared.events import PERIODS
 
 
@@ -71,6 +71,12 @@ class ApplicantSchema(Schema):
 
 class AddressSchema(Schema):
     postal_code = PostalCode(required=True)
+
+    @validates("postal_code")
+    def in_the_municipality(self, value: str, **kwargs: Any) -> None:
+        if not municipality.load().lives_here(value):
+            raise ValidationError(eligibility.OUTSIDE_CITY)
+
     district = DistrictField(required=True)
     line = Text(required=True, validate=validate.Length(1, 100))
 
@@ -110,16 +116,34 @@ class HouseholdSchema(Schema):
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     preferred = fields.List(fields.Nested(PreferenceInputSchema), load_default=list, validate=validate.Length(0, 10))
     needs = fields.Str(load_default="", validate=validate.Length(0, 500))
+    # The answers to the questions before the public form (shared.eligibility); staff on the phone
+    # and liaisons judge these in conversation and may leave them out.
+    eligibility = fields.Nested(eligibility.EligibilitySchema, load_default=None, allow_none=True)
 
     @validates_schema
     def a_group_at_a_venue(self, data: dict, **kwargs: Any) -> None:
         if data.get("venue") and len(data.get("applicants") or []) < GROUP_MINIMUM:
             raise ValidationError("A group session needs 5 or more people.", "venue")
 
+    @validates_schema
+    def a_guardian_for_a_child(self, data: dict, **kwargs: Any) -> None:
+        answers, applicants = data.get("eligibility"), data.get("applicants") or []
+        if answers is None or answers.get("guardian_present") is True:
+            return
+        if needs_guardian([a["birth_date"] for a in applicants if "birth_date" in a]):
+            raise ValidationError(eligibility.NO_GUARDIAN, "eligibility.guardian_present")
+
 
 def age_on(birth: dt.date, day: dt.date) -> int:
     """Whole years on `day` (a birthday counts on the day itself)."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def needs_guardian(birth_dates: list[dt.date], on: dt.date | None = None) -> bool:
+    """Whether an applicant is under the guardian age (today, or on `on`, the visit day)."""
+    limit = municipality.load().eligibility.guardian_under_age
+    day = on or clock.today()
+    return any(age_on(birth, day) < limit for birth in birth_dates)
 
 
 def household_json(household: dict) -> dict:

@@ -85,6 +85,38 @@ class TravelRules:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why someone cannot easily come to the counter: a code stored with the booking, and its words."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class EligibilityRules:
+    reasons: tuple[Reason, ...] = ()
+    no_move_within_months: int = 2
+    guardian_under_age: int = 15
+
+    def reason(self, code: str) -> Reason | None:
+        return next((reason for reason in self.reasons if reason.code == code), None)
+
+
+@dataclass(frozen=True)
+class PreparationItem:
+    """One thing a household has ready for the visit (持ち物). `audience`: everyone, child or proxy."""
+
+    audience: str
+    title: str
+    text: str
+    a: tuple[str, ...] = ()
+    b: tuple[str, ...] = ()
+
+
+PREPARATION_AUDIENCES = ("everyone", "child", "proxy")
+
+
+@dataclass(frozen=True)
 class Municipality:
     code: str
     name: str
@@ -102,6 +134,13 @@ class Municipality:
     venues: tuple[Venue, ...] = ()
     # A crew in another car than its own on a day (its own in maintenance): (date, crew id, car id).
     car_assignments: tuple[tuple[dt.date, str, str], ...] = ()
+    eligibility: EligibilityRules = EligibilityRules()
+    preparation: tuple[PreparationItem, ...] = ()
+
+    def lives_here(self, postal_code: str) -> bool:
+        """A postal code (digits, e.g. 8850001) of the municipality, by its configured prefixes."""
+        digits = postal_code.replace("-", "")
+        return not self.postal_code_prefixes or digits.startswith(self.postal_code_prefixes)
 
     def car_of(self, crew: Crew, day: dt.date) -> str:
         given = (car for date, crew_id, car in self.car_assignments if date == day and crew_id == crew.id)
@@ -164,6 +203,32 @@ def _car_assignments(data: dict) -> tuple[tuple[dt.date, str, str], ...]:
     return tuple(assignments)
 
 
+def _eligibility(data: dict) -> EligibilityRules:
+    return EligibilityRules(
+        reasons=tuple(Reason(code=r["code"], label=r["label"]) for r in data.get("reasons", [])),
+        no_move_within_months=int(data.get("no_move_within_months", 2)),
+        guardian_under_age=int(data.get("guardian_under_age", 15)),
+    )
+
+
+def _preparation(items: list) -> tuple[PreparationItem, ...]:
+    parsed = []
+    for item in items:
+        audience = item.get("for", "everyone")
+        if audience not in PREPARATION_AUDIENCES:
+            raise ValueError(f"preparation: 'for' must be one of {PREPARATION_AUDIENCES}, got {audience!r}")
+        parsed.append(
+            PreparationItem(
+                audience=audience,
+                title=item["title"],
+                text=item.get("text", ""),
+                a=tuple(item.get("a", ())),
+                b=tuple(item.get("b", ())),
+            )
+        )
+    return tuple(parsed)
+
+
 def parse(data: dict) -> Municipality:
     cal = data["calendar"]
     return Municipality(
@@ -202,6 +267,8 @@ def parse(data: dict) -> Municipality:
         ),
         car_assignments=_car_assignments(data.get("car_assignments") or {}),
         venues=tuple(Venue(**v) for v in data.get("venues", [])),
+        eligibility=_eligibility(data.get("eligibility") or {}),
+        preparation=_preparation(data.get("preparation") or []),
     )
 
 

@@ -49,6 +49,7 @@ class Operation:
     query: type[Schema] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
     roles: tuple[str, ...] = ()  # staff roles allowed (shared.auth); empty: open to anyone
+    resident: bool = False  # a resident's own booking, by their private link (services/booking/links.py)
 
     @property
     def openapi_path(self) -> str:
@@ -101,11 +102,17 @@ TAGS = {
     "call-tasks": "The day-of phone calls before each visit.",
     "funnel": "Outreach figures per channel and district.",
     "referrals": "A community-hall liaison's referrals.",
+    "residents": "A resident's own booking, by the private link in their e-mails.",
 }
 
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
 HEADERS = {
-    401: {"WWW-Authenticate": {"description": 'Bearer realm="mynacar"', "schema": {"type": "string"}}},
+    401: {
+        "WWW-Authenticate": {
+            "description": 'Bearer realm="mynacar" (staff), or BookingLink realm="mynacar" (a resident\'s link)',
+            "schema": {"type": "string"},
+        }
+    },
     429: RETRY_AFTER,
     503: RETRY_AFTER,
 }
@@ -170,6 +177,17 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
             "reception, crew, liaison, manager or operator (see docs/security.md).",
         },
     )
+    if any(op.resident for op in operations):
+        spec.components.security_scheme(
+            "bookingLink",
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`BookingLink <token>`: the resident's private link from their e-mail, or the "
+                "token POST /api/v1/links gives for the reference and code read out on the phone.",
+            },
+        )
     by_path: dict[str, dict] = {}
     for op in [*operations, *OPERATIONS_ENDPOINTS]:
         by_path.setdefault(op.openapi_path, {})[op.method.lower()] = _operation(op)
@@ -178,7 +196,8 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
     built = rewrite_nullable(spec.to_dict(), _nullable_reference)
     used = sorted({tag for path in built["paths"].values() for op in path.values() for tag in op.get("tags", [])})
     tags = [{"name": tag, "description": TAGS.get(tag, tag.capitalize())} for tag in used]
-    if not any(op.roles for op in operations):  # no staff route (the portal's document): no scheme to declare
+    # No staff or resident route (the portal's document): no scheme to declare.
+    if not any(op.roles or op.resident for op in operations):
         built["components"].pop("securitySchemes", None)
     return {**built, "servers": _servers(service), "tags": tags}
 
@@ -216,6 +235,10 @@ def _operation(op: Operation) -> dict:
         result["x-roles"] = list(op.roles)
         result["description"] = f"{op.summary} Staff only: {', '.join(op.roles)}."
         op_responses = {**op.responses, **errors(401, 403)}
+    elif op.resident:
+        result["security"] = [{"bookingLink": []}]
+        result["description"] = f"{op.summary} For the resident, by their private link."
+        op_responses = {**op.responses, **errors(401, 429)}
     else:
         result["security"] = []
         op_responses = dict(op.responses)

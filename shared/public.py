@@ -97,7 +97,9 @@ def public(
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
         def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
-            caller: Staff | None = authenticate(request) if request.headers.get("Authorization") else None
+            # A staff token must be valid; another scheme (a resident's BookingLink) is not staff.
+            is_bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
+            caller: Staff | None = authenticate(request) if is_bearer else None
             if caller is None or not caller.has("reception"):
                 try:
                     check_rate(scope, client_address(request))

@@ -43,3 +43,8 @@ def municipality_config_path() -> Path:
 def retention_days() -> int:
     """Days a booking's personal data is kept after its visit is done or it is cancelled."""
     return int(env("RETENTION_DAYS", "90"))
+
+
+def public_base_url() -> str:
+    """Where residents' pages are (the ingress's public host): links in e-mails point here."""
+    return env("PUBLIC_BASE_URL", "http://127.0.0.1:8006").rstrip("/")

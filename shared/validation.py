@@ -42,6 +42,7 @@ _JA_EXACT = {
     "Must be 0 when the resident was absent.": "不在の場合は 0 にしてください。",
     "Unknown crew.": "班が見つかりません。",
     "Not a valid value.": "値が正しくありません。",
+    "String does not match expected pattern.": "形式が正しくありません。",
     "Must be on or after 'from'.": "終了日は開始日以降にしてください。",
     "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
     "Give booking_id or status.": "booking_id または status を指定してください。",
@@ -49,6 +50,18 @@ _JA_EXACT = {
     "Unknown venue.": "会場（公民館など）が見つかりません。",
     "This field must be left empty.": "この項目は空欄のままにしてください。",
     "A group session needs 5 or more people.": "会場での申請補助は5人以上でお申し込みください。",
+    "This postal code is not in the municipality.": "市内の郵便番号ではありません。市内にお住まいの方が対象です。",
+    "Give at least one reason why coming to the counter is difficult.": (
+        "窓口へお越しになるのが難しい理由を1つ以上選んでください。"
+    ),
+    "Unknown reason code.": "理由の選択肢が正しくありません。",
+    "The car needs a place to stop near the home.": "訪問の車を止める場所が必要です。",
+    "A move is planned soon: apply at the new address instead.": (
+        "近く引っ越しの予定がある方は、引っ越し先で申請してください。"
+    ),
+    "An applicant under 15 needs a guardian present at the visit.": (
+        "15歳未満の方の申請には、保護者の方の立ち会いが必要です。"
+    ),
 }
 _JA_PATTERNS = [
     (re.compile(r"^Must be one of: (.*)\.$"), "次のいずれかを指定してください: {0}"),

@@ -66,6 +66,10 @@ def funnel_period() -> dict[str, str]:
     return {"from": (clock.today() - dt.timedelta(days=1)).isoformat()}
 
 
+# The public form's questions answered so that the car can come (shared.eligibility).
+ELIGIBLE = {"reasons": ["elderly"], "parking": True, "moving_soon": False, "guardian_present": True}
+
+
 def booking_body(**overrides: Any) -> dict:
     body = {
         "channel": "phone",
@@ -76,6 +80,7 @@ def booking_body(**overrides: Any) -> dict:
         "preferred": [],
         "needs": "",
         "consent": True,
+        "eligibility": dict(ELIGIBLE),
     }
     body.update(overrides)
     return body

@@ -92,6 +92,10 @@ class Stack:
             "OIDC_ISSUER": self.provider_url,
             "OIDC_CLIENT_SECRET_FILE": str(self.auth.client_secret_path),
             "PORTAL_BASE_URL": self.url("portal"),
+            # The residents' pages are on the portal too (one host here; the public host in a cluster).
+            "PUBLIC_BASE_URL": self.url("portal"),
+            # The portal passes the resident's address on to booking's per-client rate limit.
+            "TRUSTED_PROXY_HOPS": "1",
             **{f"{s.name.upper()}_URL": self.url(s.name) for s in SERVICES},
             **self.extra_env,
         }

@@ -2,7 +2,16 @@
 
 from marshmallow import Schema, fields
 
-from services.booking.schemas import AuditQuery, BookingQuery, BookingRequestSchema, CancelSchema
+from services.booking.schemas import (
+    RESIDENT_CANCEL_REASONS,
+    AuditQuery,
+    BookingQuery,
+    BookingRequestSchema,
+    CancelSchema,
+    CodeExchangeSchema,
+    ResidentCancelSchema,
+)
+from shared.eligibility import EligibilitySchema
 from shared.events import PreferenceSchema
 from shared.household import AddressSchema, ApplicantSchema
 from shared.openapi import Message, Operation, document, errors
@@ -15,11 +24,17 @@ class OpenBooking(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
+class Link(Schema):
+    token = fields.Str(required=True, metadata={"description": "for the private link: <public host>/my/<token>"})
+    code = fields.Str(required=True, metadata={"description": "6 digits, read out with the reference on the phone"})
+
+
 class BookingAccepted(Schema):
     booking_id = fields.Str(required=True)
     reference = fields.Str(required=True, metadata={"description": "To read out on the phone: YYMMDD-NNN"})
     status = fields.Str(required=True)
     message = fields.Nested(Message, required=True)
+    link = fields.Nested(Link, required=True, metadata={"description": "The booker's own page"})
     open_bookings = fields.List(
         fields.Nested(OpenBooking),
         metadata={"description": "Reception only: the same phone number's other open bookings (a repeat?)"},
@@ -36,6 +51,12 @@ class Household(Schema):
     venue = fields.Str(allow_none=True, metadata={"description": "A group session's venue id (community hall)"})
 
 
+class Window(Schema):
+    window_start = fields.AwareDateTime(required=True)
+    window_end = fields.AwareDateTime(required=True)
+    venue = fields.Str(allow_none=True, required=True)
+
+
 class Booking(Schema):
     booking_id = fields.Str(required=True)
     reference = fields.Str(required=True)
@@ -48,9 +69,40 @@ class Booking(Schema):
     created_at = fields.AwareDateTime(required=True)
     cancelled_at = fields.AwareDateTime(allow_none=True, required=True)
     cancel_reason = fields.Str(allow_none=True, required=True)
+    link_code = fields.Str(required=True, metadata={"description": "the resident's 6-digit code, to read out"})
+    cancel_detail = fields.Str(
+        allow_none=True, required=True, metadata={"description": "the resident's own reason, when they cancelled"}
+    )
+    eligibility = fields.Nested(
+        EligibilitySchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "the answers to the public form's questions (null when staff took it)"},
+    )
+    window = fields.Nested(Window, allow_none=True, required=True, metadata={"description": "once a slot is fixed"})
     erased_at = fields.AwareDateTime(
         allow_none=True, required=True, metadata={"description": "when the personal data was erased (retention)"}
     )
+
+
+class OwnBooking(Schema):
+    """What the resident's own page shows: the first applicant's given name and the district only."""
+
+    reference = fields.Str(required=True)
+    status = fields.Str(required=True, metadata={"enum": ["received", "cancelled", "visited"]})
+    given_name = fields.Str(required=True)
+    district = fields.Str(required=True)
+    household_size = fields.Int(required=True)
+    has_child = fields.Bool(required=True, metadata={"description": "an applicant needs a guardian present"})
+    window = fields.Nested(Window, allow_none=True, required=True)
+    created_at = fields.AwareDateTime(required=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True, required=True)
+    code = fields.Str(required=True, metadata={"description": "6 digits to give with the reference on the phone"})
+
+
+class LinkToken(Schema):
+    token = fields.Str(required=True)
+    expires_in_days = fields.Int(required=True)
 
 
 class BookingList(Schema):
@@ -114,6 +166,36 @@ OPERATIONS = [
         body=CancelSchema,
         tags=("bookings",),
         roles=("reception",),
+    ),
+]
+
+OPERATIONS += [
+    Operation(
+        "POST",
+        "/api/v1/links",
+        "Exchange a booking's reference and the 6-digit code read out on the phone for a private-link "
+        "token. Five wrong codes lock the reference for an hour (429).",
+        {200: LinkToken, **errors(400, 401, 413, 422, 429)},
+        body=CodeExchangeSchema,
+        tags=("residents",),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/self",
+        "The resident's own booking: status and window; the audit log records the read.",
+        {200: OwnBooking, **errors(404)},
+        tags=("residents",),
+        resident=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/self/cancel",
+        f"The resident cancels their own booking, with a reason ({', '.join(RESIDENT_CANCEL_REASONS)}); "
+        "again is harmless.",
+        {200: OwnBooking, **errors(400, 404, 413, 422)},
+        body=ResidentCancelSchema,
+        tags=("residents",),
+        resident=True,
     ),
 ]
 

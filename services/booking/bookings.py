@@ -6,9 +6,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from services.booking import links
 from services.booking.references import REFERENCES
-from shared import clock, events, outbox, sealing
-from shared.household import household_json
+from shared import clock, eligibility, events, outbox, sealing
+from shared.household import household_json, needs_guardian
 
 
 def _event(event_type: events.EventType, payload: dict, booking_id: str, municipality_code: str) -> dict:
@@ -19,7 +20,9 @@ def create(db: Any, household: dict, channel: str, municipality_code: str, refer
     """Stores a new booking with its request_received event. Returns the stored document."""
     now = clock.now()
     booking_id = str(uuid.uuid4())
-    personal = sealed_household(booking_id, household_json(household))
+    answers = eligibility.stored(household.get("eligibility"))
+    personal = sealed_household(booking_id, household_json({k: v for k, v in household.items() if k != "eligibility"}))
+    personal["facts"]["eligibility"] = answers
 
     def build(reference: str) -> dict:
         payload = {
@@ -33,6 +36,7 @@ def create(db: Any, household: dict, channel: str, municipality_code: str, refer
             "preferred": household["preferred"],
             "has_needs": bool(household["needs"]),
             "contact_by": "email" if household["email"] else "phone",
+            "eligibility": answers,
         }
         doc = {
             "_id": booking_id,
@@ -55,9 +59,9 @@ def create(db: Any, household: dict, channel: str, municipality_code: str, refer
     return REFERENCES.insert(db, now.date(), build, is_repeat)
 
 
-def cancel(db: Any, booking_id: str, reason: str) -> tuple[dict | None, bool]:
+def cancel(db: Any, booking_id: str, reason: str, detail: str | None = None) -> tuple[dict | None, bool]:
     """Cancels a booking once. Returns the booking as it is now (None if unknown) and whether
-    this call cancelled it."""
+    this call cancelled it. `detail`: the resident's own reason code, kept with the booking."""
     booking = db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
     if booking is None or booking["status"] == "cancelled":
         return booking, False
@@ -71,11 +75,39 @@ def cancel(db: Any, booking_id: str, reason: str) -> tuple[dict | None, bool]:
     result = db.bookings.update_one(
         {"_id": booking_id, "status": {"$ne": "cancelled"}},
         {
-            "$set": {"status": "cancelled", "cancel_reason": reason, "cancelled_at": now, "updated_at": now},
+            "$set": {
+                "status": "cancelled",
+                "cancel_reason": reason,
+                "cancel_detail": detail,
+                "cancelled_at": now,
+                "updated_at": now,
+            },
             "$push": {"outbox": entry},
         },
     )
     return db.bookings.find_one({"_id": booking_id}, {"outbox": 0}), result.modified_count == 1
+
+
+def note_slot(db: Any, payload: dict, fixed_at: dt.datetime) -> None:
+    """Keeps the visit's window with the booking (from scheduling.slot_fixed), so the resident's
+    own page shows it without asking scheduling. A late redelivery of an older slot changes nothing."""
+    visit = {
+        "visit_id": payload["visit_id"],
+        "start": payload["start"],
+        "window_start": payload["window_start"],
+        "window_end": payload["window_end"],
+        "venue": payload.get("venue"),
+        "fixed_at": fixed_at,
+    }
+    db.bookings.update_one(
+        {"_id": payload["booking_id"], "$or": [{"visit": None}, {"visit.fixed_at": {"$lte": fixed_at}}]},
+        {"$set": {"visit": visit}},
+    )
+
+
+def forget_slot(db: Any, payload: dict) -> None:
+    """The slot is released (postponed, absent, moved): the window goes unless a newer one replaced it."""
+    db.bookings.update_one({"_id": payload["booking_id"], "visit.start": payload["start"]}, {"$set": {"visit": None}})
 
 
 def mark_visited(db: Any, booking_id: str, at: dt.datetime) -> None:
@@ -130,7 +162,43 @@ def public_view(booking: dict) -> dict:
         "created_at": clock.iso(booking["created_at"]),
         "cancelled_at": clock.iso(booking["cancelled_at"]) if booking.get("cancelled_at") else None,
         "cancel_reason": booking.get("cancel_reason"),
+        "cancel_detail": booking.get("cancel_detail"),
+        "link_code": links.phone_code(booking["_id"]),
+        "eligibility": (booking.get("facts") or {}).get("eligibility"),
+        "window": window_of(booking),
         "erased_at": clock.iso(booking["erased_at"]) if booking.get("erased_at") else None,
+    }
+
+
+def window_of(booking: dict) -> dict | None:
+    visit = booking.get("visit")
+    if not visit:
+        return None
+    return {
+        "window_start": clock.iso(visit["window_start"]),
+        "window_end": clock.iso(visit["window_end"]),
+        "venue": visit.get("venue"),
+    }
+
+
+def resident_view(booking: dict) -> dict | None:
+    """What the resident's own page shows: no more personal data than the first applicant's given
+    name and the district. None once erased."""
+    household = household_of(booking)
+    if household is None:
+        return None
+    births = [dt.date.fromisoformat(a["birth_date"]) for a in household["applicants"]]
+    return {
+        "reference": booking["reference"],
+        "status": "visited" if booking.get("visited_at") else booking["status"],
+        "given_name": household["applicants"][0]["given_name"],
+        "district": booking["facts"]["district"],
+        "household_size": booking["facts"]["household_size"],
+        "has_child": needs_guardian(births),
+        "window": window_of(booking) if booking["status"] != "cancelled" else None,
+        "created_at": clock.iso(booking["created_at"]),
+        "cancelled_at": clock.iso(booking["cancelled_at"]) if booking.get("cancelled_at") else None,
+        "code": links.phone_code(booking["_id"]),  # to write down beside the reference, for the phone
     }
 
 

@@ -26,6 +26,21 @@ class CancelSchema(Schema):
     reason = fields.Str(load_default="resident_request", validate=validate.OneOf(CANCEL_REASONS))
 
 
+# Why a resident cancels on their own page (stored as a code with the booking).
+RESIDENT_CANCEL_REASONS = ("schedule_changed", "applied_at_counter", "no_longer_needed", "other")
+
+
+class ResidentCancelSchema(Schema):
+    reason = fields.Str(required=True, validate=validate.OneOf(RESIDENT_CANCEL_REASONS))
+
+
+class CodeExchangeSchema(Schema):
+    """The booking's reference and the 6-digit code reception reads out on the phone."""
+
+    reference = fields.Str(required=True, validate=validate.Regexp(r"^\d{6}-\d{3,}$"))
+    code = fields.Str(required=True, validate=validate.Regexp(r"^\d{6}$"))
+
+
 class BookingQuery(Schema):
     """Finding a household's bookings while on the phone with them: by phone number, compared as a
     keyed hash (the number itself is stored only sealed)."""

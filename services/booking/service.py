@@ -11,17 +11,24 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.booking import bookings, references
+from services.booking import bookings, links, references
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
-from services.booking.schemas import AuditQuery, BookingQuery, BookingRequestSchema, CancelSchema
+from services.booking.schemas import (
+    AuditQuery,
+    BookingQuery,
+    BookingRequestSchema,
+    CancelSchema,
+    CodeExchangeSchema,
+    ResidentCancelSchema,
+)
 from shared import audit, clock, events, municipality, sealing, settings
 from shared.auth import Staff, staff
 from shared.db import Mongo, is_duplicate_key
 from shared.delivery import reliable_queue, rpc
 from shared.handlers import on
 from shared.household import HouseholdSchema
-from shared.http import api, json_response, load_body, load_query, not_found, screen_and_load
+from shared.http import api, invalid_field, json_response, load_body, load_query, not_found, screen_and_load
 from shared.operations import Operations
 from shared.outbox import OutboxRelay, channel_exchange
 from shared.public import public
@@ -66,9 +73,13 @@ class BookingService(Operations):
             raise
         channel = household.pop("channel")
         household.pop("consent"), household.pop("website")
+        is_reception = caller is not None and caller.has("reception")
+        if household["eligibility"] is None and not is_reception:
+            # The public door asks who the car is for; only staff on the phone judge it in conversation.
+            raise invalid_field("eligibility", "Missing data for required field.", "必須項目です。")
         booking = self._store(household, channel)
         extra = {}
-        if caller is not None and caller.has("reception"):
+        if is_reception:
             # On the phone, reception learns of the household's other open bookings (a repeat?);
             # the public form never tells anyone what else a phone number has booked.
             extra["open_bookings"] = self._open_bookings(booking, caller)
@@ -78,6 +89,8 @@ class BookingService(Operations):
                 "booking_id": booking["_id"],
                 "reference": booking["reference"],
                 "status": booking["status"],
+                # The booker's own page: the link for a browser, the code to read out on the phone.
+                "link": {"token": links.token_for(booking["_id"]), "code": links.phone_code(booking["_id"])},
                 "message": {
                     "ja": f"お申し込みを受け付けました。受付番号は {booking['reference']} です。"
                     "日時の調整のため、担当者からご連絡します。",
@@ -126,6 +139,53 @@ class BookingService(Operations):
             self.outbox.kick("bookings", booking_id)
         return json_response(bookings.public_view(booking))
 
+    # --- the resident's own page (links.py) ------------------------------------------------------
+
+    @http("POST", "/api/v1/links")
+    @api
+    @public("links")
+    def exchange_code(self, request: Request, caller: Staff | None) -> Response:
+        """The reference and the code reception read out on the phone, for a link token."""
+        data = load_body(request, CodeExchangeSchema)
+        token = links.exchange_code(self.db, data["reference"], data["code"])
+        return json_response({"token": token, "expires_in_days": links.link_days()})
+
+    @http("GET", "/api/v1/self")
+    @api
+    @public("self")
+    @links.resident
+    def own_booking(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
+        booking = self._own(booking_id, "read")
+        return json_response(bookings.resident_view(booking))
+
+    @http("POST", "/api/v1/self/cancel")
+    @api
+    @public("self")
+    @links.resident
+    def cancel_own_booking(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
+        data = load_body(request, ResidentCancelSchema)
+        booking, cancelled_now = bookings.cancel(self.db, booking_id, "resident_request", data["reason"])
+        audit.record(self.db, links.ACTOR | {"purpose": f"cancel ({data['reason']})"}, "change", [booking_id])
+        if cancelled_now:
+            m.bookings_cancelled.labels(booking["channel"]).inc()
+            self.outbox.kick("bookings", booking_id)
+        return json_response(bookings.resident_view(booking))
+
+    def _own(self, booking_id: str, action: str) -> dict:
+        booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
+        if booking is None or not booking.get("personal"):
+            raise links.gone()  # erased after the retention period: nothing left to show
+        audit.record(self.db, links.ACTOR | {"purpose": "own booking"}, action, [booking_id])
+        return booking
+
+    @on(events.SLOT_FIXED)
+    def on_slot_fixed(self, event: events.Event) -> None:
+        bookings.note_slot(self.db, event.payload, event.occurred_at)
+
+    @on(events.SLOT_RELEASED)
+    def on_slot_released(self, event: events.Event) -> None:
+        bookings.forget_slot(self.db, event.payload)
+
     @on(events.VISIT_DONE)
     def on_visit_done(self, event: events.Event) -> None:
         if event.payload["outcome"] in events.VISITED_OUTCOMES:
@@ -154,7 +214,11 @@ class BookingService(Operations):
         """Contact details for notification, asked at the moment of sending so that events never
         carry them (the service itself reads them: no staff member to record)."""
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
-        return bookings.contact(booking) if booking else None
+        reachable = bookings.contact(booking) if booking else None
+        if reachable is not None:  # every message carries the resident's own link (links.py)
+            reachable["link"] = {"token": links.token_for(booking_id), "code": links.phone_code(booking_id)}
+            reachable["has_child"] = bookings.resident_view(booking)["has_child"]  # for the 持ち物 list
+        return reachable
 
     @rpc
     def get_contacts(self, booking_ids: list[str], actor: dict | None = None, details: bool = False) -> dict[str, dict]:

@@ -51,9 +51,7 @@ def cancel(db: Any, visit_id: str, start: dt.datetime) -> None:
 
 def view(task: dict, contact: dict | None, city: Municipality) -> dict:
     def local(moment: dt.datetime) -> str:
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        return clock.iso(moment.astimezone(city.timezone))
+        return clock.iso(clock.aware(moment).astimezone(city.timezone))
 
     return {
         "task_id": task["_id"],

@@ -194,15 +194,18 @@ class NotificationService(Operations):
 
     def _render(self, message: dict, resident: dict) -> templates.Rendered:
         city, details = municipality.load(), message["details"]
-        name, reference = resident["name"], resident["reference"]
+        to = templates.Addressee(
+            name=resident["name"],
+            reference=resident["reference"],
+            link_token=resident["link"]["token"],
+            has_child=bool(resident.get("has_child")),
+        )
         if message["kind"] == "acknowledgement":
-            return templates.acknowledgement(name, reference, city)
+            return templates.acknowledgement(to, city)
         if message["kind"] == "confirmation":
             start = dt.datetime.fromisoformat(details["start"])
             venue = city.venue(details["venue"]) if details.get("venue") else None
-            return templates.confirmation(
-                name, reference, start, dt.datetime.fromisoformat(details["window_end"]), city, venue
-            )
+            return templates.confirmation(to, start, dt.datetime.fromisoformat(details["window_end"]), city, venue)
         if message["kind"] == "after_visit":
-            return templates.after_visit(name, reference, details["outcome"], city)
-        return templates.cancellation(name, reference, city)
+            return templates.after_visit(to, details["outcome"], city)
+        return templates.cancellation(to, city)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from shared import preparation, settings
 from shared.municipality import Municipality, Venue
 
 WEEKDAYS = "月火水木金土日"
@@ -15,6 +16,20 @@ WEEKDAYS = "月火水木金土日"
 class Rendered:
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Whom a message is for, as booking's contact gives it at sending time."""
+
+    name: str
+    reference: str
+    link_token: str
+    has_child: bool = False
+
+    @property
+    def own_page(self) -> str:
+        return f"{settings.public_base_url()}/my/{self.link_token}"
 
 
 def when(start: dt.datetime, window_end: dt.datetime) -> str:
@@ -31,28 +46,37 @@ def when(start: dt.datetime, window_end: dt.datetime) -> str:
     )
 
 
-def _footer(city: Municipality) -> str:
+def _own_page(to: Addressee) -> str:
     return (
+        "\n\nお申し込みの内容の確認や取り消しは、ご本人用のページからできます"
+        "（他の方には教えないでください）。\n"
+        f"{to.own_page}"
+    )
+
+
+def _footer(city: Municipality, to: Addressee) -> str:
+    return _own_page(to) + (
         f"\n\n{city.contact_office}\n電話 {city.contact_phone}\n"
         "（このメールは送信専用です。ご返信いただいてもお答えできません。）\n"
     )
 
 
-def acknowledgement(name: str, reference: str, city: Municipality) -> Rendered:
+def acknowledgement(to: Addressee, city: Municipality) -> Rendered:
     return Rendered(
         subject=f"【{city.name}】マイナンバーカード申請補助（出張）のお申し込みを受け付けました",
         body=(
-            f"{name} 様\n\n"
+            f"{to.name} 様\n\n"
             "マイナンバーカードの申請補助（マイナちゃんカーによる出張）のお申し込みを受け付けました。\n"
-            f"受付番号：{reference}\n\n"
-            "訪問の日時は、担当者からお電話またはメールでご相談します。しばらくお待ちください。" + _footer(city)
+            f"受付番号：{to.reference}\n\n"
+            "訪問の日時は、担当者からお電話またはメールでご相談します。しばらくお待ちください。\n\n"
+            + preparation.as_text(city, to.has_child)
+            + _footer(city, to)
         ),
     )
 
 
 def confirmation(
-    name: str,
-    reference: str,
+    to: Addressee,
     start: dt.datetime,
     window_end: dt.datetime,
     city: Municipality,
@@ -60,17 +84,17 @@ def confirmation(
 ) -> Rendered:
     place = f"会場：{venue.name}（お申し込みの皆さまでお集まりください）\n" if venue else ""
     return Rendered(
-        subject=f"【{city.name}】訪問日時が決まりました（受付番号 {reference}）",
+        subject=f"【{city.name}】訪問日時が決まりました（受付番号 {to.reference}）",
         body=(
-            f"{name} 様\n\n"
+            f"{to.name} 様\n\n"
             "マイナンバーカードの申請補助の訪問日時が決まりました。\n\n"
             f"訪問日時：{when(start, window_end)} の間に伺います\n"
             f"{place}"
-            f"受付番号：{reference}\n\n"
+            f"受付番号：{to.reference}\n\n"
             "当日は、伺う前に担当者からお電話します。\n"
-            "職員2名が車で伺い、車内で写真撮影と申請をお手伝いします（1人あたり約30分）。\n"
-            "本人確認書類（運転免許証、保険証など）と、届いている方は交付申請書をご用意ください。\n"
-            "15歳未満の方は、保護者の方の同席が必要です。" + _footer(city)
+            "職員2名が車で伺い、車内で写真撮影と申請をお手伝いします（1人あたり約30分）。\n\n"
+            + preparation.as_text(city, to.has_child)
+            + _footer(city, to)
         ),
     )
 
@@ -91,19 +115,19 @@ _RESULT_TEXT = {
 }
 
 
-def after_visit(name: str, reference: str, outcome: str, city: Municipality) -> Rendered:
+def after_visit(to: Addressee, outcome: str, city: Municipality) -> Rendered:
     return Rendered(
-        subject=f"【{city.name}】マイナンバーカード申請補助のご利用について（受付番号 {reference}）",
-        body=f"{name} 様\n\n{_RESULT_TEXT[outcome]}\n受付番号：{reference}" + _footer(city),
+        subject=f"【{city.name}】マイナンバーカード申請補助のご利用について（受付番号 {to.reference}）",
+        body=f"{to.name} 様\n\n{_RESULT_TEXT[outcome]}\n受付番号：{to.reference}" + _footer(city, to),
     )
 
 
-def cancellation(name: str, reference: str, city: Municipality) -> Rendered:
+def cancellation(to: Addressee, city: Municipality) -> Rendered:
     return Rendered(
-        subject=f"【{city.name}】お申し込みの取り消しを承りました（受付番号 {reference}）",
+        subject=f"【{city.name}】お申し込みの取り消しを承りました（受付番号 {to.reference}）",
         body=(
-            f"{name} 様\n\n"
-            f"受付番号 {reference} のお申し込みの取り消しを承りました。\n"
-            "またのご利用をお待ちしております。" + _footer(city)
+            f"{to.name} 様\n\n"
+            f"受付番号 {to.reference} のお申し込みの取り消しを承りました。\n"
+            "またのご利用をお待ちしております。" + _footer(city, to)
         ),
     )

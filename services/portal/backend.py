@@ -54,6 +54,17 @@ class Backend:
         self.urls = urls or service_urls()
         self.headers = {"Authorization": f"Bearer {access_token}"}
 
+    @classmethod
+    def for_resident(cls, client: str, link_token: str | None = None) -> Backend:
+        """Calls for a resident on the public pages: no staff token, the resident's address passed
+        on for booking's per-client rate limit (the portal is the proxy booking trusts for it), and
+        their private link when they have one."""
+        backend = cls("")
+        backend.headers = {"X-Forwarded-For": client}
+        if link_token:
+            backend.headers["Authorization"] = f"BookingLink {link_token}"
+        return backend
+
     def call(self, service: str, method: str, path: str, params: dict | None = None, body: Any = None) -> Answer:
         try:
             answer = self._http.request(

@@ -35,6 +35,7 @@ HOUSEHOLD_LABELS = {
     "email": "メールアドレス",
     "needs": "配慮事項",
     "consent": "個人情報の取扱いへの同意",
+    "guardian_present": "保護者の方の立ち会い",
     "applicants": "申請する方",
     "form": "入力内容",
 }
@@ -44,6 +45,7 @@ _API_TO_FORM = {
     "address.district": "district",
     "address.line": "address_line",
     "address": "address_line",
+    "eligibility.guardian_present": "guardian_present",
 }
 # The schema's words for a field left empty; the form says which field instead.
 _EMPTY_MESSAGES = ("必須項目です。", "空欄にはできません。", "空にはできません。")
@@ -106,6 +108,8 @@ def read_form(form: Any) -> HouseholdForm:
     values = {name: str(form.get(name, "")).strip() for name in names}
     values.update({name: str(form.get(name, "")).strip() for name in HOUSEHOLD_LABELS if name != "form"})
     values["consent"] = "yes" if form.get("consent") == "yes" else ""
+    values["guardian_present"] = "yes" if form.get("guardian_present") == "yes" else ""
+    values["website"] = str(form.get("website", ""))[:200]  # the public form's honeypot, passed on as typed
     for name in names:
         if name.endswith("_kana") and values[name]:
             with contextlib.suppress(ValidationError):  # left as typed; the schema will say what is wrong
@@ -120,8 +124,9 @@ def new_form(phone: str = "") -> HouseholdForm:
 REQUIRED = ("phone", "postal_code", "district", "address_line")
 
 
-def booking_body(household: HouseholdForm, channel: str = "phone") -> dict | None:
-    """The booking API's body, or None with household.errors filled in."""
+def booking_body(household: HouseholdForm, channel: str = "phone", eligibility: dict | None = None) -> dict | None:
+    """The booking API's body, or None with household.errors filled in. The public form passes
+    its answers (`eligibility`, see apply.py) and its honeypot along."""
     values = household.values
     # A field left empty is told so plainly, before the schema's words for what it holds.
     required = [f"a{i}_{f}" for i in range(household.applicants) for f in APPLICANT_FIELDS] + list(REQUIRED)
@@ -151,6 +156,9 @@ def booking_body(household: HouseholdForm, channel: str = "phone") -> dict | Non
         "needs": values["needs"],
         "consent": values["consent"] == "yes",
     }
+    if eligibility is not None:
+        body["eligibility"] = {**eligibility, "guardian_present": values.get("guardian_present") == "yes"}
+        body["website"] = values.get("website", "")
     try:
         screen_and_load(BookingRequestSchema, body)
     except ValidationError as error:

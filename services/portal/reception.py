@@ -19,7 +19,7 @@ from services.portal.web import (
     redirect,
     refused,
 )
-from shared import municipality
+from shared import municipality, preparation
 from shared.validation import PHONE_MESSAGE, normalize_phone
 from shared.validation import japanese as japanese_message
 
@@ -230,7 +230,10 @@ class ReceptionPages:
                     **views.message(found),
                     "booking": summary,
                     "phone": booking.body["household"]["phone"],
-                    "script": views.phone_script(found, summary["reference"]),
+                    "script": views.phone_script(found, summary["reference"], summary["link_code"]),
+                    "preparation": preparation.as_text(
+                        municipality.load(), any(a["child"] for a in summary["applicants"])
+                    ),
                 }
             )
         return page.render("reception/to_call.html", rows=rows, results=views.PHONED_RESULTS)

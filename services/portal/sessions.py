@@ -17,6 +17,9 @@ from typing import Any
 from shared import clock
 from shared.auth import Staff
 
+# The staff menu; "/" is the residents' page.
+STAFF_HOME = "/staff"
+
 IDLE_MINUTES = 30
 ABSOLUTE_HOURS = 10
 SIGN_IN_MINUTES = 10
@@ -65,7 +68,7 @@ class Sessions:
             state=secrets.token_urlsafe(32),
             nonce=secrets.token_urlsafe(32),
             code_verifier=secrets.token_urlsafe(64),
-            return_to=return_to if _local_path(return_to) else "/",
+            return_to=return_to if _local_path(return_to) else STAFF_HOME,
         )
         self.db.sign_ins.insert_one(
             {
@@ -81,7 +84,7 @@ class Sessions:
     def take_sign_in(self, state: str) -> SignIn | None:
         """The sign-in this state began, once: a replayed or expired state finds nothing."""
         found = self.db.sign_ins.find_one_and_delete({"_id": _digest(state)})
-        if found is None or _aware(found["expires_at"]) <= clock.now():
+        if found is None or clock.aware(found["expires_at"]) <= clock.now():
             return None
         return SignIn(state, found["nonce"], found["code_verifier"], found["return_to"])
 
@@ -118,10 +121,10 @@ class Sessions:
         if document is None:
             return None
         now = clock.now()
-        if _aware(document["expires_at"]) <= now or _aware(document["idle_until"]) <= now:
+        if clock.aware(document["expires_at"]) <= now or clock.aware(document["idle_until"]) <= now:
             self.db.sessions.delete_one({"_id": digest})
             return None
-        if now - _aware(document["touched_at"]) >= TOUCH_EVERY:
+        if now - clock.aware(document["touched_at"]) >= TOUCH_EVERY:
             self.db.sessions.update_one({"_id": digest}, {"$set": {"touched_at": now, "idle_until": now + self.idle}})
         return _session(document)
 
@@ -143,11 +146,6 @@ def _session(document: dict) -> Session:
         ),
         name=document.get("name") or "",
     )
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """MongoDB hands back naive UTC unless the client is tz-aware; compare them alike."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _local_path(path: str) -> bool:

@@ -11,7 +11,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.portal import oidc
-from services.portal.sessions import Sessions
+from services.portal.sessions import STAFF_HOME, Sessions
 from services.portal.web import (
     COOKIE,
     Page,
@@ -57,7 +57,7 @@ class SignInPages:
     @http("GET", "/signin")
     @guarded
     def sign_in(self, request: Request) -> Response:
-        sign_in = Sessions(self.db).begin_sign_in(request.args.get("next", "/"))
+        sign_in = Sessions(self.db).begin_sign_in(request.args.get("next", STAFF_HOME))
         try:
             url = provider().authorization_url(sign_in.state, sign_in.nonce, sign_in.code_verifier)
         except oidc.SignInFailed as error:

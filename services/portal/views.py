@@ -21,7 +21,6 @@ APPLICANT_RESULTS = (
     ("absent", "本人不在"),
     ("wants_revisit", "再訪問希望"),
 )
-CHILD_AGE = 15  # under this, a guardian must be present
 
 
 def _times(start: str, end: str) -> str:
@@ -39,6 +38,8 @@ def booking_summary(booking: dict) -> dict:
     household = booking.get("household") or {}
     applicants = household.get("applicants") or []
     today = clock.today()
+    city = municipality.load()
+    guardian_age = city.eligibility.guardian_under_age
     return {
         "booking_id": booking["booking_id"],
         "reference": booking["reference"],
@@ -54,12 +55,47 @@ def booking_summary(booking: dict) -> dict:
                 "kana": f"{a['family_name_kana']} {a['given_name_kana']}",
                 "birth": era_of(dt.date.fromisoformat(a["birth_date"])),
                 "age": age_on(dt.date.fromisoformat(a["birth_date"]), today),
-                "child": age_on(dt.date.fromisoformat(a["birth_date"]), today) < CHILD_AGE,
+                "child": age_on(dt.date.fromisoformat(a["birth_date"]), today) < guardian_age,
             }
             for a in applicants
         ],
         "district": _district_name((household.get("address") or {}).get("district")),
         "needs": household.get("needs") or "",
+        "eligibility": eligibility_labels(booking.get("eligibility"), city),
+        "link_code": booking.get("link_code") or "",
+    }
+
+
+def eligibility_labels(answers: dict | None, city: municipality.Municipality) -> list[str]:
+    """The public form's answers as reception reads them (none when staff took the booking)."""
+    if not answers:
+        return []
+    reasons = [r.label for code in answers["reasons"] if (r := city.eligibility.reason(code))]
+    labels = [f"理由：{'、'.join(reasons)}" if reasons else "理由：なし"]
+    labels.append("駐車場所：あり" if answers["parking"] else "駐車場所：なし")
+    labels.append("2か月以内の転居予定：あり" if answers["moving_soon"] else "2か月以内の転居予定：なし")
+    if answers.get("guardian_present"):
+        labels.append("保護者の立ち会い：あり")
+    return labels
+
+
+def own_booking(found: dict, words: dict[str, str]) -> dict:
+    """The resident's own page: status in words, the window as a sentence, the district's name."""
+    status = "scheduled" if found["status"] == "received" and found.get("window") else found["status"]
+    window = found.get("window")
+    when = ""
+    if window:
+        start, end = _moment(window["window_start"]), _moment(window["window_end"])
+        when = f"{day_label(start.date())} {window_label(start, end)}"
+    venue = municipality.load().venue(window["venue"]) if window and window.get("venue") else None
+    return {
+        **found,
+        "status": status,
+        "status_words": words.get(status, status),
+        "district_name": _district_name(found["district"]),
+        "when": when,
+        "venue_name": venue.name if venue else "",
+        "cancellable": status in ("received", "scheduled"),
     }
 
 
@@ -98,11 +134,15 @@ def call_task(task: dict) -> dict:
 PHONED_RESULTS = (("told", "お伝えした"), ("letter_sent", "郵送でお知らせした"), ("no_answer", "出なかった"))
 
 
-def phone_script(found: dict, reference: str) -> str:
+def phone_script(found: dict, reference: str, code: str = "") -> str:
     """What to say on the phone for a message e-mail could not carry (its details hold the dates)."""
     details = found.get("details") or {}
     if found["kind"] == "acknowledgement":
-        return f"お申し込みを受け付けました。受付番号は {reference} です。日時は担当者から改めてご連絡します。"
+        own_page = f"ホームページでご確認いただく場合の確認コードは {' '.join(code)} です。" if code else ""
+        return (
+            f"お申し込みを受け付けました。受付番号は {reference} です。{own_page}"
+            "日時は担当者から改めてご連絡します。当日は本人確認書類などをご用意ください（持ち物の一覧をお読みします）。"
+        )
     if found["kind"] == "confirmation" and details.get("start") and details.get("window_end"):
         window = window_label(_moment(details["start"]), _moment(details["window_end"]))
         return f"{window} の間に伺います。当日、伺う前にお電話します。"

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 from services.portal import japanese
 from services.portal.backend import Answer, Backend, ServiceUnavailable
 from services.portal.oidc import OidcSettings
-from services.portal.sessions import Session, Sessions
+from services.portal.sessions import STAFF_HOME, Session, Sessions
 from shared import clock
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def page(*roles: str) -> Callable:
                 sessions = Sessions(self.db)
                 session = sessions.load(request.cookies.get(COOKIE))
                 if session is None:
-                    target = request.full_path if request.method == "GET" else "/"
+                    target = request.full_path if request.method == "GET" else STAFF_HOME
                     return redirect(f"/signin?next={_quote(target.rstrip('?'))}")
                 if not session.staff.has(*roles):
                     raise forbidden()

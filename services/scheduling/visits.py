@@ -80,9 +80,7 @@ def stop_of(visit: dict, city: Municipality) -> RouteStop:
 
 
 def as_local(moment: dt.datetime, city: Municipality) -> dt.datetime:
-    if moment.tzinfo is None:  # stored as UTC by MongoDB
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(city.timezone)
+    return clock.aware(moment).astimezone(city.timezone)
 
 
 def day_stops(db: Any, crew_id: str, day: dt.date, city: Municipality, exclude: str | None = None) -> list[RouteStop]:

@@ -108,7 +108,7 @@ def main() -> None:
             reception, crew = sign_in(stack, "demo-reception"), sign_in(stack, "demo-crew-1")
             waiting_booking, day = seed(stack, reception)
             pages = {
-                "menu": (reception, "/"),
+                "menu": (reception, "/staff"),
                 "phone search": (reception, "/reception/phone"),
                 "household form": (reception, "/reception/bookings/new"),
                 "offers (5 from the optimiser)": (reception, f"/reception/bookings/{waiting_booking}/offers"),

@@ -127,8 +127,7 @@ def test_the_services_verify_staff_tokens_with_the_providers_keys_or_a_secret():
 def test_the_ingress_routes_the_public_form_and_staff_apis_never_metrics_or_health():
     [ingress] = of_kind(manifests("external-databases"), "Ingress")
     public, staff = ingress["spec"]["rules"]
-    assert [p["path"] for p in public["http"]["paths"]] == ["/api/v1/bookings"]
-    assert public["http"]["paths"][0]["pathType"] == "Exact"
+    check_public_host(public)
     routed = {p["path"]: p for p in staff["http"]["paths"]}
     assert not any(path.startswith(("/metrics", "/health", "/openapi")) for path in routed)
     # Every documented API path of every service has its prefix routed to that service, and no
@@ -146,6 +145,31 @@ def test_the_ingress_routes_the_public_form_and_staff_apis_never_metrics_or_heal
     portal_prefixes = [path for path, p in routed.items() if p["backend"]["service"]["name"] == "mynacar-portal"]
     for _, url in portal_page_routes():
         assert url == "/" or any(url == prefix or url.startswith(prefix + "/") for prefix in portal_prefixes), url
+
+
+def covered(url: str, prefixes: list[str]) -> bool:
+    return any(url == prefix or (prefix != "/" and url.startswith(prefix + "/")) for prefix in prefixes)
+
+
+def check_public_host(public: dict) -> None:
+    """The public host routes what residents use and nothing else: every API path with an operation
+    open to residents (no staff role), and the portal's residents' pages, never a staff page."""
+    routed = {p["path"]: p for p in public["http"]["paths"]}
+    assert routed["/"]["pathType"] == "Exact" and routed["/api/v1/bookings"]["pathType"] == "Exact"
+    by_service: dict[str, list[str]] = {}
+    for path, p in routed.items():
+        by_service.setdefault(p["backend"]["service"]["name"], []).append(path)
+    for spec in SERVICE_SPECS:
+        prefixes = by_service.get(f"mynacar-{spec.name}", [])
+        for path, operations in import_module(f"services.{spec.name}.api").OPENAPI["paths"].items():
+            if not path.startswith("/api/"):
+                continue
+            for_residents = any(not op.get("x-roles") for op in operations.values())
+            assert covered(path.split("{")[0].rstrip("/"), prefixes) == for_residents, (spec.name, path)
+    portal = by_service["mynacar-portal"]
+    for _, url in portal_page_routes():
+        residents = url == "/" or url.startswith(("/apply", "/my", "/static"))
+        assert covered(url.split("<")[0].rstrip("/") or "/", portal) == residents, url
 
 
 def portal_page_routes() -> set[tuple[str, str]]:

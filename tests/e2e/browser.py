@@ -19,6 +19,8 @@ from deploy.local.stack import ROOT
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
 SIZES = {"desktop": (1280, 800), "tablet": (800, 1280)}
+# The residents' pages: a phone (most families book from one) and a desktop.
+PUBLIC_SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
 # WCAG 2.1 A and AA: the level of JIS X 8341-3 that municipalities are asked to meet.
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 _axe = Axe()
@@ -59,14 +61,14 @@ async def accessibility_violations(page: Page) -> list[str]:
     ]
 
 
-async def check_page(page: Page, name: str) -> None:
+async def check_page(page: Page, name: str, sizes: dict[str, tuple[int, int]] = SIZES) -> None:
     """Zero axe violations, nothing cut off at 200% zoom, then a screenshot of the whole page at
     each size (the viewport restored after)."""
     violations = await accessibility_violations(page)
     assert not violations, f"{name}: {violations}"
     overflow = await wider_than_window_at_200_percent(page)
     assert not overflow, f"{name}: at 200% zoom these need sideways scrolling: {overflow}"
-    await shoot(page, name)
+    await shoot(page, name, sizes)
 
 
 async def wider_than_window_at_200_percent(page: Page) -> list[str]:
@@ -90,11 +92,11 @@ async def wider_than_window_at_200_percent(page: Page) -> list[str]:
             await page.set_viewport_size(original)
 
 
-async def shoot(page: Page, name: str) -> list[Path]:
+async def shoot(page: Page, name: str, sizes: dict[str, tuple[int, int]] = SIZES) -> list[Path]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     paths = []
-    for size, (width, height) in SIZES.items():
+    for size, (width, height) in sizes.items():
         await page.set_viewport_size({"width": width, "height": height})
         path = SCREENSHOTS / f"{name}-{size}.png"
         await page.screenshot(path=str(path), full_page=True)
@@ -107,7 +109,7 @@ async def shoot(page: Page, name: str) -> list[Path]:
 async def sign_in(page: Page, portal: str, role_label: str) -> None:
     """Through the OpenID Connect flow: the portal sends the browser to the provider, the person
     picks who they are, the provider sends them back signed in."""
-    await page.goto(f"{portal}/")
+    await page.goto(f"{portal}/staff")
     await expect(page.get_by_role("heading", name="ログイン（開発用の認証画面）")).to_be_visible()
     await page.get_by_label(role_label).check()
     await page.get_by_role("button", name="ログイン").click()

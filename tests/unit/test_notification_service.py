@@ -7,7 +7,14 @@ from services.notification.service import NotificationService
 from shared import clock, events
 from tests.factories import json_request, request_received, response_json, worker, working_day
 
-CONTACT = {"name": "都城 花子", "reference": "261201-001", "phone": "0986221234", "email": "hanako@example.jp"}
+CONTACT = {
+    "name": "都城 花子",
+    "reference": "261201-001",
+    "phone": "0986221234",
+    "email": "hanako@example.jp",
+    "link": {"token": "a-signed-token", "code": "123456"},
+    "has_child": False,
+}
 
 
 @pytest.fixture

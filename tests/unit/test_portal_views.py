@@ -7,7 +7,10 @@ def test_the_phone_script_says_what_the_email_would_have_said():
     ack = {"kind": "acknowledgement", "details": {}}
     assert views.phone_script(ack, "261201-004") == (
         "お申し込みを受け付けました。受付番号は 261201-004 です。日時は担当者から改めてご連絡します。"
+        "当日は本人確認書類などをご用意ください（持ち物の一覧をお読みします）。"
     )
+    # With the resident's code, read digit by digit, for their own page.
+    assert "確認コードは 0 4 2 9 1 7 です。" in views.phone_script(ack, "261201-004", "042917")
     confirmation = {
         "kind": "confirmation",
         "details": {"start": "2026-12-03T09:30:00+09:00", "window_end": "2026-12-03T10:00:00+09:00"},

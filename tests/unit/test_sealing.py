@@ -35,7 +35,13 @@ def test_the_stored_booking_holds_no_personal_data_in_clear_and_reads_back_whole
     for secret in PERSONAL:
         assert secret not in text, secret
     [doc] = db.bookings.find({})
-    assert doc["facts"] == {"district": "takazaki", "venue": None, "household_size": 2}
+    # The eligibility answers are codes and yes/no, kept in clear for reception and the reports.
+    assert doc["facts"] == {
+        "district": "takazaki",
+        "venue": None,
+        "household_size": 2,
+        "eligibility": {"reasons": ["elderly"], "parking": True, "moving_soon": False, "guardian_present": True},
+    }
     household = response_json(service.get_booking(json_request(method="GET"), booking_id))["household"]
     assert household["applicants"][0]["family_name"] == "都城" and household["phone"] == "0986221234"
     assert service.get_contact(booking_id)["email"] == "hanako@example.jp"

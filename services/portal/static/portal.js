@@ -14,6 +14,12 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// A print button (the 持ち物 page): shown only where script can print; the browser's own print works too.
+for (const button of document.querySelectorAll("[data-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}
+
 // --- The crew's tablet: results kept on the tablet while there is no signal ----------------------
 const QUEUE = "mynacar-result-queue";
 
