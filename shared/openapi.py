@@ -154,9 +154,15 @@ def rewrite_nullable(
     return converted
 
 
+# Only null: OpenAPI 3.0's `nullable` needs a `type` beside it, and the enum leaves nothing else.
+NULL_ONLY = {"type": "object", "nullable": True, "enum": [None]}
+
+
 def _nullable_reference(rest: dict, refs: list[dict]) -> dict:
-    """OpenAPI 3.0's way: allOf [$ref] with type and nullable on the wrapper."""
-    return {**rest, "type": "object", "allOf": refs, "nullable": True}
+    """The object or null, as OpenAPI 3.0 can say it and generated clients understand it:
+    oneOf [$ref, null-only]. (`nullable` beside an allOf needs a `type` to mean anything, and a
+    `type: object` there makes openapi-python-client drop the null.)"""
+    return {**rest, "oneOf": [*refs, {**NULL_ONLY, "enum": [None]}]}  # a fresh copy: no YAML anchors
 
 
 def document(service: str, description: str, operations: list[Operation]) -> dict:

@@ -143,7 +143,7 @@ class ResidentPages:
                 return self._question(answers, "moving")
             return self._question(answers, apply.previous(step))
         if step == "household":
-            return self._household(request, answers)
+            return self._public_household(request, answers)
         outcome = apply.check(answers, step)
         if outcome.stop:
             return public_render(
@@ -154,7 +154,7 @@ class ResidentPages:
         if outcome.step == "household":
             household = forms.new_form()
             household.values["postal_code"] = answers.postal_code
-            return self._household_page(answers, household)
+            return self._public_household_page(answers, household)
         return self._question(answers, outcome.step)
 
     def _question(self, answers: apply.Answers, step: str, error: str = "", status: int = 200) -> Response:
@@ -173,7 +173,7 @@ class ResidentPages:
             total=len(apply.STEPS),
         )
 
-    def _household(self, request: Request, answers: apply.Answers) -> Response:
+    def _public_household(self, request: Request, answers: apply.Answers) -> Response:
         outcome = apply.check(answers, "moving")  # the answers came back in hidden fields: check again
         if outcome.stop or outcome.error:
             return self._question(answers, outcome.step, error=outcome.error or "", status=422)
@@ -181,24 +181,24 @@ class ResidentPages:
         action = request.form.get("action", "save")
         if action == "add_applicant" and household.applicants < forms.MAX_APPLICANTS:
             household.applicants += 1
-            return self._household_page(answers, household, focus=f"a{household.applicants - 1}_family_name")
+            return self._public_household_page(answers, household, focus=f"a{household.applicants - 1}_family_name")
         if action == "remove_applicant" and household.applicants > 1:
             household.applicants -= 1
-            return self._household_page(answers, household)
+            return self._public_household_page(answers, household)
         body = forms.booking_body(household, channel="web", eligibility=answers.eligibility(False))
         if body is None:
-            return self._household_page(answers, household, status=422)
+            return self._public_household_page(answers, household, status=422)
         answer = Backend.for_resident(client_address(request)).post("booking", "/api/v1/bookings", body)
         if answer.status == 422:
             household.add_api_errors(answer.field_errors())
-            return self._household_page(answers, household, status=422)
+            return self._public_household_page(answers, household, status=422)
         if answer.status == 429:
             raise PageError(429, "しばらくお待ちください", answer.message())
         if not answer.ok:
             raise PageError(answer.status, "お申し込みを受け付けられませんでした", answer.message())
         return redirect(f"/my/{answer.body['link']['token']}?new=1")
 
-    def _household_page(
+    def _public_household_page(
         self, answers: apply.Answers, household: forms.HouseholdForm, status: int = 200, focus: str = ""
     ) -> Response:
         city = municipality.load()

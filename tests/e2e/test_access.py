@@ -5,7 +5,7 @@ import requests
 
 from deploy.local.stack import SERVICES
 from shared.auth import ROLES
-from tests.factories import staff_session, working_day
+from tests.factories import booking_body, staff_session, working_day
 
 PATH_VALUES = {"crew_id": "crew-1", "day": working_day(2).isoformat()}
 SCOPES = {"crew_id": "crew-1", "liaison_id": "hall-shonai-3"}
@@ -25,6 +25,21 @@ class _Values(dict):
         return PATH_VALUES.get(key, "no-such-id")
 
 
+def resident_session(stack) -> requests.Session:
+    """A resident holding the private link of a booking just made (what their e-mail carries)."""
+    booked = staff_session(stack, "reception").post(
+        f"{stack.url('booking')}/api/v1/bookings", json=booking_body(phone="0986-29-1111"), timeout=10
+    )
+    assert booked.status_code == 201, booked.text
+    session = requests.Session()
+    session.headers["Authorization"] = f"BookingLink {booked.json()['link']['token']}"
+    return session
+
+
+def is_residents(operation: dict) -> bool:
+    return operation.get("security") == [{"bookingLink": []}]
+
+
 def call(session, method, url):
     if method == "POST":
         return session.post(url, json={}, timeout=120)
@@ -32,11 +47,23 @@ def call(session, method, url):
 
 
 def test_every_documented_route_admits_exactly_its_roles(stack):
-    anonymous = requests.Session()
-    checked = []
+    anonymous, resident = requests.Session(), resident_session(stack)
+    checked, residents = [], []
     for service, method, path, url, operation in routes(stack):
         roles = operation.get("x-roles", [])
-        assert ("security" in operation) and (operation["security"] == [] or roles), f"{service} {method} {path}"
+        assert ("security" in operation) and (operation["security"] == [] or roles or is_residents(operation)), (
+            f"{service} {method} {path}"
+        )
+        if is_residents(operation):
+            # A resident's own booking: the link opens it; no link, or a staff token instead, does not.
+            refused = call(anonymous, method, url)
+            assert refused.status_code == 401, f"{method} {path} without a link: {refused.status_code}"
+            assert refused.headers["WWW-Authenticate"].startswith("BookingLink")
+            assert call(staff_session(stack, "reception"), method, url).status_code == 401
+            answer = call(resident, method, url)
+            assert answer.status_code not in (401, 403, 500), f"{method} {path} with the link: {answer.text}"
+            residents.append(path)
+            continue
         if not roles:
             answer = call(anonymous, method, url)
             assert answer.status_code not in (401, 403), f"open route {method} {path} refused: {answer.text}"
@@ -52,6 +79,7 @@ def test_every_documented_route_admits_exactly_its_roles(stack):
             assert answer.status_code not in (401, 403, 500), f"{method} {path} as {role}: {answer.text}"
         checked.append((service, method, path))
     assert len(checked) >= 18  # every staff route of the five services
+    assert sorted(residents) == ["/api/v1/self", "/api/v1/self/cancel"]
 
 
 def test_a_crew_reads_its_own_day_and_not_another_crews(stack):
@@ -80,7 +108,7 @@ def body_fields(document: dict, operation: dict) -> list[str]:
 
 
 def test_an_operator_in_any_body_field_of_any_service_is_a_422(stack):
-    tried = 0
+    tried, resident = 0, resident_session(stack)
     for spec in SERVICES:
         document = requests.get(f"{stack.url(spec.name)}/openapi.json", timeout=5).json()
         for path, operations in document["paths"].items():
@@ -88,7 +116,7 @@ def test_an_operator_in_any_body_field_of_any_service_is_a_422(stack):
             if not operation or "requestBody" not in operation:
                 continue
             roles = operation.get("x-roles") or ["reception"]
-            session = staff_session(stack, roles[0], **SCOPES)
+            session = resident if is_residents(operation) else staff_session(stack, roles[0], **SCOPES)
             url = stack.url(spec.name) + path.format_map(_Values())
             for field in body_fields(document, operation):
                 for hostile in ({"$ne": None}, {"$gt": ""}, [{"$where": "1"}]):

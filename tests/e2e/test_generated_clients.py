@@ -66,6 +66,9 @@ def test_an_integrator_books_and_finds_the_booking_with_the_generated_client(sta
         found.bookings[0].household.applicants[0].family_name_kana
         == booking_body()["applicants"][0]["family_name_kana"]
     )
+    # A nullable object stays typed and nullable: no slot yet is None, not a parse error.
+    assert found.bookings[0].window is None
+    assert found.bookings[0].eligibility.reasons == booking_body()["eligibility"]["reasons"]
 
     refused = post_bookings.sync_detailed(
         client=client_package.Client(base_url=stack.url("booking")),

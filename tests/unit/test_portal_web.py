@@ -54,3 +54,18 @@ def test_a_page_sends_a_stranger_to_sign_in_and_refuses_a_wrong_role_or_a_stale_
     assert stale.status_code == 400 and "画面の有効期限が切れました" in stale.get_data(as_text=True)
     fresh = phone(service, request(method="POST", cookie=reception_id, form={"csrf_token": session.csrf_token}))
     assert fresh.get_data(as_text=True) == "ok"
+
+
+def test_no_page_mixin_hides_another_ones_method():
+    """The portal's pages come from one mixin per audience; a helper named alike in two of them
+    would silently replace the other's (Python's method order), as a shared `_household_page` once did."""
+    from services.portal.service import PortalService
+
+    mixins = [base for base in PortalService.__mro__[1:] if base.__module__.startswith("services.portal.")]
+    seen: dict[str, str] = {}
+    for mixin in mixins:
+        for name in vars(mixin):
+            if callable(vars(mixin)[name]) and not name.startswith("__"):
+                assert name not in seen, f"{name} is defined in both {seen[name]} and {mixin.__name__}"
+                seen[name] = mixin.__name__
+    assert len(mixins) >= 4
