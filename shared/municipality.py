@@ -135,6 +135,8 @@ class Municipality:
     # A crew in another car than its own on a day (its own in maintenance): (date, crew id, car id).
     car_assignments: tuple[tuple[dt.date, str, str], ...] = ()
     eligibility: EligibilityRules = EligibilityRules()
+    # When the day-before notices go out, on the working day before each visit (local time).
+    reminder_at: dt.time = dt.time(15, 0)
     preparation: tuple[PreparationItem, ...] = ()
 
     def lives_here(self, postal_code: str) -> bool:
@@ -268,6 +270,7 @@ def parse(data: dict) -> Municipality:
         car_assignments=_car_assignments(data.get("car_assignments") or {}),
         venues=tuple(Venue(**v) for v in data.get("venues", [])),
         eligibility=_eligibility(data.get("eligibility") or {}),
+        reminder_at=_time((data.get("reminders") or {}).get("day_before_at", "15:00")),
         preparation=_preparation(data.get("preparation") or []),
     )
 

@@ -37,6 +37,14 @@ def working_days(first: dt.date, count: int, calendar: Calendar) -> Iterator[dt.
         day += dt.timedelta(days=1)
 
 
+def previous_working_day(day: dt.date, calendar: Calendar) -> dt.date:
+    """The last working day before `day`."""
+    day -= dt.timedelta(days=1)
+    while not is_working_day(day, calendar):
+        day -= dt.timedelta(days=1)
+    return day
+
+
 def working_days_between(since: dt.date, until: dt.date, calendar: Calendar) -> int:
     """Working days after `since` up to and including `until` (0 when `until` is not later)."""
     count, day = 0, since + dt.timedelta(days=1)

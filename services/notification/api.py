@@ -15,7 +15,7 @@ class Notification(Schema):
     message_id = fields.Str(required=True)
     booking_id = fields.Str(required=True)
     kind = fields.Str(
-        required=True, metadata={"enum": ["acknowledgement", "confirmation", "after_visit", "cancellation"]}
+        required=True, metadata={"enum": ["acknowledgement", "confirmation", "reminder", "after_visit", "cancellation"]}
     )
     status = fields.Str(
         required=True,

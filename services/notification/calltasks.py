@@ -30,6 +30,8 @@ def create(db: Any, slot: dict, city: Municipality) -> bool:
                 "crew_id": slot["crew_id"],
                 "date": start.date().isoformat(),
                 "visit_start": start,
+                "window_end": slot["window_end"],  # for the day-before notice (reminders.py)
+                "venue": slot.get("venue"),
                 "call_by": max(day_start, start - dt.timedelta(minutes=CALL_BEFORE_MINUTES)),
                 "status": "open",
                 "created_at": clock.now(),

@@ -12,7 +12,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.notification import calltasks, messages, templates
+from services.notification import calltasks, messages, reminders, templates
 from services.notification import metrics as m
 from services.notification.api import OPENAPI
 from services.notification.mailer import Mailer
@@ -80,6 +80,23 @@ class NotificationService(Operations):
         self._notify(
             "after_visit", event, {"outcome": done["outcome"]}, occasion=f"{done['visit_id']}-{done['outcome']}"
         )
+
+    @timer(interval=reminders.CHECK_SECONDS)
+    def send_reminders(self) -> None:
+        """The day-before notices that are due (reminders.py); each goes once per visit and date."""
+        city = municipality.load()
+        day = reminders.due_visit_day(clock.now(), city)
+        if day is None:
+            return
+        for task in reminders.visits_on(self.db, day):
+            start = clock.aware(task["visit_start"]).astimezone(city.timezone)
+            window_end = task.get("window_end") or start + dt.timedelta(minutes=city.visits.window_minutes)
+            details = {
+                "start": clock.iso(start),
+                "window_end": clock.iso(clock.aware(window_end)),
+                "venue": task.get("venue"),
+            }
+            self._send("reminder", task["booking_id"], city.code, details, reminders.occasion(start))
 
     @timer(interval=5)
     def retry_due(self) -> None:
@@ -157,15 +174,12 @@ class NotificationService(Operations):
     # --- sending ------------------------------------------------------------------------------
 
     def _notify(self, kind: str, event: events.Event, details: dict, occasion: str = "") -> None:
-        booking_id = event.payload["booking_id"]
-        message = messages.claim(
-            self.db,
-            messages.message_id(kind, booking_id, occasion),
-            kind,
-            booking_id,
-            event.municipality_code,
-            details,
-        )
+        self._send(kind, event.payload["booking_id"], event.municipality_code, details, occasion)
+
+    def _send(self, kind: str, booking_id: str, municipality_code: str, details: dict, occasion: str = "") -> None:
+        """Claims the message (once per kind, booking and occasion) and delivers it."""
+        mid = messages.message_id(kind, booking_id, occasion)
+        message = messages.claim(self.db, mid, kind, booking_id, municipality_code, details)
         if message is not None:
             self._deliver(message)
 
@@ -202,10 +216,11 @@ class NotificationService(Operations):
         )
         if message["kind"] == "acknowledgement":
             return templates.acknowledgement(to, city)
-        if message["kind"] == "confirmation":
+        if message["kind"] in ("confirmation", "reminder"):
             start = dt.datetime.fromisoformat(details["start"])
             venue = city.venue(details["venue"]) if details.get("venue") else None
-            return templates.confirmation(to, start, dt.datetime.fromisoformat(details["window_end"]), city, venue)
+            compose = templates.confirmation if message["kind"] == "confirmation" else templates.reminder
+            return compose(to, start, dt.datetime.fromisoformat(details["window_end"]), city, venue)
         if message["kind"] == "after_visit":
             return templates.after_visit(to, details["outcome"], city)
         return templates.cancellation(to, city)

@@ -99,6 +99,28 @@ def confirmation(
     )
 
 
+def reminder(
+    to: Addressee,
+    start: dt.datetime,
+    window_end: dt.datetime,
+    city: Municipality,
+    venue: Venue | None = None,
+) -> Rendered:
+    place = f"会場：{venue.name}\n" if venue else ""
+    return Rendered(
+        subject=f"【{city.name}】{start.month}月{start.day}日の訪問のお知らせ（受付番号 {to.reference}）",
+        body=(
+            f"{to.name} 様\n\n"
+            "マイナンバーカードの申請補助の訪問の日が近づきましたので、お知らせします。\n\n"
+            f"訪問日時：{when(start, window_end)} の間に伺います\n"
+            f"{place}"
+            f"受付番号：{to.reference}\n\n"
+            "当日は、伺う前に担当者からお電話します。ご都合が悪くなったときは、下のページから取り消すか、"
+            "お電話でご連絡ください。\n\n" + preparation.as_text(city, to.has_child) + _footer(city, to)
+        ),
+    )
+
+
 _RESULT_TEXT = {
     "completed": (
         "本日は申請補助をご利用いただき、ありがとうございました。\n"

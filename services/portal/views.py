@@ -109,6 +109,7 @@ CANCEL_REASONS = (
 MESSAGE_KINDS = {
     "acknowledgement": "受付のお知らせ",
     "confirmation": "日時確定のお知らせ",
+    "reminder": "前日のお知らせ",
     "after_visit": "訪問後のお知らせ",
     "cancellation": "取消のお知らせ",
 }
@@ -143,9 +144,10 @@ def phone_script(found: dict, reference: str, code: str = "") -> str:
             f"お申し込みを受け付けました。受付番号は {reference} です。{own_page}"
             "日時は担当者から改めてご連絡します。当日は本人確認書類などをご用意ください（持ち物の一覧をお読みします）。"
         )
-    if found["kind"] == "confirmation" and details.get("start") and details.get("window_end"):
+    if found["kind"] in ("confirmation", "reminder") and details.get("start") and details.get("window_end"):
         window = window_label(_moment(details["start"]), _moment(details["window_end"]))
-        return f"{window} の間に伺います。当日、伺う前にお電話します。"
+        lead = "訪問の日が近づきましたのでお知らせします。" if found["kind"] == "reminder" else ""
+        return f"{lead}{window} の間に伺います。当日、伺う前にお電話します。"
     if found["kind"] == "after_visit":
         return f"訪問の結果（{OUTCOMES.get(details.get('outcome', ''), '記録済み')}）をお伝えします。"
     return "お申し込みの取り消しを承りました。"
