@@ -77,6 +77,8 @@ class SlotFixed(Schema):
     venue = fields.Str(allow_none=True, load_default=None)
     household_size = fields.Int(required=True)
     rescheduled = fields.Bool(load_default=False)
+    # Version 2: the slot was freed by another household and taken from the waiting list.
+    recovered = fields.Bool(load_default=False)
 
 
 class SlotReleased(Schema):
@@ -85,6 +87,19 @@ class SlotReleased(Schema):
     crew_id = fields.Str(required=True)
     start = fields.AwareDateTime(required=True)
     reason = fields.Str(required=True)
+
+
+class SlotOffered(Schema):
+    """A freed window offered to a waiting household (キャンセル待ち): the first to accept gets it."""
+
+    offer_id = fields.Str(required=True)
+    visit_id = fields.Str(required=True)
+    booking_id = fields.Str(required=True)
+    crew_id = fields.Str(required=True)
+    start = fields.AwareDateTime(required=True)
+    window_end = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    venue = fields.Str(allow_none=True, load_default=None)
 
 
 class ApplicantCounts(Schema):
@@ -159,8 +174,9 @@ class EventType:
 
 REQUEST_RECEIVED = EventType("booking.request_received", RequestReceived, version=2)
 REQUEST_CANCELLED = EventType("booking.request_cancelled", RequestCancelled)
-SLOT_FIXED = EventType("scheduling.slot_fixed", SlotFixed)
+SLOT_FIXED = EventType("scheduling.slot_fixed", SlotFixed, version=2)
 SLOT_RELEASED = EventType("scheduling.slot_released", SlotReleased)
+SLOT_OFFERED = EventType("scheduling.slot_offered", SlotOffered)
 VISIT_DONE = EventType("scheduling.visit_done", VisitDone, version=2)
 NOTIFICATION_SENT = EventType("notification.sent", NotificationSent)
 NOTIFICATION_FAILED = EventType("notification.failed", NotificationFailed)
@@ -173,6 +189,7 @@ EVENT_TYPES: dict[str, EventType] = {
         REQUEST_CANCELLED,
         SLOT_FIXED,
         SLOT_RELEASED,
+        SLOT_OFFERED,
         VISIT_DONE,
         NOTIFICATION_SENT,
         NOTIFICATION_FAILED,

@@ -43,6 +43,7 @@ _JA_EXACT = {
     "Unknown crew.": "班が見つかりません。",
     "Not a valid value.": "値が正しくありません。",
     "String does not match expected pattern.": "形式が正しくありません。",
+    "Give offer_id, or crew_id and start.": "日時を選んでください。",
     "Must be on or after 'from'.": "終了日は開始日以降にしてください。",
     "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
     "Give booking_id or status.": "booking_id または status を指定してください。",
@@ -89,6 +90,23 @@ class Day(fields.Date):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.validators.insert(0, IN_DATE_RANGE)
+
+
+class LocalDateTime(fields.DateTime):
+    """An ISO date-time; one without an offset is read in the municipality's time zone."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        IN_DATE_RANGE(moment.date())  # the bounds of every date a caller gives
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_zone())
+        return moment.astimezone(_zone())
+
+
+def _zone() -> Any:
+    from shared import municipality  # municipality reads settings only; imported late to stay light
+
+    return municipality.load().timezone
 
 
 @functools.cache

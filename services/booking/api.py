@@ -9,6 +9,8 @@ from services.booking.schemas import (
     BookingRequestSchema,
     CancelSchema,
     CodeExchangeSchema,
+    PickSchema,
+    PreferSchema,
     ResidentCancelSchema,
 )
 from shared.eligibility import EligibilitySchema
@@ -98,6 +100,40 @@ class OwnBooking(Schema):
     created_at = fields.AwareDateTime(required=True)
     cancelled_at = fields.AwareDateTime(allow_none=True, required=True)
     code = fields.Str(required=True, metadata={"description": "6 digits to give with the reference on the phone"})
+
+
+class Choice(Schema):
+    crew_id = fields.Str(required=True)
+    start = fields.AwareDateTime(required=True)
+    window_end = fields.AwareDateTime(required=True)
+
+
+class WaitlistOffer(Choice):
+    offer_id = fields.Str(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class Suggestion(Choice):
+    estimated_start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    added_drive_minutes = fields.Int(required=True)
+    matches_preference = fields.Bool(required=True)
+
+
+class OwnChoices(Schema):
+    status = fields.Str(required=True, metadata={"description": "the visit's status; choices only while unscheduled"})
+    waitlist = fields.List(fields.Nested(WaitlistOffer), required=True)
+    suggestions = fields.List(fields.Nested(Suggestion), required=True)
+
+
+class PickedVisit(Schema):
+    visit_id = fields.Str(required=True)
+    status = fields.Str(required=True)
+    slot = fields.Dict(required=True, metadata={"description": "as scheduling's visit view shows it"})
+
+
+class OwnDates(Schema):
+    preferred = fields.List(fields.Dict(), required=True)
 
 
 class LinkToken(Schema):
@@ -194,6 +230,34 @@ OPERATIONS += [
         "again is harmless.",
         {200: OwnBooking, **errors(400, 404, 413, 422)},
         body=ResidentCancelSchema,
+        tags=("residents",),
+        resident=True,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/self/offers",
+        "The windows the resident may pick while the date is not set: freed windows offered from the "
+        "waiting list (first to accept gets one) and the best current windows.",
+        {200: OwnChoices, **errors(404)},
+        tags=("residents",),
+        resident=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/self/slot",
+        "The resident picks a window: a waiting-list offer (offer_id) or a current window (crew_id, start). "
+        "409 when it has just gone to someone else.",
+        {200: PickedVisit, **errors(400, 404, 409, 413, 422)},
+        body=PickSchema,
+        tags=("residents",),
+        resident=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/self/dates",
+        "The resident asks for other days (up to three working days, each am, pm or any) while the date is not set.",
+        {200: OwnDates, **errors(400, 404, 409, 413, 422)},
+        body=PreferSchema,
         tags=("residents",),
         resident=True,
     ),

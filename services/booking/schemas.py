@@ -1,10 +1,12 @@
 """What the booking API accepts."""
 
-from marshmallow import Schema, fields, validate, validates
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from shared.events import CHANNEL_NAME
-from shared.household import ConsentMixin, HouseholdSchema
-from shared.validation import Day, normalize_phone
+from shared.household import ConsentMixin, HouseholdSchema, PreferenceInputSchema
+from shared.validation import Day, LocalDateTime, normalize_phone
 
 CANCEL_REASONS = ("resident_request", "duplicate", "not_eligible", "other")
 
@@ -32,6 +34,25 @@ RESIDENT_CANCEL_REASONS = ("schedule_changed", "applied_at_counter", "no_longer_
 
 class ResidentCancelSchema(Schema):
     reason = fields.Str(required=True, validate=validate.OneOf(RESIDENT_CANCEL_REASONS))
+
+
+class PickSchema(Schema):
+    """A window the resident picks: a waiting-list offer by its id, or a current window (crew, start)."""
+
+    offer_id = fields.Str(load_default=None, allow_none=True, validate=validate.Length(1, 64))
+    crew_id = fields.Str(load_default=None, allow_none=True, validate=validate.Length(1, 64))
+    start = LocalDateTime(load_default=None, allow_none=True)
+
+    @validates_schema
+    def an_offer_or_a_window(self, data: dict, **_: Any) -> None:
+        if not data.get("offer_id") and not (data.get("crew_id") and data.get("start")):
+            raise ValidationError("Give offer_id, or crew_id and start.", "offer_id")
+
+
+class PreferSchema(Schema):
+    """Other days the resident would like (at most three)."""
+
+    preferred = fields.List(fields.Nested(PreferenceInputSchema), required=True, validate=validate.Length(1, 3))
 
 
 class CodeExchangeSchema(Schema):

@@ -7,11 +7,12 @@ import logging
 from typing import Any
 
 from marshmallow import ValidationError
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.booking import bookings, links, references
+from services.booking import bookings, choices, links, references
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
 from services.booking.schemas import (
@@ -20,6 +21,8 @@ from services.booking.schemas import (
     BookingRequestSchema,
     CancelSchema,
     CodeExchangeSchema,
+    PickSchema,
+    PreferSchema,
     ResidentCancelSchema,
 )
 from shared import audit, clock, events, municipality, sealing, settings
@@ -60,6 +63,7 @@ class BookingService(Operations):
         }
     )
     outbox = OutboxRelay("bookings")
+    scheduling = RpcProxy("scheduling")  # the resident's choices of date (choices.py)
 
     @http("POST", "/api/v1/bookings")
     @api
@@ -171,11 +175,40 @@ class BookingService(Operations):
             self.outbox.kick("bookings", booking_id)
         return json_response(bookings.resident_view(booking))
 
-    def _own(self, booking_id: str, action: str) -> dict:
+    @http("GET", "/api/v1/self/offers")
+    @api
+    @public("self")
+    @links.resident
+    def own_offers(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
+        """The windows the resident may pick: waiting-list offers, and the best current ones."""
+        self._own(booking_id, "read", "own offers")
+        return json_response(choices.offers(self.scheduling, booking_id))
+
+    @http("POST", "/api/v1/self/slot")
+    @api
+    @public("self")
+    @links.resident
+    def pick_own_slot(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
+        choice = load_body(request, PickSchema)
+        self._own(booking_id, "change", "pick a window")
+        answer = choices.pick(self.scheduling, booking_id, choice)
+        return json_response(answer["visit"])
+
+    @http("POST", "/api/v1/self/dates")
+    @api
+    @public("self")
+    @links.resident
+    def prefer_own_dates(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
+        wishes = load_body(request, PreferSchema)["preferred"]
+        self._own(booking_id, "change", "ask for other days")
+        choices.prefer(self.scheduling, booking_id, wishes)
+        return json_response({"preferred": [{"date": w["date"].isoformat(), "period": w["period"]} for w in wishes]})
+
+    def _own(self, booking_id: str, action: str, purpose: str = "own booking") -> dict:
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
         if booking is None or not booking.get("personal"):
             raise links.gone()  # erased after the retention period: nothing left to show
-        audit.record(self.db, links.ACTOR | {"purpose": "own booking"}, action, [booking_id])
+        audit.record(self.db, links.ACTOR | {"purpose": purpose}, action, [booking_id])
         return booking
 
     @on(events.SLOT_FIXED)

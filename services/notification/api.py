@@ -15,7 +15,8 @@ class Notification(Schema):
     message_id = fields.Str(required=True)
     booking_id = fields.Str(required=True)
     kind = fields.Str(
-        required=True, metadata={"enum": ["acknowledgement", "confirmation", "reminder", "after_visit", "cancellation"]}
+        required=True,
+        metadata={"enum": ["acknowledgement", "confirmation", "reminder", "slot_offer", "after_visit", "cancellation"]},
     )
     status = fields.Str(
         required=True,

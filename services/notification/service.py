@@ -70,6 +70,18 @@ class NotificationService(Operations):
         }
         self._notify("confirmation", event, details, occasion=f"{slot['start']:%Y%m%d%H%M}")
 
+    @on(events.SLOT_OFFERED)
+    def on_slot_offered(self, event: events.Event) -> None:
+        """A freed window offered from the waiting list: the resident accepts on their own page."""
+        offer = event.payload
+        details = {
+            "start": clock.iso(offer["start"]),
+            "window_end": clock.iso(offer["window_end"]),
+            "expires_at": clock.iso(offer["expires_at"]),
+            "venue": offer.get("venue"),
+        }
+        self._notify("slot_offer", event, details, occasion=offer["offer_id"])
+
     @on(events.SLOT_RELEASED)
     def on_slot_released(self, event: events.Event) -> None:
         calltasks.cancel(self.db, event.payload["visit_id"], event.payload["start"])
@@ -221,6 +233,14 @@ class NotificationService(Operations):
             venue = city.venue(details["venue"]) if details.get("venue") else None
             compose = templates.confirmation if message["kind"] == "confirmation" else templates.reminder
             return compose(to, start, dt.datetime.fromisoformat(details["window_end"]), city, venue)
+        if message["kind"] == "slot_offer":
+            return templates.slot_offer(
+                to,
+                dt.datetime.fromisoformat(details["start"]),
+                dt.datetime.fromisoformat(details["window_end"]),
+                dt.datetime.fromisoformat(details["expires_at"]),
+                city,
+            )
         if message["kind"] == "after_visit":
             return templates.after_visit(to, details["outcome"], city)
         return templates.cancellation(to, city)

@@ -121,6 +121,24 @@ def reminder(
     )
 
 
+def slot_offer(
+    to: Addressee, start: dt.datetime, window_end: dt.datetime, expires_at: dt.datetime, city: Municipality
+) -> Rendered:
+    until = f"{expires_at.month}月{expires_at.day}日 {expires_at.hour}時{expires_at.minute:02d}分"
+    return Rendered(
+        subject=f"【{city.name}】訪問の日時に空きが出ました（受付番号 {to.reference}）",
+        body=(
+            f"{to.name} 様\n\n"
+            "お待たせしております。ほかの方の取り消しで、訪問の日時に空きが出ました。\n\n"
+            f"空いた日時：{when(start, window_end)} の間\n\n"
+            "この日時でよろしければ、下のご本人用のページで「この日時にする」を押してください。"
+            f"先着順のため、ほかの方に決まることがあります（{until}まで）。\n"
+            "ご都合が合わないときは、何もしなくてかまいません。これまでどおり担当者からご連絡します。"
+            + _footer(city, to)
+        ),
+    )
+
+
 _RESULT_TEXT = {
     "completed": (
         "本日は申請補助をご利用いただき、ありがとうございました。\n"

@@ -13,6 +13,9 @@ class Outcomes(Schema):
     slot_fixed = fields.Int(required=True)
     visited = fields.Int(required=True)
     persons_applied = fields.Int(required=True)
+    slots_recovered = fields.Int(
+        required=True, metadata={"description": "bookings whose slot was a window freed by another (キャンセル待ち)"}
+    )
 
 
 class Stages(Outcomes):

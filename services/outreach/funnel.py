@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.events import VISITED_OUTCOMES, Event
 
-STAGES = ("referred", "booked", "slot_fixed", "visited", "persons_applied")
+STAGES = ("referred", "booked", "slot_fixed", "visited", "persons_applied", "slots_recovered")
 
 
 def record_referral(db: Any, event: Event) -> None:
@@ -43,9 +43,12 @@ def record_booking(db: Any, event: Event) -> None:
 
 
 def record_slot(db: Any, event: Event) -> None:
-    db.funnel.update_one(
-        {"_id": event.payload["booking_id"]}, {"$min": {"slot_fixed_at": event.occurred_at}}, upsert=True
-    )
+    """The first slot fixed; and whether a slot came from the waiting list (a window another
+    household freed: slot_fixed version 2's `recovered`)."""
+    update: dict[str, Any] = {"$min": {"slot_fixed_at": event.occurred_at}}
+    if event.payload.get("recovered"):
+        update["$set"] = {"recovered": True}
+    db.funnel.update_one({"_id": event.payload["booking_id"]}, update, upsert=True)
 
 
 def record_visit(db: Any, event: Event) -> None:
@@ -77,6 +80,7 @@ def figures(db: Any, first: dt.date, last: dt.date, tz: Any) -> dict:
             "slot_fixed": 1 if story.get("slot_fixed_at") else 0,
             "visited": 1 if any(v["outcome"] in VISITED_OUTCOMES for v in visits) else 0,
             "persons_applied": sum(v["persons"] for v in visits),
+            "slots_recovered": 1 if story.get("recovered") else 0,
         }
         for key, value in counts.items():
             by_channel[story["channel"]][key] += value

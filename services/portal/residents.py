@@ -37,6 +37,8 @@ CANCEL_REASONS = dict(
         strict=True,
     )
 )
+# The half-days a resident may ask for, in their words.
+PERIODS = {"any": "どちらでもよい", "am": "午前", "pm": "午後"}
 STATUS_WORDS = {
     "received": "受け付けました。訪問の日時を調整しています",
     "scheduled": "訪問の日時が決まりました",
@@ -252,13 +254,87 @@ class ResidentPages:
     @http("GET", "/my/<token>")
     @resident_page
     def own_booking(self, request: Request, token: str) -> Response:
+        return self._own_page(request, token)
+
+    @http("POST", "/my/<token>/slot")
+    @resident_page
+    def pick_slot(self, request: Request, token: str) -> Response:
+        """The resident picks one of the windows their page offered (first come, first served)."""
+        kind, _, rest = request.form.get("choice", "").partition("|")
+        if kind == "offer" and rest:
+            body: dict = {"offer_id": rest}
+        elif kind == "window" and "|" in rest:
+            crew_id, start = rest.split("|", 1)
+            body = {"crew_id": crew_id, "start": start}
+        else:
+            return self._own_page(
+                request, token, status=422, error="日時を選んでから「この日時にする」を押してください。"
+            )
+        answer = Backend.for_resident(client_address(request), token).post("booking", "/api/v1/self/slot", body)
+        if answer.status in (409, 422):
+            return self._own_page(request, token, status=409, error=answer.message() or "ほかの日時をお選びください。")
+        if not answer.ok:
+            raise link_refused(answer)
+        return redirect(f"/my/{token}?fixed=1")
+
+    @http("GET", "/my/<token>/dates")
+    @resident_page
+    def dates_form(self, request: Request, token: str) -> Response:
         booking = self._own(request, token)
+        return self._dates_page(token, booking, {}, [])
+
+    @http("POST", "/my/<token>/dates")
+    @resident_page
+    def dates_submit(self, request: Request, token: str) -> Response:
+        booking = self._own(request, token)
+        chosen = {f"day{i}": request.form.get(f"day{i}", "") for i in range(3)}
+        chosen |= {f"period{i}": request.form.get(f"period{i}", "any") for i in range(3)}
+        wishes = [
+            {"date": chosen[f"day{i}"], "period": chosen[f"period{i}"] if chosen[f"period{i}"] in PERIODS else "any"}
+            for i in range(3)
+            if chosen[f"day{i}"]
+        ]
+        if not wishes:
+            return self._dates_page(token, booking, chosen, ["ご希望の日を1つ以上選んでください。"], status=422)
+        answer = Backend.for_resident(client_address(request), token).post(
+            "booking", "/api/v1/self/dates", {"preferred": wishes}
+        )
+        if answer.status in (409, 422):
+            errors = [f["ja"] for f in answer.field_errors()] or [answer.message()]
+            return self._dates_page(token, booking, chosen, errors, status=answer.status)
+        if not answer.ok:
+            raise link_refused(answer)
+        return redirect(f"/my/{token}?dates=1")
+
+    def _dates_page(self, token: str, booking: dict, chosen: dict, errors: list[str], status: int = 200) -> Response:
         return public_render(
-            "public/own.html",
+            "public/dates.html",
+            status=status,
             token=token,
             booking=booking,
+            days=views.wish_days(),
+            periods=PERIODS,
+            chosen=chosen,
+            errors=errors,
+        )
+
+    def _own_page(self, request: Request, token: str, status: int = 200, error: str = "") -> Response:
+        booking = self._own(request, token)
+        choices = None
+        if booking["status"] == "received":  # no date yet: what the resident may pick
+            answer = Backend.for_resident(client_address(request), token).get("booking", "/api/v1/self/offers")
+            choices = views.resident_choices(answer.body) if answer.ok else None
+        return public_render(
+            "public/own.html",
+            status=status,
+            token=token,
+            booking=booking,
+            choices=choices,
+            error=error,
             new=request.args.get("new") == "1",
             cancelled=request.args.get("cancelled") == "1",
+            fixed=request.args.get("fixed") == "1",
+            dates=request.args.get("dates") == "1",
         )
 
     @http("GET", "/my/<token>/prepare")

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from services.portal.japanese import day_label, era_of, time_label, window_label
-from shared import clock, municipality
+from shared import clock, municipality, workcalendar
 from shared.household import age_on
 
 BOOKING_STATUS = {"received": "受付済", "cancelled": "取消", "visited": "訪問済"}
@@ -86,7 +86,7 @@ def own_booking(found: dict, words: dict[str, str]) -> dict:
     when = ""
     if window:
         start, end = _moment(window["window_start"]), _moment(window["window_end"])
-        when = f"{day_label(start.date())} {window_label(start, end)}"
+        when = window_label(start, end)
     venue = municipality.load().venue(window["venue"]) if window and window.get("venue") else None
     return {
         **found,
@@ -110,6 +110,7 @@ MESSAGE_KINDS = {
     "acknowledgement": "受付のお知らせ",
     "confirmation": "日時確定のお知らせ",
     "reminder": "前日のお知らせ",
+    "slot_offer": "キャンセル待ちのご案内",
     "after_visit": "訪問後のお知らせ",
     "cancellation": "取消のお知らせ",
 }
@@ -148,6 +149,12 @@ def phone_script(found: dict, reference: str, code: str = "") -> str:
         window = window_label(_moment(details["start"]), _moment(details["window_end"]))
         lead = "訪問の日が近づきましたのでお知らせします。" if found["kind"] == "reminder" else ""
         return f"{lead}{window} の間に伺います。当日、伺う前にお電話します。"
+    if found["kind"] == "slot_offer" and details.get("start") and details.get("window_end"):
+        window = window_label(_moment(details["start"]), _moment(details["window_end"]))
+        return (
+            f"ほかの方の取り消しで {window} に空きが出ました。ご希望なら、この電話で日時を確定します"
+            "（申込の画面の「日時の候補」から選べます）。先着順です。"
+        )
     if found["kind"] == "after_visit":
         return f"訪問の結果（{OUTCOMES.get(details.get('outcome', ''), '記録済み')}）をお伝えします。"
     return "お申し込みの取り消しを承りました。"
@@ -219,6 +226,35 @@ def offer(option: dict) -> dict:
         "added_drive_minutes": option["added_drive_minutes"],
         "matches_preference": option["matches_preference"],
     }
+
+
+def resident_choices(found: dict) -> dict:
+    """The windows a resident may pick on their own page: waiting-list offers first, then the
+    current best windows; values the pick form posts back."""
+    waitlist = [
+        {
+            "value": f"offer|{o['offer_id']}",
+            "label": window_label(_moment(o["start"]), _moment(o["window_end"])),
+            "until": f"{day_label(_moment(o['expires_at']).date())}{time_label(_moment(o['expires_at']))}まで",
+        }
+        for o in found.get("waitlist") or []
+    ]
+    current = [
+        {
+            "value": f"window|{o['crew_id']}|{o['start']}",
+            "label": window_label(_moment(o["start"]), _moment(o["window_end"])),
+            "wished": o["matches_preference"],
+        }
+        for o in found.get("suggestions") or []
+    ]
+    return {"waitlist": waitlist, "current": current}
+
+
+def wish_days(count: int = 20) -> list[tuple[str, str]]:
+    """The next working days a resident may ask for, as (ISO date, 12月3日（木）)."""
+    city = municipality.load()
+    first = clock.today() + dt.timedelta(days=1)
+    return [(d.isoformat(), day_label(d)) for d in workcalendar.working_days(first, count, city.calendar)]
 
 
 def _crew_name(crew_id: str) -> str:

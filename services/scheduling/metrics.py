@@ -13,6 +13,12 @@ slot_clashes = Counter(
 slots_released = Counter(
     PREFIX + "slots_released_total", "Fixed slots released, by reason.", ["reason"], registry=_registry
 )
+slots_offered = Counter(
+    PREFIX + "slots_offered_total", "Freed windows offered to waiting households (one per offer).", registry=_registry
+)
+slots_recovered = Counter(
+    PREFIX + "slots_recovered_total", "Freed windows taken by a waiting household.", registry=_registry
+)
 visits_done = Counter(
     PREFIX + "visits_done_total", "Visit results recorded, by outcome.", ["outcome"], registry=_registry
 )

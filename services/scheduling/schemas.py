@@ -7,20 +7,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
-from shared import clock, municipality
+from shared import clock
 from shared.events import APPLICANT_RESULTS, OUTCOMES
-from shared.validation import IN_DATE_RANGE, Day
-
-
-class LocalDateTime(fields.DateTime):
-    """An ISO date-time; one without an offset is read in the municipality's time zone."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        IN_DATE_RANGE(moment.date())  # the bounds of every date a caller gives (shared.validation)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=municipality.load().timezone)
-        return moment.astimezone(municipality.load().timezone)
+from shared.validation import Day, LocalDateTime
 
 
 class FixSlotSchema(Schema):

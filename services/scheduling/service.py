@@ -10,7 +10,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.scheduling import campaign, daysheet, planning, slots, solver, visits
+from services.scheduling import campaign, daysheet, planning, slots, solver, visits, waitlist
 from services.scheduling import metrics as m
 from services.scheduling.api import OPENAPI
 from services.scheduling.locks import Busy
@@ -28,6 +28,7 @@ from shared import audit, clock, events, municipality, workcalendar
 from shared.auth import Staff, require_owner, staff
 from shared.contacts import contacts
 from shared.db import Mongo
+from shared.delivery import rpc
 from shared.handlers import on
 from shared.http import ApiError, api, conflict, invalid_field, json_response, load_body, load_query, not_found
 from shared.operations import Operations
@@ -67,9 +68,10 @@ class SchedulingService(Operations):
                 ([("status", 1), ("requested_at", 1)], {}),
                 ("slot.fixed_at", {}),  # the stall gauge's last fix
             ],
+            "offers": waitlist.INDEXES,
         }
     )
-    outbox = OutboxRelay("visits")
+    outbox = OutboxRelay("visits", "offers")
     booking = RpcProxy("booking")
 
     # --- events -------------------------------------------------------------------------------
@@ -86,6 +88,75 @@ class SchedulingService(Operations):
         if visit and visit.get("slot"):
             m.slots_released.labels("cancelled").inc()
             self.outbox.kick("visits", visit["_id"])
+
+    @on(events.SLOT_RELEASED)
+    def on_slot_released(self, event: events.Event) -> None:
+        """A window freed by a cancellation, absence or postponement goes to the waiting list."""
+        for offer in waitlist.offer_freed(self.db, event.payload, municipality.load()):
+            m.slots_offered.inc()
+            self.outbox.kick("offers", offer["_id"])
+
+    # --- RPC: the resident's own page, through booking (which checked the private link) ----------
+
+    @rpc
+    def offers_for_booking(self, booking_id: str, limit: int = 5) -> dict:
+        """What the resident may pick: the waiting list's offers and, while unscheduled, the best
+        current windows."""
+        visit = self.db.visits.find_one({"booking_id": str(booking_id)}, {"outbox": 0})
+        if visit is None:
+            return {"status": "unknown", "waitlist": [], "suggestions": []}
+        city = municipality.load()
+        if visit["status"] != "unscheduled":
+            return {"status": visit["status"], "waitlist": [], "suggestions": []}
+        options = self._options(visit, None, None, max(1, min(int(limit), 10)))
+        return {
+            "status": visit["status"],
+            "waitlist": [waitlist.view(o, city) for o in waitlist.open_offers(self.db, visit["booking_id"])],
+            "suggestions": [_option_view(o) for o in options],
+        }
+
+    @rpc
+    def fix_for_booking(self, booking_id: str, crew_id: str, start: str, offer_id: str | None, deadline: str) -> dict:
+        """The resident picks a window (an offer from the waiting list, or a current suggestion).
+        Past `deadline` (booking stopped waiting for this answer) nothing is done."""
+        if clock.now() > dt.datetime.fromisoformat(deadline):
+            return {"result": "expired"}
+        city = municipality.load()
+        visit = self.db.visits.find_one({"booking_id": str(booking_id)}, {"outbox": 0})
+        offer = self.db.offers.find_one({"_id": str(offer_id), "booking_id": str(booking_id)}) if offer_id else None
+        if visit is None or (offer_id and offer is None):
+            return {"result": "unknown"}
+        if offer is not None:
+            if offer["status"] != "open" or clock.aware(offer["expires_at"]) <= clock.now():
+                return {"result": "gone"}
+            crew_id, moment = offer["crew_id"], visits.as_local(offer["start"], city)
+        else:
+            moment = dt.datetime.fromisoformat(start)
+        try:
+            fixed = slots.fix(self.db, visit["_id"], crew_id, moment, city, recovered=offer is not None)
+        except (slots.DoesNotFit, slots.CrewOff, slots.NotAWorkingTime, KeyError):
+            if offer is not None:
+                waitlist.close(self.db, offer, taken=False)
+            return {"result": "gone"}
+        except slots.WrongStatus as error:
+            return {"result": "wrong_status", "status": error.status}
+        except (Busy, LookupError):
+            return {"result": "busy"}
+        if offer is not None:
+            waitlist.close(self.db, offer, taken=True)
+            m.slots_recovered.inc()
+        m.slots_fixed.labels(crew_id).inc()
+        self.outbox.kick("visits", visit["_id"])
+        return {"result": "fixed", "visit": visits.view(fixed.visit, city)}
+
+    @rpc
+    def prefer_dates(self, booking_id: str, preferred: list[dict]) -> dict:
+        """The resident asks for other days (at most three, each a working day ahead, am/pm/any)."""
+        wishes = [{"date": str(p["date"]), "period": str(p["period"])} for p in list(preferred)[:3]]
+        result = self.db.visits.update_one(
+            {"booking_id": str(booking_id), "status": "unscheduled"}, {"$set": {"preferred": wishes}}
+        )
+        return {"result": "saved" if result.matched_count else "wrong_status"}
 
     @timer(interval=15)
     def refresh_gauges(self) -> None:

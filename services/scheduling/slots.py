@@ -47,7 +47,7 @@ def require_open(visit: dict) -> None:
         raise WrongStatus(visit["status"])
 
 
-def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipality) -> Fixed:
+def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipality, recovered: bool = False) -> Fixed:
     """Fixes the visit at `start` for the crew, or raises why not. Under the crew-day lease the visit
     is read again and fitted into the day as it stands; the lease is confirmed just before writing
     (Busy, from locks, when another holder has the day)."""
@@ -72,4 +72,5 @@ def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipa
         end = start + dt.timedelta(minutes=fresh["duration_minutes"])
         slot = visits.slot_document(crew_id, start, end, city.visits.window_minutes)
         lease.confirm()
-        return Fixed(visit=visits.fix(db, fresh, slot), before=fresh, added_drive_minutes=fitted[1])
+        stored = visits.fix(db, fresh, slot, recovered=recovered)
+        return Fixed(visit=stored, before=fresh, added_drive_minutes=fitted[1])

@@ -121,8 +121,9 @@ def slot_document(crew_id: str, start: dt.datetime, end: dt.datetime, window_min
     }
 
 
-def fix(db: Any, visit: dict, slot: dict) -> dict:
-    """Stores the slot with slot_fixed (and slot_released for a slot it replaces)."""
+def fix(db: Any, visit: dict, slot: dict, recovered: bool = False) -> dict:
+    """Stores the slot with slot_fixed (and slot_released for a slot it replaces). `recovered`: a
+    window freed by another household, taken from the waiting list (waitlist.py)."""
     entries = []
     previous = visit.get("slot")
     if previous:
@@ -142,6 +143,7 @@ def fix(db: Any, visit: dict, slot: dict) -> dict:
                 "venue": visit.get("venue"),
                 "household_size": visit["household_size"],
                 "rescheduled": bool(previous),
+                "recovered": recovered,
             },
             visit,
         )

@@ -185,6 +185,7 @@ def test_the_funnel_shows_each_channel(story, stack):
         "slot_fixed": 1,
         "visited": 1,
         "persons_applied": 2,
+        "slots_recovered": 0,
     }
     assert by["liaison"]["referred"] == 1
 

@@ -84,6 +84,7 @@ def real_events() -> dict[str, dict]:
             "preferred": [],
             "has_needs": True,
             "contact_by": "email",
+            "eligibility": {"reasons": ["elderly"], "parking": True, "moving_soon": False, "guardian_present": None},
         },
         events.REQUEST_CANCELLED: {"booking_id": "b-1", "reason": "duplicate"},
         events.SLOT_FIXED: {
@@ -97,6 +98,17 @@ def real_events() -> dict[str, dict]:
             "venue": None,
             "household_size": 2,
             "rescheduled": False,
+            "recovered": True,
+        },
+        events.SLOT_OFFERED: {
+            "offer_id": "o-1",
+            "visit_id": "v-2",
+            "booking_id": "b-2",
+            "crew_id": "crew-1",
+            "start": slot["start"],
+            "window_end": "2026-12-03T10:00:00+09:00",
+            "expires_at": "2026-12-02T20:00:00+09:00",
+            "venue": None,
         },
         events.SLOT_RELEASED: {
             "visit_id": "v-1",

@@ -11,8 +11,8 @@ from marshmallow import Schema, fields
 from services.booking.service import BookingService
 from services.notification.service import NotificationService
 from services.outreach.service import OutreachService
-from services.scheduling.schemas import LocalDateTime
 from services.scheduling.service import SchedulingService
+from shared.validation import LocalDateTime
 from tests import factories
 from tests.factories import booking_body, json_request, response_json, worker
 

@@ -104,6 +104,7 @@ def test_the_funnel_counts_each_stage_per_channel_and_district(service):
         "slot_fixed": 1,
         "visited": 1,
         "persons_applied": 3,
+        "slots_recovered": 0,
     }
     assert channels["phone"]["visited"] == 0 and channels["phone"]["slot_fixed"] == 1
     districts = {d["district"]: d for d in figures["districts"]}
@@ -115,7 +116,14 @@ def test_redelivered_events_change_nothing(service):
     for handler, event in story(service, "web", "himeki", 2, "completed", 2, referral=True):
         getattr(service, handler)(event)
         getattr(service, handler)({**event, "event_id": event["event_id"]})
-    assert funnel(service)["total"] == {"referred": 1, "booked": 1, "slot_fixed": 1, "visited": 1, "persons_applied": 2}
+    assert funnel(service)["total"] == {
+        "referred": 1,
+        "booked": 1,
+        "slot_fixed": 1,
+        "visited": 1,
+        "persons_applied": 2,
+        "slots_recovered": 0,
+    }
 
 
 def test_periods_select_by_booking_date(service):
@@ -126,3 +134,40 @@ def test_periods_select_by_booking_date(service):
         service.get_funnel(json_request(method="GET", query={"from": tomorrow, "to": "2020-01-01"})).status_code == 422
     )
     assert service.get_funnel(json_request(method="GET", query={"from": "last week"})).status_code == 422
+
+
+def test_a_slot_from_the_waiting_list_counts_as_recovered_once(service):
+    booking_id = "b-recovered"
+    service.on_request_received(
+        build(
+            events.REQUEST_RECEIVED,
+            {
+                "booking_id": booking_id,
+                "reference": "261201-050",
+                "channel": "web",
+                "district": "himeki",
+                "household_size": 1,
+                "contact_by": "email",
+            },
+            booking_id,
+        )
+    )
+    start = dt.datetime.combine(clock.today() + dt.timedelta(days=3), dt.time(10), clock.JST)
+    slot = {
+        "visit_id": "v",
+        "booking_id": booking_id,
+        "crew_id": "crew-1",
+        "start": start,
+        "end": start + dt.timedelta(hours=1),
+        "window_start": start,
+        "window_end": start + dt.timedelta(minutes=30),
+        "district": "himeki",
+        "household_size": 1,
+        "recovered": True,
+    }
+    event = build(events.SLOT_FIXED, slot, booking_id)
+    service.on_slot_fixed(event)
+    service.on_slot_fixed(event)
+    service.on_slot_fixed(build(events.SLOT_FIXED, {**slot, "recovered": False, "rescheduled": True}, booking_id))
+    total = funnel(service)["total"]
+    assert (total["booked"], total["slot_fixed"], total["slots_recovered"]) == (1, 1, 1)

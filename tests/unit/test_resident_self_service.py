@@ -10,7 +10,17 @@ import pytest
 from services.booking import bookings, links
 from services.booking.service import BookingService
 from shared import clock, events, public
-from tests.factories import ELIGIBLE, booking_body, event, hold_clock, json_request, response_json, worker
+from tests.factories import (
+    ELIGIBLE,
+    booking_body,
+    event,
+    hold_clock,
+    json_request,
+    next_saturday,
+    response_json,
+    worker,
+    working_day,
+)
 
 
 @pytest.fixture
@@ -226,3 +236,43 @@ def test_an_erased_booking_answers_that_it_is_no_longer_kept(service, db):
     gone = service.own_booking(resident(answer["link"]["token"]))
     assert gone.status_code == 404 and "保存期間" in response_json(gone)["message"]["ja"]
     assert bookings.resident_view(db.bookings.find_one({"_id": answer["booking_id"]})) is None
+
+
+# --- the resident's choices of date, asked of scheduling by RPC (choices.py) ----------------------------
+
+
+def test_picking_a_window_asks_scheduling_and_a_taken_one_is_a_409_in_japanese(service):
+    answer = book(service, token=None, channel="web")
+    token = answer["link"]["token"]
+    service.scheduling.fix_for_booking.return_value = {"result": "gone"}
+    gone = service.pick_own_slot(resident(token, "POST", {"offer_id": "o-1"}))
+    assert gone.status_code == 409 and "ほかの方に決まった" in response_json(gone)["message"]["ja"]
+    booking_id, crew, start, offer_id, deadline = service.scheduling.fix_for_booking.call_args.args
+    assert (booking_id, crew, start, offer_id) == (answer["booking_id"], "", "", "o-1")
+    assert dt.datetime.fromisoformat(deadline) > clock.now()  # scheduling drops a call that arrives later
+
+    service.scheduling.fix_for_booking.return_value = {
+        "result": "fixed",
+        "visit": {"visit_id": "v", "status": "scheduled"},
+    }
+    picked = service.pick_own_slot(resident(token, "POST", {"crew_id": "crew-1", "start": "2027-01-12T10:00:00"}))
+    assert picked.status_code == 200 and response_json(picked)["status"] == "scheduled"
+    assert service.scheduling.fix_for_booking.call_args.args[2] == "2027-01-12T10:00:00+09:00"  # read in JST
+    assert fields_of(service.pick_own_slot(resident(token, "POST", {})))["offer_id"]["ja"] == "日時を選んでください。"
+    service.scheduling.fix_for_booking.return_value = {"result": "expired"}
+    assert service.pick_own_slot(resident(token, "POST", {"offer_id": "o-1"})).status_code == 503
+
+
+def test_other_days_must_be_working_days_ahead_and_reach_scheduling_as_dates(service):
+    token = book(service, token=None, channel="web")["link"]["token"]
+    service.scheduling.prefer_dates.return_value = {"result": "saved"}
+    saturday = next_saturday()
+    refused = service.prefer_own_dates(resident(token, "POST", {"preferred": [{"date": str(saturday)}]}))
+    assert fields_of(refused)["preferred.0.date"]["ja"].startswith("市役所の業務日ではありません")
+    day = working_day(3)
+    saved = service.prefer_own_dates(resident(token, "POST", {"preferred": [{"date": str(day), "period": "am"}]}))
+    assert saved.status_code == 200
+    assert service.scheduling.prefer_dates.call_args.args[1] == [{"date": day.isoformat(), "period": "am"}]
+    service.scheduling.prefer_dates.return_value = {"result": "wrong_status"}
+    late = service.prefer_own_dates(resident(token, "POST", {"preferred": [{"date": str(day)}]}))
+    assert late.status_code == 409

@@ -1,0 +1,67 @@
+"""A resident's choices on their own page, asked of scheduling by RPC: the windows they may pick
+(offers from the waiting list, the best current windows while unscheduled), picking one, and asking
+for other days. Booking has checked the private link; scheduling only hears the booking id.
+
+Every call is bounded in time; a pick also carries a deadline, so a call that waited in the queue
+while scheduling was away does nothing when it finally arrives (the resident was told to try again)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import eventlet
+
+from shared import clock
+from shared.http import ApiError, TemporarilyUnavailable
+
+TIMEOUT_SECONDS = 8
+
+
+def _call(method: Any, *args: Any) -> dict:
+    try:
+        with eventlet.Timeout(TIMEOUT_SECONDS):
+            return method(*args)
+    except eventlet.Timeout:
+        raise TemporarilyUnavailable("scheduling did not answer in time") from None
+
+
+def offers(scheduling: Any, booking_id: str) -> dict:
+    return _call(scheduling.offers_for_booking, booking_id, 5)
+
+
+def pick(scheduling: Any, booking_id: str, choice: dict) -> dict:
+    deadline = clock.iso(clock.now() + dt.timedelta(seconds=TIMEOUT_SECONDS))
+    start = clock.iso(choice["start"]) if choice.get("start") else ""
+    answer = _call(
+        scheduling.fix_for_booking, booking_id, choice.get("crew_id") or "", start, choice.get("offer_id"), deadline
+    )
+    if answer["result"] == "fixed":
+        return answer
+    if answer["result"] == "gone":
+        raise ApiError(
+            409,
+            "window_gone",
+            "That window has just been taken or no longer fits; choose another.",
+            "申し訳ありません。その日時はほかの方に決まったか、空きがなくなりました。ほかの日時をお選びください。",
+        )
+    if answer["result"] == "wrong_status":
+        raise ApiError(
+            409,
+            "wrong_status",
+            "The visit's date is already set or the booking is closed.",
+            "このお申し込みは、日時がすでに決まっているか、受付が終わっています。",
+        )
+    raise TemporarilyUnavailable(f"scheduling answered {answer['result']}")
+
+
+def prefer(scheduling: Any, booking_id: str, preferred: list[dict]) -> None:
+    wishes = [{"date": p["date"].isoformat(), "period": p["period"]} for p in preferred]
+    answer = _call(scheduling.prefer_dates, booking_id, wishes)
+    if answer["result"] != "saved":
+        raise ApiError(
+            409,
+            "wrong_status",
+            "Other days can be asked only while the date is not set.",
+            "日時が決まった後は、ご希望の日を変えられません。お電話でご相談ください。",
+        )
