@@ -26,6 +26,9 @@ from shared.settings import env
 # A household books once; a care-home or a family member may book a few. Phones behind carrier-grade
 # NAT share an address, so the limit is generous for people and still far below what a script does.
 DEFAULT_LIMIT = "20/minute;200/hour"
+# A resident's own page by its private link: a few calls per page view, and the link (a signature
+# nobody can guess) is the credential, so the limit only guards the load.
+DEFAULT_SELF_LIMIT = "120/minute;2000/hour"
 
 EXPIRY_SECONDS = 1.0
 
@@ -52,8 +55,8 @@ _limiter = _new_limiter()
 _parsed: dict[str, list[RateLimitItem]] = {}
 
 
-def limits_from_env() -> list[RateLimitItem]:
-    text = env("PUBLIC_RATE_LIMIT", DEFAULT_LIMIT)
+def limits_from_env(variable: str = "PUBLIC_RATE_LIMIT", default: str = DEFAULT_LIMIT) -> list[RateLimitItem]:
+    text = env(variable, default)
     if text not in _parsed:
         _parsed[text] = parse_many(text)
     return _parsed[text]
@@ -77,9 +80,9 @@ def too_many(retry_after: int) -> ApiError:
     )
 
 
-def check_rate(scope: str, client: str) -> None:
+def check_rate(scope: str, client: str, items: list[RateLimitItem] | None = None) -> None:
     """Counts one request of `client`; ApiError 429 with Retry-After when a limit is used up."""
-    items = limits_from_env()
+    items = items if items is not None else limits_from_env()
     for item in items:
         if not _limiter.test(item, scope, client):
             reset_at = _limiter.get_window_stats(item, scope, client).reset_time
@@ -89,10 +92,11 @@ def check_rate(scope: str, client: str) -> None:
 
 
 def public(
-    scope: str, on_refused: Callable[[str], None] = lambda reason: None
+    scope: str, on_refused: Callable[[str], None] = lambda reason: None, own_page: bool = False
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Open to anyone, rate-limited per client unless reception staff sign in. Hands the handler
-    the signed-in caller or None (`caller=`); a token that is present must be valid. Under @api."""
+    the signed-in caller or None (`caller=`); a token that is present must be valid. Under @api.
+    `own_page`: a resident's own booking by its link, under SELF_RATE_LIMIT (more generous)."""
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
@@ -102,7 +106,8 @@ def public(
             caller: Staff | None = authenticate(request) if is_bearer else None
             if caller is None or not caller.has("reception"):
                 try:
-                    check_rate(scope, client_address(request))
+                    items = limits_from_env("SELF_RATE_LIMIT", DEFAULT_SELF_LIMIT) if own_page else None
+                    check_rate(scope, client_address(request), items)
                 except ApiError:
                     on_refused("rate_limited")
                     raise

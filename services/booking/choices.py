@@ -55,6 +55,17 @@ def pick(scheduling: Any, booking_id: str, choice: dict) -> dict:
     raise TemporarilyUnavailable(f"scheduling answered {answer['result']}")
 
 
+def slot_payload(booking_id: str, visit: dict) -> dict:
+    """A fixed visit, as scheduling's view shows it, in the shape slot_fixed carries (for note_slot)."""
+    slot = visit["slot"]
+    return {
+        "visit_id": visit["visit_id"],
+        "booking_id": booking_id,
+        **{key: dt.datetime.fromisoformat(slot[key]) for key in ("start", "window_start", "window_end")},
+        "venue": visit.get("venue"),
+    }
+
+
 def prefer(scheduling: Any, booking_id: str, preferred: list[dict]) -> None:
     wishes = [{"date": p["date"].isoformat(), "period": p["period"]} for p in preferred]
     answer = _call(scheduling.prefer_dates, booking_id, wishes)

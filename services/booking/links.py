@@ -37,7 +37,7 @@ def _key() -> bytes:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_key(), salt=SALT)
+    return URLSafeTimedSerializer(_key(), salt=SALT, signer_kwargs={"digest_method": hashlib.sha256})
 
 
 def link_days() -> int:

@@ -156,7 +156,7 @@ class BookingService(Operations):
 
     @http("GET", "/api/v1/self")
     @api
-    @public("self")
+    @public("self", own_page=True)
     @links.resident
     def own_booking(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
         booking = self._own(booking_id, "read")
@@ -164,7 +164,7 @@ class BookingService(Operations):
 
     @http("POST", "/api/v1/self/cancel")
     @api
-    @public("self")
+    @public("self", own_page=True)
     @links.resident
     def cancel_own_booking(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
         data = load_body(request, ResidentCancelSchema)
@@ -177,7 +177,7 @@ class BookingService(Operations):
 
     @http("GET", "/api/v1/self/offers")
     @api
-    @public("self")
+    @public("self", own_page=True)
     @links.resident
     def own_offers(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
         """The windows the resident may pick: waiting-list offers, and the best current ones."""
@@ -186,17 +186,19 @@ class BookingService(Operations):
 
     @http("POST", "/api/v1/self/slot")
     @api
-    @public("self")
+    @public("self", own_page=True)
     @links.resident
     def pick_own_slot(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
         choice = load_body(request, PickSchema)
         self._own(booking_id, "change", "pick a window")
         answer = choices.pick(self.scheduling, booking_id, choice)
+        # The resident's page shows the window at once (slot_fixed confirms it moments later).
+        bookings.note_slot(self.db, choices.slot_payload(booking_id, answer["visit"]), clock.now())
         return json_response(answer["visit"])
 
     @http("POST", "/api/v1/self/dates")
     @api
-    @public("self")
+    @public("self", own_page=True)
     @links.resident
     def prefer_own_dates(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
         wishes = load_body(request, PreferSchema)["preferred"]

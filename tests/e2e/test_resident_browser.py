@@ -295,7 +295,7 @@ def test_the_phone_code_opens_the_own_page_and_a_bad_or_altered_link_gets_a_japa
 
         # A link with one character changed: the Japanese page, with the phone number.
         token = link["token"]
-        altered = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+        altered = token[:2] + ("A" if token[2] != "A" else "B") + token[3:]  # the signed id changed
         await page.goto(f"{portal}/my/{altered}")
         await expect(page.get_by_role("heading", name="このページを開けませんでした")).to_be_visible()
         await expect(page.locator("main")).to_contain_text(OFFICE_PHONE)
@@ -329,3 +329,53 @@ def test_an_expired_link_gets_its_own_page(stack, portal, monkeypatch):
         await check(page, "link-expired")
 
     run(scenario)
+
+
+def test_a_resident_picks_a_window_on_their_page_or_asks_for_other_days(stack, portal):
+    office = signed_in(stack, "reception")
+    made = {}
+    for name, phone in (("picks", "0986-25-7474"), ("asks", "0986-25-7575")):
+        answer = office.post(f"{stack.url('booking')}/api/v1/bookings", json=booking_body(phone=phone, email=None))
+        assert answer.status_code == 201, answer.text
+        made[name] = answer.json()
+    seen: dict[str, str] = {}
+
+    def visit_of(name: str) -> dict:
+        found = office.get(f"{stack.url('scheduling')}/api/v1/visits", params={"booking_id": made[name]["booking_id"]})
+        return found.json()["visits"][0]
+
+    wait_until(lambda: visit_of("picks") and visit_of("asks"))
+
+    async def scenario(page: Page) -> None:
+        await page.goto(f"{portal}/my/{made['picks']['link']['token']}")
+        choices = page.get_by_role("group", name=re.compile("都合のよい日時を1つ選んで"))
+        await expect(choices.get_by_role("radio").first).to_be_visible()
+        await check(page, "own-choices")
+        await page.get_by_role("button", name="この日時にする").click()
+        await expect(page.get_by_role("alert")).to_contain_text("日時を選んでから")
+        await check(page, "own-choices-error")
+        first = choices.get_by_role("radio").first
+        seen["label"] = await page.locator(f"label[for='{await first.get_attribute('id')}'] strong").inner_text()
+        await first.check()
+        await page.get_by_role("button", name="この日時にする").click()
+        await expect(page.get_by_role("heading", name="訪問の日時が決まりました")).to_be_visible()
+        await expect(page.locator(".facts")).to_contain_text(seen["label"])
+        await expect(page.get_by_role("button", name="この日時にする")).to_have_count(0)  # nothing left to pick
+
+        await page.goto(f"{portal}/my/{made['asks']['link']['token']}")
+        await page.get_by_role("link", name=re.compile("ご都合のよい日を伝える")).click()
+        await expect(page.get_by_role("heading", name="ご都合のよい日を教えてください")).to_be_visible()
+        await page.get_by_role("button", name="この希望を伝える").click()
+        await expect(page.get_by_role("alert")).to_contain_text("ご希望の日を1つ以上選んでください。")
+        await check(page, "dates-error")
+        day = page.get_by_role("group", name="第1希望").get_by_label("日にち")
+        seen["wish"] = await day.locator("option").nth(2).get_attribute("value")
+        await day.select_option(index=2)
+        await page.get_by_role("group", name="第1希望").get_by_label("時間帯").select_option(label="午前")
+        await check(page, "dates")
+        await page.get_by_role("button", name="この希望を伝える").click()
+        await expect(page.get_by_role("heading", name="ご希望の日を承りました")).to_be_visible()
+
+    run(scenario)
+    assert visit_of("picks")["status"] == "scheduled"
+    assert visit_of("asks")["preferred"] == [{"date": seen["wish"], "period": "am"}]

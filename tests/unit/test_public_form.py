@@ -8,6 +8,7 @@ from limits import parse
 from services.booking import metrics as m
 from services.booking.service import BookingService
 from shared import public
+from shared.http import ApiError
 from tests.factories import booking_body, json_request, response_json, staff_token, worker
 
 
@@ -83,3 +84,18 @@ def test_the_limiter_expires_old_entries_inline_without_starting_threads(monkeyp
     clock[0] += public.EXPIRY_SECONDS
     limiter.hit(item, "bookings", "203.0.113.9")  # any later request expires what is old
     assert not any(entries for key, entries in storage.events.items() if "198.51.100.1" in key)
+
+
+def test_a_residents_own_page_has_its_own_more_generous_limit(monkeypatch):
+    """Several calls per page view, and the link is a credential nobody can guess: the own page
+    counts against SELF_RATE_LIMIT, apart from the booking form's limit."""
+    monkeypatch.setenv("PUBLIC_RATE_LIMIT", "2/minute")
+    monkeypatch.setenv("SELF_RATE_LIMIT", "4/minute")
+    public.reset()
+    own = public.limits_from_env("SELF_RATE_LIMIT", public.DEFAULT_SELF_LIMIT)
+    for _ in range(4):
+        public.check_rate("self", "203.0.113.9", own)
+    with pytest.raises(ApiError) as refused:
+        public.check_rate("self", "203.0.113.9", own)
+    assert refused.value.status == 429
+    public.check_rate("bookings", "203.0.113.9")  # the form's own count is untouched
