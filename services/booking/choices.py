@@ -13,7 +13,7 @@ from typing import Any
 import eventlet
 
 from shared import clock
-from shared.http import ApiError, TemporarilyUnavailable
+from shared.http import ApiError, TemporarilyUnavailable, not_found
 
 TIMEOUT_SECONDS = 8
 
@@ -45,6 +45,8 @@ def pick(scheduling: Any, booking_id: str, choice: dict) -> dict:
             "That window has just been taken or no longer fits; choose another.",
             "申し訳ありません。その日時はほかの方に決まったか、空きがなくなりました。ほかの日時をお選びください。",
         )
+    if answer["result"] == "unknown":  # no visit yet: scheduling has not had the booking's event
+        raise not_found("visit")
     if answer["result"] == "wrong_status":
         raise ApiError(
             409,

@@ -124,8 +124,10 @@ class SchedulingService(Operations):
         city = municipality.load()
         visit = self.db.visits.find_one({"booking_id": str(booking_id)}, {"outbox": 0})
         offer = self.db.offers.find_one({"_id": str(offer_id), "booking_id": str(booking_id)}) if offer_id else None
-        if visit is None or (offer_id and offer is None):
+        if visit is None:
             return {"result": "unknown"}
+        if offer_id and offer is None:  # no such offer, or another booking's
+            return {"result": "gone"}
         if offer is not None:
             if offer["status"] != "open" or clock.aware(offer["expires_at"]) <= clock.now():
                 return {"result": "gone"}

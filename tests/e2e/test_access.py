@@ -79,7 +79,13 @@ def test_every_documented_route_admits_exactly_its_roles(stack):
             assert answer.status_code not in (401, 403, 500), f"{method} {path} as {role}: {answer.text}"
         checked.append((service, method, path))
     assert len(checked) >= 18  # every staff route of the five services
-    assert sorted(residents) == ["/api/v1/self", "/api/v1/self/cancel"]
+    assert sorted(residents) == [
+        "/api/v1/self",
+        "/api/v1/self/cancel",
+        "/api/v1/self/dates",
+        "/api/v1/self/offers",
+        "/api/v1/self/slot",
+    ]
 
 
 def test_a_crew_reads_its_own_day_and_not_another_crews(stack):

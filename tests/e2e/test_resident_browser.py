@@ -361,6 +361,7 @@ def test_a_resident_picks_a_window_on_their_page_or_asks_for_other_days(stack, p
         await expect(page.get_by_role("heading", name="訪問の日時が決まりました")).to_be_visible()
         await expect(page.locator(".facts")).to_contain_text(seen["label"])
         await expect(page.get_by_role("button", name="この日時にする")).to_have_count(0)  # nothing left to pick
+        await check(page, "own-fixed")
 
         await page.goto(f"{portal}/my/{made['asks']['link']['token']}")
         await page.get_by_role("link", name=re.compile("ご都合のよい日を伝える")).click()
@@ -375,6 +376,7 @@ def test_a_resident_picks_a_window_on_their_page_or_asks_for_other_days(stack, p
         await check(page, "dates")
         await page.get_by_role("button", name="この希望を伝える").click()
         await expect(page.get_by_role("heading", name="ご希望の日を承りました")).to_be_visible()
+        await check(page, "dates-saved")
 
     run(scenario)
     assert visit_of("picks")["status"] == "scheduled"

@@ -88,7 +88,8 @@ def test_an_offer_is_for_its_own_booking_and_a_late_call_does_nothing(service, d
     )
     service.on_slot_released(released_event(db, first["_id"]))
     offer_for_one = db.offers.find_one({"booking_id": one["booking_id"]})
-    assert service.fix_for_booking(two["booking_id"], "", "", offer_for_one["_id"], deadline()) == {"result": "unknown"}
+    assert service.fix_for_booking(two["booking_id"], "", "", offer_for_one["_id"], deadline()) == {"result": "gone"}
+    assert service.fix_for_booking("no-such-booking", "", "", None, deadline()) == {"result": "unknown"}
     past = clock.iso(clock.now() - dt.timedelta(seconds=1))
     assert service.fix_for_booking(one["booking_id"], "", "", offer_for_one["_id"], past) == {"result": "expired"}
     assert db.visits.find_one({"_id": one["_id"]})["status"] == "unscheduled"
