@@ -192,6 +192,22 @@ def request_received(booking_id: str | None = None, **payload: Any) -> dict:
     return event(events.REQUEST_RECEIVED, {**defaults, **payload})
 
 
+def slot_fixed_payload(booking_id: str, start: dt.datetime, visit_id: str = "v", **overrides: Any) -> dict:
+    """scheduling.slot_fixed's payload: crew-1, a 30-minute window from `start`, one person in Himeki."""
+    return {
+        "visit_id": visit_id,
+        "booking_id": booking_id,
+        "crew_id": "crew-1",
+        "start": start,
+        "end": start + dt.timedelta(minutes=45),
+        "window_start": start,
+        "window_end": start + dt.timedelta(minutes=30),
+        "district": "himeki",
+        "household_size": 1,
+        **overrides,
+    }
+
+
 def referral_event(
     household: dict, referral_id: str | None = None, channel: str = "liaison", referrer_id: str = "hall-7"
 ) -> dict:

@@ -75,6 +75,28 @@ def acknowledgement(to: Addressee, city: Municipality) -> Rendered:
     )
 
 
+def _visit_notice(
+    to: Addressee,
+    lead: str,
+    start: dt.datetime,
+    window_end: dt.datetime,
+    city: Municipality,
+    venue: Venue | None,
+    closing: str,
+) -> str:
+    """The body of a message about a fixed visit: when, where, the reference, what to prepare."""
+    place = f"会場：{venue.name}（お申し込みの皆さまでお集まりください）\n" if venue else ""
+    return (
+        f"{to.name} 様\n\n{lead}\n\n"
+        f"訪問日時：{when(start, window_end)} の間に伺います\n"
+        f"{place}"
+        f"受付番号：{to.reference}\n\n"
+        f"当日は、伺う前に担当者からお電話します。{closing}\n\n"
+        + preparation.as_text(city, to.has_child)
+        + _footer(city, to)
+    )
+
+
 def confirmation(
     to: Addressee,
     start: dt.datetime,
@@ -82,19 +104,16 @@ def confirmation(
     city: Municipality,
     venue: Venue | None = None,
 ) -> Rendered:
-    place = f"会場：{venue.name}（お申し込みの皆さまでお集まりください）\n" if venue else ""
     return Rendered(
         subject=f"【{city.name}】訪問日時が決まりました（受付番号 {to.reference}）",
-        body=(
-            f"{to.name} 様\n\n"
-            "マイナンバーカードの申請補助の訪問日時が決まりました。\n\n"
-            f"訪問日時：{when(start, window_end)} の間に伺います\n"
-            f"{place}"
-            f"受付番号：{to.reference}\n\n"
-            "当日は、伺う前に担当者からお電話します。\n"
-            "職員2名が車で伺い、車内で写真撮影と申請をお手伝いします（1人あたり約30分）。\n\n"
-            + preparation.as_text(city, to.has_child)
-            + _footer(city, to)
+        body=_visit_notice(
+            to,
+            "マイナンバーカードの申請補助の訪問日時が決まりました。",
+            start,
+            window_end,
+            city,
+            venue,
+            "\n職員2名が車で伺い、車内で写真撮影と申請をお手伝いします（1人あたり約30分）。",
         ),
     )
 
@@ -106,17 +125,16 @@ def reminder(
     city: Municipality,
     venue: Venue | None = None,
 ) -> Rendered:
-    place = f"会場：{venue.name}\n" if venue else ""
     return Rendered(
         subject=f"【{city.name}】{start.month}月{start.day}日の訪問のお知らせ（受付番号 {to.reference}）",
-        body=(
-            f"{to.name} 様\n\n"
-            "マイナンバーカードの申請補助の訪問の日が近づきましたので、お知らせします。\n\n"
-            f"訪問日時：{when(start, window_end)} の間に伺います\n"
-            f"{place}"
-            f"受付番号：{to.reference}\n\n"
-            "当日は、伺う前に担当者からお電話します。ご都合が悪くなったときは、下のページから取り消すか、"
-            "お電話でご連絡ください。\n\n" + preparation.as_text(city, to.has_child) + _footer(city, to)
+        body=_visit_notice(
+            to,
+            "マイナンバーカードの申請補助の訪問の日が近づきましたので、お知らせします。",
+            start,
+            window_end,
+            city,
+            venue,
+            "ご都合が悪くなったときは、下のページから取り消すか、お電話でご連絡ください。",
         ),
     )
 

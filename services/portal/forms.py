@@ -117,6 +117,18 @@ def read_form(form: Any) -> HouseholdForm:
     return HouseholdForm(values=values, applicants=count)
 
 
+def change_applicants(household: HouseholdForm, action: str) -> str | None:
+    """Adds or removes an applicant row for the form's buttons. Returns the field to focus (the new
+    row's first), "" after a removal, or None when `action` changes no row (the form is submitted)."""
+    if action == "add_applicant" and household.applicants < MAX_APPLICANTS:
+        household.applicants += 1
+        return f"a{household.applicants - 1}_family_name"
+    if action == "remove_applicant" and household.applicants > 1:
+        household.applicants -= 1
+        return ""
+    return None
+
+
 def new_form(phone: str = "") -> HouseholdForm:
     return HouseholdForm(values={"phone": phone}, applicants=1)
 

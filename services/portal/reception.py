@@ -71,12 +71,9 @@ class ReceptionPages:
         if action == "start":  # from the phone search: the caller's number carried in the form, not a URL
             return self._household_page(page, forms.new_form(phone=page.request.form.get("phone", "")[:40]))
         household = forms.read_form(page.request.form)
-        if action == "add_applicant" and household.applicants < forms.MAX_APPLICANTS:
-            household.applicants += 1
-            return self._household_page(page, household, focus=f"a{household.applicants - 1}_family_name")
-        if action == "remove_applicant" and household.applicants > 1:
-            household.applicants -= 1
-            return self._household_page(page, household)
+        focus = forms.change_applicants(household, action)
+        if focus is not None:
+            return self._household_page(page, household, focus=focus)
         body = forms.booking_body(household)
         if body is None:
             return self._household_page(page, household, status=422)

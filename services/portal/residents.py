@@ -180,13 +180,9 @@ class ResidentPages:
         if outcome.stop or outcome.error:
             return self._question(answers, outcome.step, error=outcome.error or "", status=422)
         household = forms.read_form(request.form)
-        action = request.form.get("action", "save")
-        if action == "add_applicant" and household.applicants < forms.MAX_APPLICANTS:
-            household.applicants += 1
-            return self._public_household_page(answers, household, focus=f"a{household.applicants - 1}_family_name")
-        if action == "remove_applicant" and household.applicants > 1:
-            household.applicants -= 1
-            return self._public_household_page(answers, household)
+        focus = forms.change_applicants(household, request.form.get("action", "save"))
+        if focus is not None:
+            return self._public_household_page(answers, household, focus=focus)
         body = forms.booking_body(household, channel="web", eligibility=answers.eligibility(False))
         if body is None:
             return self._public_household_page(answers, household, status=422)

@@ -63,37 +63,32 @@ def offer_freed(db: Any, payload: dict, city: Municipality) -> list[dict]:
     expires_at = dt.datetime.combine(start.date() - dt.timedelta(days=1), dt.time(20, 0), city.timezone)
     made = []
     for visit in candidates(db, payload["crew_id"], start, city):
-        offer_id = str(uuid.uuid4())
-        entry = outbox.event_entry(
-            events.SLOT_OFFERED,
-            {
-                "offer_id": offer_id,
-                "visit_id": visit["_id"],
-                "booking_id": visit["booking_id"],
-                "crew_id": payload["crew_id"],
-                "start": start,
-                "window_end": window_end,
-                "expires_at": max(expires_at, clock.now() + dt.timedelta(hours=1)),
-                "venue": visit.get("venue"),
-            },
-            correlation_id=visit["booking_id"],
-            municipality_code=visit["municipality_code"],
-        )
         offer = {
-            "_id": offer_id,
-            "freed_id": freed_id(payload),
+            "offer_id": str(uuid.uuid4()),
             "visit_id": visit["_id"],
             "booking_id": visit["booking_id"],
             "crew_id": payload["crew_id"],
             "start": start,
             "window_end": window_end,
             "expires_at": max(expires_at, clock.now() + dt.timedelta(hours=1)),
+            "venue": visit.get("venue"),
+        }
+        entry = outbox.event_entry(
+            events.SLOT_OFFERED,
+            offer,
+            correlation_id=visit["booking_id"],
+            municipality_code=visit["municipality_code"],
+        )
+        stored = {
+            "_id": offer.pop("offer_id"),
+            **offer,
+            "freed_id": freed_id(payload),
             "status": "open",
             "created_at": clock.now(),
             "outbox": [entry],
         }
-        db.offers.insert_one(offer)
-        made.append(offer)
+        db.offers.insert_one(stored)
+        made.append(stored)
     return made
 
 

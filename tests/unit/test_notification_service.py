@@ -5,7 +5,14 @@ import pytest
 
 from services.notification.service import NotificationService
 from shared import clock, events
-from tests.factories import json_request, request_received, response_json, worker, working_day
+from tests.factories import (
+    json_request,
+    request_received,
+    response_json,
+    slot_fixed_payload,
+    worker,
+    working_day,
+)
 
 CONTACT = {
     "name": "都城 花子",
@@ -33,21 +40,7 @@ def received(booking_id):
 
 
 def slot_fixed(booking_id, visit_id, start):
-    return build(
-        events.SLOT_FIXED,
-        {
-            "visit_id": visit_id,
-            "booking_id": booking_id,
-            "crew_id": "crew-1",
-            "start": start,
-            "end": start + dt.timedelta(minutes=45),
-            "window_start": start,
-            "window_end": start + dt.timedelta(minutes=30),
-            "district": "himeki",
-            "household_size": 1,
-        },
-        booking_id,
-    )
+    return build(events.SLOT_FIXED, slot_fixed_payload(booking_id, start, visit_id), booking_id)
 
 
 def test_the_acknowledgement_is_sent_once_by_email(service, db):

@@ -5,7 +5,7 @@ import pytest
 
 from services.outreach.service import OutreachService
 from shared import clock, events
-from tests.factories import json_request, referral_event, response_json, worker
+from tests.factories import json_request, referral_event, response_json, slot_fixed_payload, worker
 
 
 @pytest.fixture
@@ -153,18 +153,7 @@ def test_a_slot_from_the_waiting_list_counts_as_recovered_once(service):
         )
     )
     start = dt.datetime.combine(clock.today() + dt.timedelta(days=3), dt.time(10), clock.JST)
-    slot = {
-        "visit_id": "v",
-        "booking_id": booking_id,
-        "crew_id": "crew-1",
-        "start": start,
-        "end": start + dt.timedelta(hours=1),
-        "window_start": start,
-        "window_end": start + dt.timedelta(minutes=30),
-        "district": "himeki",
-        "household_size": 1,
-        "recovered": True,
-    }
+    slot = slot_fixed_payload(booking_id, start, recovered=True)
     event = build(events.SLOT_FIXED, slot, booking_id)
     service.on_slot_fixed(event)
     service.on_slot_fixed(event)

@@ -18,6 +18,7 @@ from tests.factories import (
     json_request,
     next_saturday,
     response_json,
+    slot_fixed_payload,
     worker,
     working_day,
 )
@@ -197,18 +198,7 @@ def test_the_window_follows_slot_fixed_and_a_late_release_of_an_older_slot_chang
     booking_id = answer["booking_id"]
 
     def slot(start_hour: int, day: dt.date) -> dict:
-        start = dt.datetime.combine(day, dt.time(start_hour), clock.JST)
-        return {
-            "visit_id": "v-1",
-            "booking_id": booking_id,
-            "crew_id": "crew-1",
-            "start": start,
-            "end": start + dt.timedelta(hours=1),
-            "window_start": start,
-            "window_end": start + dt.timedelta(minutes=30),
-            "district": "takazaki",
-            "household_size": 2,
-        }
+        return slot_fixed_payload(booking_id, dt.datetime.combine(day, dt.time(start_hour), clock.JST), "v-1")
 
     day = clock.today() + dt.timedelta(days=7)
     first, moved = slot(9, day), slot(14, day)
