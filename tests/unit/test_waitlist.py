@@ -72,9 +72,10 @@ def test_a_cancelled_window_goes_to_the_longest_waiting_households_that_fit(serv
     assert [o["offer_id"] for o in listed["waitlist"]] == [offers[0]["_id"]]
     taken = service.fix_for_booking(older["booking_id"], "", "", offers[0]["_id"], deadline())
     assert taken["result"] == "fixed" and taken["visit"]["status"] == "scheduled"
+    # Taken: the other household's page no longer shows it, and a late click hears it is gone.
+    assert service.offers_for_booking(newer["booking_id"])["waitlist"] == []
     late = service.fix_for_booking(newer["booking_id"], "", "", offers[1]["_id"], deadline())
     assert late == {"result": "gone"}
-    assert service.offers_for_booking(newer["booking_id"])["waitlist"] == []
     fixed_event = db.visits.find_one({"_id": older["_id"]})["outbox"][-1]["event"]
     assert fixed_event["event_type"] == "scheduling.slot_fixed" and fixed_event["payload"]["recovered"] is True
     assert {o["status"] for o in db.offers.find({})} == {"taken", "gone"}
