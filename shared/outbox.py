@@ -105,7 +105,7 @@ def event_entry(
     return entry(event_type, event, routing_key)
 
 
-def _pull(db: Any, collection: str, document_ids: set, event_ids: list[str]) -> None:
+def mark_published(db: Any, collection: str, document_ids: set, event_ids: list[str]) -> None:
     """Removes published events from their documents' outboxes, in one update (not a bulk write of
     one per document: mongomock, the in-process stand-in, cannot run pymongo's UpdateOne)."""
     db[collection].update_many(
@@ -208,7 +208,7 @@ class OutboxRelay(DependencyProvider):
         for event_type in sent:
             self.metrics.events_published.labels(event_type).inc()
         for collection, (documents, event_ids) in pulls.items():
-            _pull(self.db, collection, documents, event_ids)
+            mark_published(self.db, collection, documents, event_ids)
 
     def sweep(self) -> int:
         """Publishes every pending event (up to BATCH documents per collection) and sets the backlog

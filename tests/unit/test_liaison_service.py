@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from services.liaison.service import LiaisonChannelService
-from shared import events, sealing
+from shared import events, outbox, sealing
 from tests.factories import booking_body, json_request, request_received, response_json, staff_token, worker
 
 
@@ -37,8 +37,9 @@ def test_a_referral_is_published_to_the_channel_exchange_with_the_household(serv
     assert "都城" not in json.dumps(entry, ensure_ascii=False, default=str)
     household = sealing.keyring().open(event.payload["sealed_household"], event.payload["referral_id"])
     assert household["applicants"][0]["family_name"] == "都城"
-    # Once the relay has published, the household is gone from this service's database.
-    db.referrals.update_one({"_id": referral["_id"]}, {"$pull": {"outbox": {"event.event_id": event.event_id}}})
+    # Once the relay has published, the household is gone from this service's database: the relay's
+    # own acknowledgement of the entry (shared.outbox), not a $pull written here.
+    outbox.mark_published(db, "referrals", {referral["_id"]}, [event.event_id])
     assert "都城" not in str(db.referrals.find_one({"_id": referral["_id"]}))
 
 
