@@ -82,3 +82,21 @@ def wait_until(check: Callable[[], Any], timeout: float = 20, interval: float = 
             return last
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+def acked(amqp_uri: str, queue: str) -> int:
+    """How many messages a queue's consumers have acknowledged so far (RabbitMQ's management API;
+    its statistics lag a few seconds, so wait for a figure rather than read it once)."""
+    from urllib.parse import quote, urlparse
+
+    import requests
+
+    vhost = urlparse(amqp_uri).path.lstrip("/") or "/"
+    answer = requests.get(
+        f"http://localhost:15672/api/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}",
+        auth=("guest", "guest"),
+        timeout=10,
+    )
+    if answer.status_code != 200:
+        return 0
+    return int((answer.json().get("message_stats") or {}).get("ack", 0))

@@ -1,7 +1,6 @@
 import json
 import os
 import subprocess
-import time
 from urllib.parse import urlparse
 
 import pytest
@@ -61,8 +60,19 @@ def stack(request, vhost_pipeline, municipality_for_faults, tmp_path):
 def broker_app(action: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", action], check=True, capture_output=True, timeout=60)
     if action == "start_app":
-        wait_until(lambda: port_open("127.0.0.1", 5672), timeout=60)
-        time.sleep(1)
+        wait_until(lambda: port_open("127.0.0.1", 5672) and amqp_answers(), timeout=60)
+
+
+def amqp_answers() -> bool:
+    """An AMQP session opens (the port opens a moment before the broker takes sessions)."""
+    from kombu import Connection
+
+    try:
+        with Connection(settings.amqp_uri(), connect_timeout=2) as connection:
+            connection.connect()
+        return True
+    except Exception:
+        return False
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -71,10 +81,12 @@ def pytest_terminal_summary(terminalreporter):
     rows = [json.loads(line) for line in RESULTS.read_text(encoding="utf-8").splitlines()]
     terminalreporter.write_sep("=", "fault suite")
     terminalreporter.write_line(
-        f"{'fault':34} {'N':>4} {'201':>4} {'lost':>4} {'dup':>4} {'dead letters':>12} {'s':>6}"
+        f"{'fault':34} {'N':>4} {'201':>4} {'lost':>4} {'dup':>4} {'dup visits':>10} {'events twice':>12} "
+        f"{'dead letters':>12} {'s':>6}"
     )
     for row in rows:
         terminalreporter.write_line(
             f"{row['fault']:34} {row['n']:>4} {row['accepted']:>4} {row['lost']:>4} {row['duplicate_emails']:>4} "
+            f"{row['duplicate_visits']:>10} {sum(row['events_twice'].values()):>12} "
             f"{sum(row['dead_letters'].values()):>12} {row['seconds']:>6}"
         )

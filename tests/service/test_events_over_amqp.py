@@ -10,7 +10,7 @@ from services.notification.service import NotificationService
 from services.outreach.service import OutreachService
 from services.scheduling.service import SchedulingService
 from shared import events
-from tests.bus import publish, publish_referral, wait_until
+from tests.bus import acked, publish, publish_referral, wait_until
 from tests.factories import (
     booking_body,
     funnel_period,
@@ -21,6 +21,7 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.service
+SCHEDULING_REQUESTS = "evt-booking-request_received--scheduling.on_request_received"
 
 
 def test_an_accepted_booking_is_published_to_booking_events(start, listener):
@@ -44,11 +45,11 @@ def test_scheduling_turns_a_request_into_a_visit_and_publishes_the_fixed_slot(st
     )
     publish(rabbit_config["AMQP_URI"], request, "booking.events", "request_received")
     publish(rabbit_config["AMQP_URI"], request, "booking.events", "request_received")  # delivered twice
-    visits = wait_until(
-        lambda: requests.get(
-            f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, headers=staff_headers(), timeout=5
-        ).json()["visits"]
-    )
+    # Both deliveries consumed and acknowledged before counting: one visit, not one yet.
+    wait_until(lambda: acked(rabbit_config["AMQP_URI"], SCHEDULING_REQUESTS) >= 2, timeout=30)
+    visits = requests.get(
+        f"{scheduling}/api/v1/visits", params={"booking_id": booking_id}, headers=staff_headers(), timeout=5
+    ).json()["visits"]
     assert len(visits) == 1
     start_at = f"{working_day(2)}T13:00:00+09:00"
     fixed = requests.post(
