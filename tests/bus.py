@@ -100,3 +100,15 @@ def acked(amqp_uri: str, queue: str) -> int:
     if answer.status_code != 200:
         return 0
     return int((answer.json().get("message_stats") or {}).get("ack", 0))
+
+
+def settled(read: Callable[[], list], quiet: float = 8, timeout: float = 120) -> list:
+    """What `read` returns once it has not grown for `quiet` seconds (longer than a retry delay):
+    a late duplicate is counted, and every figure comes from one snapshot."""
+    found, since, deadline = read(), time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = read()
+        if len(now) != len(found):
+            found, since = now, time.monotonic()
+    return found

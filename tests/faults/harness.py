@@ -19,7 +19,7 @@ from kombu import Connection, Queue
 
 from deploy.local.stack import Stack
 from shared.events import CHANNEL_EXCHANGE
-from tests.bus import exchange
+from tests.bus import exchange, settled
 from tests.factories import applicant, booking_body, funnel_period, staff_session
 
 RESULTS = Path(__file__).resolve().parents[2] / "var" / "fault-results.jsonl"
@@ -186,16 +186,9 @@ class Harness:
                 counts[(mail["To"], kind)] += 1
         return counts
 
-    def quiet_mailbox(self, quiet: float = QUIET_SECONDS, timeout: float = 120) -> list:
-        """The mailbox once nothing new has arrived for `quiet` seconds: a late duplicate (a resend
-        after a restart) is counted, and every figure comes from this one snapshot."""
-        mails, since, deadline = self.mails(), time.monotonic(), time.monotonic() + timeout
-        while time.monotonic() - since < quiet and time.monotonic() < deadline:
-            time.sleep(0.5)
-            now = self.mails()
-            if len(now) != len(mails):
-                mails, since = now, time.monotonic()
-        return mails
+    def quiet_mailbox(self) -> list:
+        """The mailbox once nothing new has arrived for QUIET_SECONDS (a resend after a restart)."""
+        return settled(self.mails, QUIET_SECONDS)
 
     def wait_for_mail(self, kind: str, timeout: float = 120) -> None:
         wanted = set(self.accepted.values())
