@@ -39,8 +39,10 @@ def test_a_referral_is_published_to_the_channel_exchange_with_the_household(serv
     assert household["applicants"][0]["family_name"] == "都城"
     # Once the relay has published, the household is gone from this service's database: the relay's
     # own acknowledgement of the entry (shared.outbox), not a $pull written here.
+    assert "sealed_household" in str(db.referrals.find_one({"_id": referral["_id"]}))  # until then, sealed
     outbox.mark_published(db, "referrals", {referral["_id"]}, [event.event_id])
-    assert "都城" not in str(db.referrals.find_one({"_id": referral["_id"]}))
+    kept = db.referrals.find_one({"_id": referral["_id"]})
+    assert kept["outbox"] == [] and "sealed_household" not in str(kept) and "都城" not in str(kept)
 
 
 def test_a_referral_without_consent_or_with_an_individual_number_is_refused(service, db):
