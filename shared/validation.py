@@ -117,6 +117,15 @@ def schema_instance(schema_cls: type[Schema]) -> Schema:
     return schema_cls()
 
 
+_BOOKING_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def is_booking_id(value: object) -> bool:
+    """A booking id as booking makes them (a UUID string): what an RPC argument must be before it
+    goes near a query (a dict such as {"$ne": null} would match any booking)."""
+    return isinstance(value, str) and bool(_BOOKING_ID.match(value))
+
+
 def japanese(message: str) -> str:
     if message in _JA_EXACT:
         return _JA_EXACT[message]

@@ -35,6 +35,12 @@ audit_chain_broken = Gauge(
     "1 when the last check found the audit log's chain broken (an entry changed, missing or re-linked).",
     registry=_registry,
 )
+rpc_refused = Counter(
+    PREFIX + "rpc_refused_total",
+    "RPC calls refused for malformed arguments (not a booking id, too many, a malformed actor), by method.",
+    ["method"],
+    registry=_registry,
+)
 personal_data_erased = Counter(
     PREFIX + "personal_data_erased_total",
     "Bookings whose personal data was erased at the end of the retention period.",

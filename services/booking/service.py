@@ -12,7 +12,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.booking import bookings, choices, links, references
+from services.booking import bookings, choices, links, references, rpc_args
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
 from services.booking.schemas import (
@@ -35,7 +35,7 @@ from shared.http import api, invalid_field, json_response, load_body, load_query
 from shared.operations import Operations
 from shared.outbox import OutboxRelay, channel_exchange
 from shared.public import public
-from shared.validation import normalize_phone, schema_instance
+from shared.validation import is_booking_id, normalize_phone, schema_instance
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +206,13 @@ class BookingService(Operations):
         choices.prefer(self.scheduling, booking_id, wishes)
         return json_response({"preferred": [{"date": w["date"].isoformat(), "period": w["period"]} for w in wishes]})
 
+    @staticmethod
+    def _refuse(method: str, answer: Any) -> Any:
+        """A malformed RPC argument: counted and logged (without the argument), answered as nothing found."""
+        m.rpc_refused.labels(method).inc()
+        log.warning("%s refused: malformed arguments", method)
+        return answer
+
     def _own(self, booking_id: str, action: str, purpose: str = "own booking") -> dict:
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
         if booking is None or not booking.get("personal"):
@@ -248,6 +255,8 @@ class BookingService(Operations):
     def get_contact(self, booking_id: str) -> dict | None:
         """Contact details for notification, asked at the moment of sending so that events never
         carry them (the service itself reads them: no staff member to record)."""
+        if not is_booking_id(booking_id):
+            return self._refuse("get_contact", None)
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
         reachable = bookings.contact(booking) if booking else None
         if reachable is not None:  # every message carries the resident's own link (links.py)
@@ -260,6 +269,8 @@ class BookingService(Operations):
         """Contacts for a screen staff look at (a crew's day sheet, the call list); `actor` names
         the staff member (shared.audit.actor) and the read is recorded. `details` adds what the
         crew needs at the door (bookings.visit_details)."""
+        if not rpc_args.contacts_request_ok(booking_ids, actor, details):
+            return self._refuse("get_contacts", {})
         contacts = {}
         describe = bookings.visit_details if details else bookings.contact
         for booking in self.db.bookings.find({"_id": {"$in": list(booking_ids)}}, {"outbox": 0}):

@@ -33,6 +33,7 @@ from shared.handlers import on
 from shared.http import ApiError, api, conflict, invalid_field, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
+from shared.validation import is_booking_id
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,9 @@ class SchedulingService(Operations):
     def offers_for_booking(self, booking_id: str, limit: int = 5) -> dict:
         """What the resident may pick: the waiting list's offers and, while unscheduled, the best
         current windows."""
-        visit = self.db.visits.find_one({"booking_id": str(booking_id)}, {"outbox": 0})
+        visit = (
+            self.db.visits.find_one({"booking_id": booking_id}, {"outbox": 0}) if is_booking_id(booking_id) else None
+        )
         if visit is None:
             return {"status": "unknown", "waitlist": [], "suggestions": []}
         city = municipality.load()
@@ -119,11 +122,17 @@ class SchedulingService(Operations):
     def fix_for_booking(self, booking_id: str, crew_id: str, start: str, offer_id: str | None, deadline: str) -> dict:
         """The resident picks a window (an offer from the waiting list, or a current suggestion).
         Past `deadline` (booking stopped waiting for this answer) nothing is done."""
-        if clock.now() > dt.datetime.fromisoformat(deadline):
-            return {"result": "expired"}
+        try:
+            if clock.now() > dt.datetime.fromisoformat(str(deadline)):
+                return {"result": "expired"}
+            moment = dt.datetime.fromisoformat(str(start)) if start else None
+        except ValueError:
+            return {"result": "gone"}  # a malformed time names no window
+        if not is_booking_id(booking_id) or not isinstance(offer_id, str | None) or not isinstance(crew_id, str):
+            return {"result": "unknown"}
         city = municipality.load()
-        visit = self.db.visits.find_one({"booking_id": str(booking_id)}, {"outbox": 0})
-        offer = self.db.offers.find_one({"_id": str(offer_id), "booking_id": str(booking_id)}) if offer_id else None
+        visit = self.db.visits.find_one({"booking_id": booking_id}, {"outbox": 0})
+        offer = self.db.offers.find_one({"_id": offer_id, "booking_id": booking_id}) if offer_id else None
         if visit is None:
             return {"result": "unknown"}
         if offer_id and offer is None:  # no such offer, or another booking's
@@ -132,8 +141,8 @@ class SchedulingService(Operations):
             if offer["status"] != "open" or clock.aware(offer["expires_at"]) <= clock.now():
                 return {"result": "gone"}
             crew_id, moment = offer["crew_id"], visits.as_local(offer["start"], city)
-        else:
-            moment = dt.datetime.fromisoformat(start)
+        elif moment is None:
+            return {"result": "gone"}
         try:
             fixed = slots.fix(self.db, visit["_id"], crew_id, moment, city, recovered=offer is not None)
         except (slots.DoesNotFit, slots.CrewOff, slots.NotAWorkingTime, KeyError):
@@ -154,9 +163,18 @@ class SchedulingService(Operations):
     @rpc
     def prefer_dates(self, booking_id: str, preferred: list[dict]) -> dict:
         """The resident asks for other days (at most three, each a working day ahead, am/pm/any)."""
-        wishes = [{"date": str(p["date"]), "period": str(p["period"])} for p in list(preferred)[:3]]
+        try:
+            wishes = [
+                {"date": dt.date.fromisoformat(p["date"]).isoformat(), "period": p["period"]}
+                for p in list(preferred)[:3]
+                if p["period"] in events.PERIODS
+            ]
+        except (TypeError, KeyError, ValueError):
+            wishes = []
+        if not is_booking_id(booking_id) or not wishes:
+            return {"result": "refused"}
         result = self.db.visits.update_one(
-            {"booking_id": str(booking_id), "status": "unscheduled"}, {"$set": {"preferred": wishes}}
+            {"booking_id": booking_id, "status": "unscheduled"}, {"$set": {"preferred": wishes}}
         )
         return {"result": "saved" if result.matched_count else "wrong_status"}
 

@@ -95,8 +95,37 @@ def test_contact_details_are_given_over_rpc_only(service):
     booking_id = response_json(post(service, booking_body()))["booking_id"]
     contact = service.get_contact(booking_id)
     assert contact["name"] == "都城 花子" and contact["phone"] == "0986221234"
-    assert service.get_contact("nope") is None
-    assert set(service.get_contacts([booking_id, "nope"])) == {booking_id}
+    unknown = str(uuid.uuid4())
+    assert service.get_contact(unknown) is None
+    assert set(service.get_contacts([booking_id, unknown])) == {booking_id}
+
+
+@pytest.mark.parametrize(
+    ("method", "args"),
+    [
+        ("get_contact", ({"$ne": None},)),
+        ("get_contact", ("nope",)),
+        ("get_contacts", ([{"$ne": None}],)),
+        ("get_contacts", ({"$nin": []},)),
+        ("get_contacts", ([str(uuid.uuid4())] * 501,)),
+        ("get_contacts", ([], {"subject": "x", "role": "root", "purpose": ""})),
+        ("get_contacts", ([], {"subject": {"$gt": ""}, "role": "reception"})),
+    ],
+)
+def test_an_rpc_with_malformed_arguments_finds_nobody_and_is_counted(service, method, args):
+    """Any process with the broker's credentials can call these: an operator as an id would match
+    every booking (issue 18), an unbounded list or a made-up actor is refused before any query."""
+    post(service, booking_body())
+    before = refused(method)
+    answer = getattr(service, method)(*args)
+    assert not answer  # None or {}: nobody's contact
+    assert refused(method) == before + 1
+
+
+def refused(method: str) -> float:
+    from services.booking import metrics
+
+    return metrics.rpc_refused.labels(method)._value.get()
 
 
 def test_the_crew_gets_the_address_needs_and_applicants_only_when_it_asks_for_the_visit_details(service):
