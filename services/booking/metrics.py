@@ -37,8 +37,8 @@ audit_chain_broken = Gauge(
 )
 rpc_refused = Counter(
     PREFIX + "rpc_refused_total",
-    "RPC calls refused for malformed arguments (not a booking id, too many, a malformed actor), by method.",
-    ["method"],
+    "RPC calls refused for malformed arguments (not a booking id, too many, a malformed actor), by entrypoint.",
+    ["entrypoint"],
     registry=_registry,
 )
 personal_data_erased = Counter(
