@@ -187,14 +187,13 @@ def resident_view(booking: dict) -> dict | None:
     household = household_of(booking)
     if household is None:
         return None
-    births = [dt.date.fromisoformat(a["birth_date"]) for a in household["applicants"]]
     return {
         "reference": booking["reference"],
         "status": "visited" if booking.get("visited_at") else booking["status"],
         "given_name": household["applicants"][0]["given_name"],
         "district": booking["facts"]["district"],
         "household_size": booking["facts"]["household_size"],
-        "has_child": needs_guardian(births),
+        "has_child": has_child(household),
         "window": window_of(booking) if booking["status"] != "cancelled" else None,
         "created_at": clock.iso(booking["created_at"]),
         "cancelled_at": clock.iso(booking["cancelled_at"]) if booking.get("cancelled_at") else None,
@@ -206,13 +205,12 @@ def visit_details(booking: dict) -> dict | None:
     """What the crew needs at the door, on top of the contact: the address, what to allow for, and
     who applies (names and birth dates: an applicant under 15 needs a guardian present). Only for
     the crew's day sheet; None once the personal data is erased."""
-    reachable = contact(booking)
-    if reachable is None:
-        return None
     household = household_of(booking)
+    if household is None:
+        return None
     address = household["address"]
     return {
-        **reachable,
+        **_reach(booking, household),
         "address": {"postal_code": address["postal_code"], "district": address["district"], "line": address["line"]},
         "needs": household.get("needs") or "",
         "applicants": [
@@ -226,12 +224,33 @@ def visit_details(booking: dict) -> dict | None:
     }
 
 
+def has_child(household: dict) -> bool:
+    """An applicant needs a guardian present (the 持ち物 list then has the child items)."""
+    return needs_guardian([dt.date.fromisoformat(a["birth_date"]) for a in household["applicants"]])
+
+
+def message_contact(booking: dict) -> dict | None:
+    """What notification needs for a message: the contact, the resident's own link (every message
+    carries it, links.py) and whether the 持ち物 list has the child items; None once erased. The
+    household is opened once."""
+    household = household_of(booking)
+    if household is None:
+        return None
+    return {
+        **_reach(booking, household),
+        "link": {"token": links.token_for(booking["_id"]), "code": links.phone_code(booking["_id"])},
+        "has_child": has_child(household),
+    }
+
+
 def contact(booking: dict) -> dict | None:
     """What notification and the crew's call list need to reach the household, and no more; None
     once the personal data is erased."""
     household = household_of(booking)
-    if household is None:
-        return None
+    return _reach(booking, household) if household is not None else None
+
+
+def _reach(booking: dict, household: dict) -> dict:
     first = household["applicants"][0]
     return {
         "booking_id": booking["_id"],

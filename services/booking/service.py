@@ -258,11 +258,7 @@ class BookingService(Operations):
         if not is_booking_id(booking_id):
             return self._refuse("get_contact", None)
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
-        reachable = bookings.contact(booking) if booking else None
-        if reachable is not None:  # every message carries the resident's own link (links.py)
-            reachable["link"] = {"token": links.token_for(booking_id), "code": links.phone_code(booking_id)}
-            reachable["has_child"] = bookings.resident_view(booking)["has_child"]  # for the 持ち物 list
-        return reachable
+        return bookings.message_contact(booking) if booking else None
 
     @rpc
     def get_contacts(self, booking_ids: list[str], actor: dict | None = None, details: bool = False) -> dict[str, dict]:

@@ -156,8 +156,7 @@ class SchedulingService(Operations):
         if offer is not None:
             waitlist.close(self.db, offer, taken=True)
             m.slots_recovered.inc()
-        m.slots_fixed.labels(crew_id).inc()
-        self.outbox.kick("visits", visit["_id"])
+        self._fixed(fixed, crew_id, city)
         return {"result": "fixed", "visit": visits.view(fixed.visit, city)}
 
     @rpc
@@ -258,15 +257,7 @@ class SchedulingService(Operations):
                 "The crew's day is being changed; try again.",
                 "ただいま混み合っています。もう一度お試しください。",
             ) from None
-        m.slots_fixed.labels(data["crew_id"]).inc()
-        if fixed.before.get("slot"):
-            m.slots_released.labels("rescheduled").inc()
-        else:
-            waited = visits.as_local(fixed.visit["slot"]["fixed_at"], city) - visits.as_local(
-                fixed.before["requested_at"], city
-            )
-            m.request_to_slot_fixed.observe(max(0.0, waited.total_seconds()))
-        self.outbox.kick("visits", visit_id)
+        self._fixed(fixed, data["crew_id"], city)
         return json_response({**visits.view(fixed.visit, city), "added_drive_minutes": fixed.added_drive_minutes})
 
     @http("POST", "/api/v1/visits/<visit_id>/done")
@@ -363,6 +354,18 @@ class SchedulingService(Operations):
         return json_response(sheet)
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _fixed(self, fixed: slots.Fixed, crew_id: str, city: municipality.Municipality) -> None:
+        """After any fix (staff's or the resident's own): the metrics, and the events out at once."""
+        m.slots_fixed.labels(crew_id).inc()
+        if fixed.before.get("slot"):
+            m.slots_released.labels("rescheduled").inc()
+        else:
+            waited = visits.as_local(fixed.visit["slot"]["fixed_at"], city) - visits.as_local(
+                fixed.before["requested_at"], city
+            )
+            m.request_to_slot_fixed.observe(max(0.0, waited.total_seconds()))
+        self.outbox.kick("visits", fixed.visit["_id"])
 
     def _visit(self, visit_id: str) -> dict:
         visit = self.db.visits.find_one({"_id": visit_id}, {"outbox": 0})

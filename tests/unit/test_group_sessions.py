@@ -12,7 +12,16 @@ from services.booking.service import BookingService
 from services.notification.service import NotificationService
 from services.scheduling.service import SchedulingService
 from shared import events, municipality
-from tests.factories import applicant, booking_body, json_request, request_received, response_json, worker, working_day
+from tests.factories import (
+    applicant,
+    booking_body,
+    json_request,
+    request_received,
+    response_json,
+    slot_fixed_payload,
+    worker,
+    working_day,
+)
 from tests.unit.test_notification_service import CONTACT, build
 
 CITY = municipality.load()
@@ -75,18 +84,14 @@ def test_the_confirmation_names_the_venue(db):
     notification.booking.get_contact.return_value = dict(CONTACT)
     booking_id = str(uuid.uuid4())
     start = dt.datetime.combine(working_day(3), dt.time(10), CITY.timezone)
-    slot = {
-        "visit_id": "v",
-        "booking_id": booking_id,
-        "crew_id": "crew-1",
-        "start": start,
-        "end": start + dt.timedelta(minutes=165),
-        "window_start": start,
-        "window_end": start + dt.timedelta(minutes=30),
-        "district": "takazaki",
-        "venue": "takazaki-hall",
-        "household_size": 5,
-    }
+    slot = slot_fixed_payload(
+        booking_id,
+        start,
+        end=start + dt.timedelta(minutes=165),
+        district="takazaki",
+        venue="takazaki-hall",
+        household_size=5,
+    )
     notification.on_slot_fixed(build(events.SLOT_FIXED, slot, booking_id))
     _, message, _ = notification.mailer.send.call_args.args
     assert "会場：高崎地区公民館" in message.body
