@@ -5,25 +5,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run token test lint unit service e2e faults bench docs rabbitmq prometheus chromium contract-tools venv clean chart-test images deploy
+.PHONY: run token test lint unit service e2e faults bench docs rabbitmq prometheus chromium report-tools contract-tools venv clean chart-test images deploy
 
-run: venv rabbitmq ## start the whole system locally with Miyakonojo demo data
+run: venv rabbitmq report-tools ## start the whole system locally with Miyakonojo demo data
 	$(PY) -m deploy.local.run
 
 ROLE ?= reception
 token: venv ## print a development staff token for `make run`: make token ROLE=crew [CREW=crew-1] [LIAISON=id]
 	@$(PY) -m deploy.local.devauth token $(ROLE) $(if $(CREW),--crew $(CREW)) $(if $(LIAISON),--liaison $(LIAISON))
 
-test: venv rabbitmq prometheus chromium contract-tools lint ## the whole suite: unit, service (real AMQP), chart and end-to-end
+test: venv rabbitmq prometheus chromium report-tools contract-tools lint ## the whole suite: unit, service (real AMQP), chart and end-to-end
 	$(PY) -m pytest
 
-unit: venv
+unit: venv report-tools
 	$(PY) -m pytest tests/unit
 
 service: venv rabbitmq
 	$(PY) -m pytest tests/service
 
-e2e: venv rabbitmq prometheus chromium
+e2e: venv rabbitmq prometheus chromium report-tools
 	$(PY) -m pytest tests/e2e
 
 lint: venv
@@ -56,6 +56,7 @@ images: venv ## build one image per service (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "make images needs a running Docker engine (docker info failed)." >&2; exit 1; }
 	for service in $(SERVICES); do \
 	  docker build -f deploy/docker/Dockerfile --build-arg SERVICE=$$service \
+	    --build-arg SYSTEM_PACKAGES="$$($(PY) -m deploy.services packages $$service)" \
 	    -t $(IMAGE_REGISTRY)/mynacar-$$service:$(IMAGE_TAG) . || exit 1; \
 	done
 
@@ -91,6 +92,9 @@ $(CONTRACT_TOOLS): tests/contracts/package-lock.json
 
 chromium: ## install Debian's chromium and the Noto CJK fonts (the browser tests) if absent
 	@bash deploy/local/ensure-chromium.sh
+
+report-tools: ## install Pango, the Noto CJK fonts (the report's PDF) and poppler-utils (reading it in tests) if absent
+	@bash deploy/local/ensure-report-tools.sh
 
 rabbitmq: ## install and start a local RabbitMQ (with the management plugin) if none answers
 	@bash deploy/local/ensure-rabbitmq.sh

@@ -10,13 +10,20 @@ class ServiceSpec:
     name: str
     target: str  # module:Class for `nameko run`
     port: int  # the local port (`make run`); in a container every service listens on 8000
+    # Debian packages its image installs (the Dockerfile's SYSTEM_PACKAGES; skaffold.yaml lists the same).
+    system_packages: tuple[str, ...] = ()
 
 
 SERVICES = (
     ServiceSpec("booking", "services.booking.service:BookingService", 8001),
     ServiceSpec("scheduling", "services.scheduling.service:SchedulingService", 8002),
     ServiceSpec("notification", "services.notification.service:NotificationService", 8003),
-    ServiceSpec("outreach", "services.outreach.service:OutreachService", 8004),
+    ServiceSpec(
+        "outreach",
+        "services.outreach.service:OutreachService",
+        8004,
+        system_packages=("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-noto-cjk"),
+    ),
     ServiceSpec("liaison", "services.liaison.service:LiaisonChannelService", 8005),
     ServiceSpec("portal", "services.portal.service:PortalService", 8006),
 )
@@ -30,4 +37,9 @@ def spec(name: str) -> ServiceSpec:
 
 
 if __name__ == "__main__":
-    print(" ".join(service.name for service in SERVICES))  # for the Makefile
+    import sys
+
+    if sys.argv[1:2] == ["packages"]:  # `python -m deploy.services packages outreach`, for `make images`
+        print(" ".join(spec(sys.argv[2]).system_packages))
+    else:
+        print(" ".join(service.name for service in SERVICES))  # for the Makefile

@@ -103,6 +103,26 @@ class EligibilityRules:
 
 
 @dataclass(frozen=True)
+class DistrictTarget:
+    """A district's plan for one 年度: its target group (the people the car is for) and how many of
+    them are to apply through the car that year."""
+
+    fiscal_year: int
+    district: str
+    group: int
+    target: int
+
+
+@dataclass(frozen=True)
+class ReportRules:
+    target_group: str = ""  # what `group` counts, in the report's words
+    targets: tuple[DistrictTarget, ...] = ()
+
+    def target(self, fiscal_year: int, district: str) -> DistrictTarget | None:
+        return next((t for t in self.targets if (t.fiscal_year, t.district) == (fiscal_year, district)), None)
+
+
+@dataclass(frozen=True)
 class PreparationItem:
     """One thing a household has ready for the visit (持ち物). `audience`: everyone, child or proxy."""
 
@@ -138,6 +158,7 @@ class Municipality:
     # When the day-before notices go out, on the working day before each visit (local time).
     reminder_at: dt.time = dt.time(15, 0)
     preparation: tuple[PreparationItem, ...] = ()
+    report: ReportRules = ReportRules()
 
     def lives_here(self, postal_code: str) -> bool:
         """A postal code (digits, e.g. 8850001) of the municipality, by its configured prefixes."""
@@ -213,6 +234,17 @@ def _eligibility(data: dict) -> EligibilityRules:
     )
 
 
+def _report(data: dict, districts: tuple[District, ...]) -> ReportRules:
+    known = {d.id for d in districts}
+    targets = []
+    for year, by_district in (data.get("fiscal_years") or {}).items():
+        for district, plan in by_district.items():
+            if district not in known:
+                raise ValueError(f"report: fiscal year {year} names an unknown district {district!r}")
+            targets.append(DistrictTarget(int(year), district, int(plan["group"]), int(plan["target"])))
+    return ReportRules(target_group=str(data.get("target_group", "")), targets=tuple(targets))
+
+
 def _preparation(items: list) -> tuple[PreparationItem, ...]:
     parsed = []
     for item in items:
@@ -262,7 +294,7 @@ def parse(data: dict) -> Municipality:
             )
             for c in data["crews"]
         ),
-        districts=tuple(District(**d) for d in data["districts"]),
+        districts=(districts := tuple(District(**d) for d in data["districts"])),
         cars=tuple(
             Car(id=c["id"], maintenance_days=frozenset(_dates(c.get("maintenance_days", []))))
             for c in data.get("cars", [])
@@ -272,6 +304,7 @@ def parse(data: dict) -> Municipality:
         eligibility=_eligibility(data.get("eligibility") or {}),
         reminder_at=_time((data.get("reminders") or {}).get("day_before_at", "15:00")),
         preparation=_preparation(data.get("preparation") or []),
+        report=_report(data.get("report") or {}, districts),
     )
 
 

@@ -259,7 +259,19 @@ def _operation(op: Operation) -> dict:
     return result
 
 
+# Files an operation answers with, by the name its responses give them.
+FILE_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
 def _response(status: int, answer: type[Schema] | str) -> dict:
+    if answer in FILE_TYPES:
+        return {
+            "description": f"OK: a {answer.upper()} file to download (Content-Disposition: attachment).",
+            "content": {FILE_TYPES[answer]: {"schema": {"type": "string", "format": "binary"}}},
+        }
     if answer == "text":
         return {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}
     if answer == "json":

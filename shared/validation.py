@@ -46,6 +46,8 @@ _JA_EXACT = {
     "Give offer_id, or crew_id and start.": "日時を選んでください。",
     "Must be on or after 'from'.": "終了日は開始日以降にしてください。",
     "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
+    "Not a valid month (YYYY-MM).": "月の形式が正しくありません（例: 2026-04）。",
+    "Must be a month of the fiscal year.": "指定した年度（4月から翌年3月）の中の月を指定してください。",
     "Give booking_id or status.": "booking_id または status を指定してください。",
     "Must be a future date.": "明日以降の日付を指定してください。",
     "Unknown venue.": "会場（公民館など）が見つかりません。",
@@ -90,6 +92,26 @@ class Day(fields.Date):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.validators.insert(0, IN_DATE_RANGE)
+
+
+class Month(fields.Field):
+    """A calendar month written YYYY-MM, loaded as the first day of that month."""
+
+    default_error_messages = {"invalid": "Not a valid month (YYYY-MM)."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
+        text = value if isinstance(value, str) else ""
+        if not re.fullmatch(r"\d{4}-\d{2}", text):
+            raise self.make_error("invalid")
+        try:
+            month = dt.date(int(text[:4]), int(text[5:]), 1)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        IN_DATE_RANGE(month)
+        return month
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else value.strftime("%Y-%m")
 
 
 class LocalDateTime(fields.DateTime):

@@ -52,3 +52,24 @@ def working_days_between(since: dt.date, until: dt.date, calendar: Calendar) -> 
         count += is_working_day(day, calendar)
         day += dt.timedelta(days=1)
     return count
+
+
+# --- fiscal years (年度): April to March, as city reports and targets run -----------------------
+
+FISCAL_YEAR_FIRST_MONTH = 4
+
+
+def fiscal_year(day: dt.date) -> int:
+    """The 年度 a day belongs to, named by the year it starts in (2026年度: April 2026 to March 2027)."""
+    return day.year if day.month >= FISCAL_YEAR_FIRST_MONTH else day.year - 1
+
+
+def fiscal_months(year: int) -> list[dt.date]:
+    """The first day of each month of a 年度, April to March."""
+    return [add_months(dt.date(year, FISCAL_YEAR_FIRST_MONTH, 1), n) for n in range(12)]
+
+
+def add_months(month: dt.date, count: int) -> dt.date:
+    """The first day of the month `count` months after `month`'s."""
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)

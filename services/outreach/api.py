@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from services.outreach.schemas import PeriodSchema
+from services.outreach.schemas import PeriodSchema, ReportQuerySchema
 from shared.openapi import Operation, document, errors
 
 
@@ -39,6 +39,61 @@ class Funnel(Schema):
     districts = fields.List(fields.Nested(DistrictRow), required=True)
 
 
+class Waits(Schema):
+    median_wait_days = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "working days from the request to the first visit that met the household"},
+    )
+    longest_wait_days = fields.Int(required=True, allow_none=True)
+
+
+class ReportCounts(Waits):
+    requests = fields.Int(required=True, metadata={"description": "bookings received in the month"})
+    visits = fields.Int(required=True, metadata={"description": "visits that met the household, by the visit's day"})
+    persons_applied = fields.Int(required=True, metadata={"description": "people who applied, by the visit's day"})
+    cancellations = fields.Int(required=True, metadata={"description": "bookings cancelled in the month"})
+    slots_recovered = fields.Int(
+        required=True, metadata={"description": "windows freed by another household and taken (キャンセル待ち)"}
+    )
+
+
+class ReportMonth(ReportCounts):
+    month = fields.Str(required=True, metadata={"example": "2026-04"})
+
+
+class ReportTotal(ReportCounts):
+    target = fields.Int(required=True, allow_none=True, metadata={"description": "the sum of the districts' targets"})
+
+
+class ReportChannel(ReportCounts):
+    channel = fields.Str(required=True)
+    months = fields.List(fields.Nested(ReportMonth), required=True)
+
+
+class ReportDistrict(ReportCounts):
+    district = fields.Str(required=True)
+    name = fields.Str(required=True)
+    group = fields.Int(required=True, allow_none=True, metadata={"description": "the district's target group"})
+    target = fields.Int(required=True, allow_none=True, metadata={"description": "people to apply this 年度"})
+    progress = fields.Float(
+        required=True, allow_none=True, metadata={"description": "persons_applied in the months shown / target"}
+    )
+    months = fields.List(fields.Nested(ReportMonth), required=True)
+
+
+class Report(Schema):
+    fiscal_year = fields.Int(required=True, metadata={"description": "年度, named by the year it starts in"})
+    from_ = fields.Str(required=True, data_key="from", metadata={"example": "2026-04"})
+    to = fields.Str(required=True, metadata={"example": "2027-03"})
+    basis = fields.Str(required=True)
+    target_group = fields.Str(required=True)
+    total = fields.Nested(ReportTotal, required=True)
+    months = fields.List(fields.Nested(ReportMonth), required=True)
+    channels = fields.List(fields.Nested(ReportChannel), required=True)
+    districts = fields.List(fields.Nested(ReportDistrict), required=True)
+
+
 class ChannelList(Schema):
     channels = fields.List(fields.Str(), required=True)
 
@@ -59,6 +114,40 @@ OPERATIONS = [
         "/api/v1/channels",
         "The outreach channels seen so far.",
         {200: ChannelList},
+        tags=("reports",),
+        roles=("manager",),
+    ),
+]
+
+REPORT_SUMMARY = (
+    "The progress report for the 担当者会: monthly figures per channel and per district, and each district's "
+    "progress against the 年度's target, for a 年度 (default: the running one) or some of its months"
+)
+OPERATIONS += [
+    Operation(
+        "GET",
+        "/api/v1/report",
+        f"{REPORT_SUMMARY}.",
+        {200: Report, **errors(422)},
+        query=ReportQuerySchema,
+        tags=("reports",),
+        roles=("manager",),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/report.xlsx",
+        f"{REPORT_SUMMARY}, as an Excel workbook (one sheet per table, Japanese headers, numbers as numbers).",
+        {200: "xlsx", **errors(422)},
+        query=ReportQuerySchema,
+        tags=("reports",),
+        roles=("manager",),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/report.pdf",
+        f"{REPORT_SUMMARY}, as an A4 PDF handout with its charts (Japanese fonts embedded).",
+        {200: "pdf", **errors(422)},
+        query=ReportQuerySchema,
         tags=("reports",),
         roles=("manager",),
     ),

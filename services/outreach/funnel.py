@@ -48,15 +48,29 @@ def record_slot(db: Any, event: Event) -> None:
     update: dict[str, Any] = {"$min": {"slot_fixed_at": event.occurred_at}}
     if event.payload.get("recovered"):
         update["$set"] = {"recovered": True}
+        update["$min"]["recovered_at"] = event.occurred_at
     db.funnel.update_one({"_id": event.payload["booking_id"]}, update, upsert=True)
 
 
 def record_visit(db: Any, event: Event) -> None:
+    """Each visit result under its event id; its day also in `visit_days`, which the report's
+    range query reads (services/outreach/report.py)."""
     done = event.payload
+    day = done["date"].isoformat()
+    visit = {"outcome": done["outcome"], "persons": done["persons_applied"], "date": day}
     db.funnel.update_one(
         {"_id": done["booking_id"]},
-        {"$set": {f"visits.{event.event_id}": {"outcome": done["outcome"], "persons": done["persons_applied"]}}},
+        {
+            "$set": {f"visits.{event.event_id}": visit},
+            "$addToSet": {"visit_days": day},
+        },
         upsert=True,
+    )
+
+
+def record_cancellation(db: Any, event: Event) -> None:
+    db.funnel.update_one(
+        {"_id": event.payload["booking_id"]}, {"$min": {"cancelled_at": event.occurred_at}}, upsert=True
     )
 
 

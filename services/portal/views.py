@@ -7,12 +7,11 @@ import uuid
 from typing import Any
 
 from services.portal.japanese import day_label, era_of, time_label, window_label
-from shared import clock, municipality, workcalendar
+from shared import clock, labels, municipality, workcalendar
 from shared.household import age_on
 
 BOOKING_STATUS = {"received": "受付済", "cancelled": "取消", "visited": "訪問済"}
 VISIT_STATUS = {"unscheduled": "未調整", "scheduled": "日程確定", "done": "訪問済", "cancelled": "取消"}
-CHANNELS = {"phone": "電話", "web": "ウェブ", "liaison": "公民館長の紹介", "counter": "窓口"}
 OUTCOMES = {"completed": "申請済", "partial": "一部申請", "absent": "不在", "postponed": "延期"}
 # What the crew records per applicant, in the order the tablet offers them.
 APPLICANT_RESULTS = (
@@ -46,7 +45,7 @@ def booking_summary(booking: dict) -> dict:
         "status": booking["status"],
         "status_label": BOOKING_STATUS.get(booking["status"], booking["status"]),
         "open": booking["status"] == "received",
-        "channel_label": CHANNELS.get(booking["channel"], booking["channel"]),
+        "channel_label": labels.channel(booking["channel"]),
         "created": day_label(_moment(booking["created_at"]).date()),
         "name": f"{applicants[0]['family_name']} {applicants[0]['given_name']}" if applicants else "（消去済）",
         "applicants": [

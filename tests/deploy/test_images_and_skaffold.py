@@ -30,7 +30,10 @@ def test_the_dockerfile_pins_its_base_runs_as_non_root_and_starts_the_service():
     assert re.search(r"^USER 10001:10001$", text, re.M)
     assert 'ENTRYPOINT ["python", "-m", "deploy.serve"]' in text
     runtime = text.split("FROM ${PYTHON_IMAGE}\n", 1)[1]
-    assert not re.search(r"apt-get|gcc|build-essential", runtime)
+    assert not re.search(r"gcc|build-essential", runtime)
+    # The runtime installs from Debian only the service's own SYSTEM_PACKAGES, without recommends.
+    installs = re.findall(r"apt-get install (.*)", runtime)
+    assert installs == ["-y --no-install-recommends $SYSTEM_PACKAGES \\"]
 
 
 def test_the_image_copies_everything_the_entrypoint_imports():
@@ -57,8 +60,12 @@ def test_skaffold_yaml_matches_the_skaffold_schema():
 
 def test_skaffold_builds_one_image_per_service_and_hands_each_to_the_chart():
     document = skaffold()
-    artifacts = {a["image"]: a["docker"]["buildArgs"]["SERVICE"] for a in document["build"]["artifacts"]}
-    assert artifacts == {f"mynacar-{s.name}": s.name for s in SERVICES}
+    artifacts = {a["image"]: a["docker"]["buildArgs"] for a in document["build"]["artifacts"]}
+    assert {image: args["SERVICE"] for image, args in artifacts.items()} == {
+        f"mynacar-{s.name}": s.name for s in SERVICES
+    }
+    for s in SERVICES:  # each image gets the Debian packages its service declares, and no others
+        assert artifacts[f"mynacar-{s.name}"].get("SYSTEM_PACKAGES", "").split() == list(s.system_packages)
     [release] = document["deploy"]["helm"]["releases"]
     assert release["chartPath"] == "charts/mynacar"
     templates = release["setValueTemplates"]
