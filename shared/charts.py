@@ -26,9 +26,10 @@ class Series:
 
 
 def _nice_top(value: float) -> float:
-    """A round axis top at or above value (1, 2, 2.5 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1
+    """A round axis top at or above value (1, 2, 2.5 or 5 times a power of ten), 5 at least, so that
+    the fifths the gridlines mark are whole numbers of people or days."""
+    if value <= 5:
+        return 5
     power = 10 ** math.floor(math.log10(value))
     return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
 
@@ -49,9 +50,9 @@ def _legend(series: list[Series], x: float, y: float) -> list[str]:
     parts, offset = [], 0.0
     for index, one in enumerate(series):
         colour = PALETTE[index % len(PALETTE)]
-        parts.append(f'<rect x="{x + offset:.1f}" y="{y - 12}" width="14" height="14" fill="{colour}"/>')
-        parts.append(f'<text x="{x + offset + 20:.1f}" y="{y}" font-size="14" fill="{TEXT}">{escape(one.label)}</text>')
-        offset += 34 + 15 * len(one.label)
+        parts.append(f'<rect x="{x + offset:.1f}" y="{y - 14}" width="16" height="16" fill="{colour}"/>')
+        parts.append(f'<text x="{x + offset + 22:.1f}" y="{y}" font-size="17" fill="{TEXT}">{escape(one.label)}</text>')
+        offset += 40 + 17 * len(one.label)
     return parts
 
 
@@ -60,7 +61,7 @@ def column_chart(
 ) -> str:
     """Columns per category, one colour per series, stacked or side by side; each column's total (or
     each bar's value) written above it."""
-    width, height, left, right, top, bottom = 720, 360, 56, 16, 48, 56
+    width, height, left, right, top, bottom = 640, 380, 56, 12, 56, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [
         sum(s.values[i] or 0 for s in series) if stacked else max((s.values[i] or 0 for s in series), default=0)
@@ -77,11 +78,11 @@ def column_chart(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" stroke-width="0.5"/>'
         )
         parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="12" text-anchor="end" '
+            f'<text x="{left - 6}" y="{y + 5:.1f}" font-size="15" text-anchor="end" '
             f'fill="{TEXT}">{_number(value)}</text>'
         )
     parts.append(
-        f'<text x="{left - 6}" y="{top - 10}" font-size="12" text-anchor="end" fill="{TEXT}">{escape(unit)}</text>'
+        f'<text x="{left - 6}" y="{top - 20}" font-size="15" text-anchor="end" fill="{TEXT}">{escape(unit)}</text>'
     )
     bar_w = slot * (0.6 if stacked else 0.8 / max(len(series), 1))
     for i, category in enumerate(categories):
@@ -94,23 +95,23 @@ def column_chart(
             y = base - h if stacked else top + plot_h - h
             if value:
                 parts.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                    f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                     f'fill="{PALETTE[index % len(PALETTE)]}"/>'
                 )
             if not stacked and one.values[i] is not None:
                 parts.append(
-                    f'<text x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" font-size="11" text-anchor="middle" '
+                    f'<text x="{x + bar_w / 2:.1f}" y="{y - 5:.1f}" font-size="14" text-anchor="middle" '
                     f'fill="{TEXT}">{_number(value)}</text>'
                 )
             if stacked:
                 base -= h
         if stacked:
             parts.append(
-                f'<text x="{x0 + bar_w / 2:.1f}" y="{base - 4:.1f}" font-size="12" text-anchor="middle" '
+                f'<text x="{x0 + bar_w / 2:.1f}" y="{base - 5:.1f}" font-size="15" text-anchor="middle" '
                 f'fill="{TEXT}">{_number(totals[i])}</text>'
             )
         parts.append(
-            f'<text x="{left + slot * i + slot / 2:.1f}" y="{height - bottom + 20}" font-size="13" '
+            f'<text x="{left + slot * i + slot / 2:.1f}" y="{height - bottom + 24}" font-size="16" '
             f'text-anchor="middle" fill="{TEXT}">{escape(category)}</text>'
         )
     parts.append("</svg>")
@@ -120,21 +121,21 @@ def column_chart(
 def progress_chart(chart_id: str, title: str, rows: list[tuple[str, float, float | None]], unit: str) -> str:
     """A bar per row (label, value, target): the value filled, the target as an outlined bar behind
     it, and 'value / target (percent)' written after."""
-    row_h, left, right, top = 30, 96, 170, 40
+    row_h, left, right, top = 34, 96, 190, 44
     width, height = 720, top + row_h * len(rows) + 16
     plot_w = width - left - right
     ceiling = _nice_top(max([max(v, t or 0) for _, v, t in rows], default=0))
     parts = _open(chart_id, title, width, height)
     parts.append(f'<rect x="{left}" y="12" width="14" height="14" fill="{PALETTE[0]}"/>')
-    parts.append(f'<text x="{left + 20}" y="24" font-size="14" fill="{TEXT}">実績</text>')
+    parts.append(f'<text x="{left + 20}" y="25" font-size="16" fill="{TEXT}">実績</text>')
     parts.append(
         f'<rect x="{left + 80}" y="12" width="14" height="14" fill="none" stroke="{TEXT}" stroke-width="1.5"/>'
     )
-    parts.append(f'<text x="{left + 100}" y="24" font-size="14" fill="{TEXT}">目標</text>')
+    parts.append(f'<text x="{left + 100}" y="25" font-size="16" fill="{TEXT}">目標</text>')
     for i, (label, value, target) in enumerate(rows):
         y = top + row_h * i
         parts.append(
-            f'<text x="{left - 8}" y="{y + 19}" font-size="14" text-anchor="end" fill="{TEXT}">{escape(label)}</text>'
+            f'<text x="{left - 8}" y="{y + 22}" font-size="16" text-anchor="end" fill="{TEXT}">{escape(label)}</text>'
         )
         if target:
             parts.append(
@@ -149,6 +150,6 @@ def progress_chart(chart_id: str, title: str, rows: list[tuple[str, float, float
         note = f"{_number(value)}{unit}"
         if target:
             note += f" / {_number(target)}{unit}（{value / target:.0%}）"
-        parts.append(f'<text x="{width - right + 8}" y="{y + 19}" font-size="13" fill="{TEXT}">{escape(note)}</text>')
+        parts.append(f'<text x="{width - right + 8}" y="{y + 22}" font-size="15" fill="{TEXT}">{escape(note)}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -4,6 +4,7 @@ they are. This module is the one place that makes those calls."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,23 @@ def service_urls() -> dict[str, str]:
 class ServiceUnavailable(Exception):
     """The service did not answer, or answered 5xx: nothing can be said about the request's fate
     beyond what the page says (try again)."""
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file a service answered with (or its JSON error, in `content`)."""
+
+    status: int
+    content: bytes
+    content_type: str
+    disposition: str
+
+    def answer(self) -> Answer:
+        try:
+            body = json.loads(self.content)
+        except ValueError:
+            body = None
+        return Answer(self.status, body)
 
 
 @dataclass(frozen=True)
@@ -65,7 +83,7 @@ class Backend:
             backend.headers["Authorization"] = f"BookingLink {link_token}"
         return backend
 
-    def call(self, service: str, method: str, path: str, params: dict | None = None, body: Any = None) -> Answer:
+    def _send(self, service: str, method: str, path: str, params: dict | None, body: Any) -> requests.Response:
         try:
             answer = self._http.request(
                 method,
@@ -79,6 +97,10 @@ class Backend:
             raise ServiceUnavailable(f"{service} unreachable: {type(error).__name__}") from None
         if answer.status_code >= 500:
             raise ServiceUnavailable(f"{service} answered {answer.status_code}")
+        return answer
+
+    def call(self, service: str, method: str, path: str, params: dict | None = None, body: Any = None) -> Answer:
+        answer = self._send(service, method, path, params, body)
         try:
             payload = answer.json()
         except ValueError:
@@ -87,6 +109,15 @@ class Backend:
 
     def get(self, service: str, path: str, **params: Any) -> Answer:
         return self.call(service, "GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def download(self, service: str, path: str, **params: Any) -> Download:
+        answer = self._send(service, "GET", path, {k: v for k, v in params.items() if v is not None}, None)
+        return Download(
+            answer.status_code,
+            answer.content,
+            answer.headers.get("Content-Type", "application/octet-stream"),
+            answer.headers.get("Content-Disposition", "attachment"),
+        )
 
     def post(self, service: str, path: str, body: Any = None) -> Answer:
         return self.call(service, "POST", path, body=body if body is not None else {})

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request, Response
 from services.portal.api import OPENAPI
 from services.portal.crew import CrewPages
 from services.portal.reception import ReceptionPages
+from services.portal.report import ReportPages
 from services.portal.residents import ResidentPages
 from services.portal.sessions import INDEXES
 from services.portal.signin import SignInPages
@@ -27,9 +28,9 @@ from shared.operations import Operations
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".json": "application/json"}
 
 
-class PortalService(ResidentPages, SignInPages, ReceptionPages, CrewPages, Operations):
-    """The pages come from one mixin per audience (residents, signin, reception, crew); here: the
-    staff menu and files."""
+class PortalService(ResidentPages, SignInPages, ReceptionPages, CrewPages, ReportPages, Operations):
+    """The pages come from one mixin per audience (residents, signin, reception, crew, managers);
+    here: the staff menu and files."""
 
     name = "portal"
     openapi = OPENAPI
