@@ -5,12 +5,13 @@ community-hall liaison refers another resident. Checked from the outside: the HT
 events on the bus (a plain kombu consumer), the e-mails in the real SMTP server's mailbox, the
 call task, the funnel, the logs and the metrics."""
 
+import contextlib
 import datetime as dt
 
 import pytest
 
 from deploy.local.stack import SERVICES
-from shared import events
+from shared import clock, events
 from tests.bus import settled, wait_until
 from tests.factories import applicant, booking_body, funnel_period, signed_in, working_day
 
@@ -358,3 +359,104 @@ def test_the_audit_log_of_the_story_verifies_as_an_unbroken_chain(story, stack):
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert int(checked.stdout.split()[0]) >= 1, checked.stdout
+
+
+def report_from_events(messages: list[dict], months: list[str]) -> dict:
+    """The progress report's cells worked out from the events on the bus alone, the way a person
+    would count them: each booking's channel and district from its request, then every request,
+    cancellation, recovered slot and visit in the month it happened (by event id, once each)."""
+    from collections import Counter
+
+    from shared.municipality import load
+    from shared.workcalendar import working_days_between
+
+    def day(moment: str) -> dt.date:
+        return dt.datetime.fromisoformat(moment).astimezone(clock.JST).date()
+
+    counted = (events.REQUEST_RECEIVED, events.REQUEST_CANCELLED, events.SLOT_FIXED, events.VISIT_DONE)
+    once = {
+        m["body"]["event_id"]: m["body"] for m in messages if m["body"].get("event_type") in {t.name for t in counted}
+    }
+    # Visits in the order they were made, so that the first one that met the household gives the wait.
+    bodies = sorted(once.values(), key=lambda b: (b["payload"].get("date") or "", b["occurred_at"]))
+    requests = {
+        b["payload"]["booking_id"]: (b["payload"], day(b["occurred_at"]))
+        for b in bodies
+        if b["event_type"] == events.REQUEST_RECEIVED.name
+    }
+    cells: Counter = Counter()
+    waits: dict[tuple, list[int]] = {}
+    met = set()
+    for body in bodies:
+        payload, kind = body["payload"], body["event_type"]
+        request, booked = requests[payload["booking_id"]]
+        where = [("channel", request["channel"]), ("district", request["district"])]
+        found = []
+        if kind == events.REQUEST_RECEIVED.name:
+            found = [("requests", booked, 1)]
+        elif kind == events.REQUEST_CANCELLED.name:
+            found = [("cancellations", day(body["occurred_at"]), 1)]
+        elif kind == events.SLOT_FIXED.name and payload.get("recovered"):
+            found = [("slots_recovered", day(body["occurred_at"]), 1)]
+        elif kind == events.VISIT_DONE.name:
+            visit_day = dt.date.fromisoformat(payload["date"])
+            found = [("persons_applied", visit_day, payload["persons_applied"])]
+            if payload["outcome"] in ("completed", "partial"):
+                found.append(("visits", visit_day, 1))
+                if payload["booking_id"] not in met and visit_day.strftime("%Y-%m") in months:
+                    met.add(payload["booking_id"])
+                    wait = working_days_between(booked, visit_day, load().calendar)
+                    for place in where:
+                        waits.setdefault((*place, visit_day.strftime("%Y-%m")), []).append(wait)
+        for name, when, amount in found:
+            if when.strftime("%Y-%m") in months:
+                for place in where:
+                    cells[(*place, when.strftime("%Y-%m"), name)] += amount
+    return {"cells": cells, "waits": waits}
+
+
+def test_the_report_equals_what_the_events_say_cell_by_cell(story, stack, bus):
+    """Every count, median and longest wait of the report, per channel and per district and month,
+    against the same worked out from the bus (this test runs last: the whole story is in)."""
+    import statistics
+
+    from shared.workcalendar import fiscal_year
+
+    manager = signed_in(stack, "manager")
+    names = ("requests", "visits", "persons_applied", "cancellations", "slots_recovered")
+
+    def up_to() -> str:
+        """This month, or the latest visit's if later in this 年度 (visits are recorded ahead of their day here)."""
+        today = clock.today()
+        done = [dt.date.fromisoformat(b["payload"]["date"]) for b in bus.of_type(events.VISIT_DONE.name)]
+        latest = max([d for d in done if fiscal_year(d) == fiscal_year(today)] + [today])
+        return latest.strftime("%Y-%m")
+
+    def differences() -> list[str]:
+        report = manager.get(f"{stack.url('outreach')}/api/v1/report", params={"to": up_to()}, timeout=10).json()
+        expected = report_from_events(bus.drain(), [m["month"] for m in report["months"]])
+        wrong = []
+        for kind, key in (("channels", "channel"), ("districts", "district")):
+            for part in report[kind]:
+                for month in part["months"]:
+                    for name in names:
+                        want = expected["cells"].get((key, part[key], month["month"], name), 0)
+                        if month[name] != want:
+                            wrong.append(f"{part[key]} {month['month']} {name}: {month[name]} != {want}")
+                    waits = expected["waits"].get((key, part[key], month["month"]), [])
+                    want = (round(statistics.median(waits), 1), max(waits)) if waits else (None, None)
+                    if (month["median_wait_days"], month["longest_wait_days"]) != want:
+                        wrong.append(f"{part[key]} {month['month']} waits: {month['median_wait_days']} != {want}")
+        if report["total"]["requests"] < 3:
+            wrong.append(f"the story made at least 3 requests; the report has {report['total']['requests']}")
+        return wrong
+
+    wrong: list[str] = []
+
+    def agrees() -> bool:
+        wrong[:] = differences()
+        return not wrong
+
+    with contextlib.suppress(AssertionError):  # the events may still be on their way: wait, then say what differs
+        wait_until(agrees, timeout=30)
+    assert wrong == []
