@@ -42,6 +42,7 @@ bench: venv rabbitmq ## what the safety costs (intake, pipeline, personal data) 
 	$(PY) -m tests.bench.scheduling
 	$(PY) -m tests.bench.portal
 	$(PY) -m tests.bench.public_form
+	$(PY) -m tests.bench.report
 
 chart-test: venv rabbitmq prometheus ## the chart, image, skaffold and alert checks, and the chart-driven local run
 	$(VENV)/bin/hadolint deploy/docker/Dockerfile

@@ -40,7 +40,7 @@ def _number(value: float) -> str:
 
 def _open(chart_id: str, title: str, width: int, height: int) -> list[str]:
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="{chart_id}-title" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{chart_id}" role="img" aria-labelledby="{chart_id}-title" '
         f'viewBox="0 0 {width} {height}" width="100%" class="chart" {FONT}>',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
     ]
