@@ -17,13 +17,23 @@ from tests.factories import booking_body
 pytestmark = pytest.mark.e2e
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
+# The report's files (outreach) are documented with their real types; the generator reads only
+# JSON, text and octet-stream bodies, so an integrator maps the two file types to bytes, as here.
+GENERATOR_CONFIG = """content_type_overrides:
+  application/pdf: application/octet-stream
+  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream
+"""
 
 
 def generate(service: str, into: Path) -> subprocess.CompletedProcess:
+    config = into.with_name(f"{into.name}-config.yaml")
+    config.write_text(GENERATOR_CONFIG)
     return subprocess.run(
         [
             str(GENERATOR),
             "generate",
+            "--config",
+            str(config),
             "--path",
             str(ROOT / "docs" / "openapi" / f"{service}.yaml"),
             "--meta",
