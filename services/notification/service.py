@@ -15,7 +15,6 @@ from werkzeug.wrappers import Request, Response
 from services.notification import calltasks, messages, reminders, templates
 from services.notification import metrics as m
 from services.notification.api import OPENAPI
-from services.notification.mailer import Mailer
 from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery, PhonedResult
 from shared import audit, clock, events, municipality
 from shared.auth import Staff, require_owner, staff
@@ -25,6 +24,7 @@ from shared.delivery import retry_delays
 from shared.faults import crash_point
 from shared.handlers import on
 from shared.http import api, conflict, json_response, load_body, load_query, not_found
+from shared.mail import Mailer
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
 

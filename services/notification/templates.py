@@ -7,15 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from shared import preparation, settings
+from shared.mail import Rendered
 from shared.municipality import Municipality, Venue
 
 WEEKDAYS = "月火水木金土日"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    body: str
 
 
 @dataclass(frozen=True)

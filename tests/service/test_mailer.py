@@ -8,9 +8,8 @@ import pytest
 from nameko.testing.utils import find_free_port
 
 from deploy.local.stack import ROOT, port_open
-from services.notification import mailer as mailer_module
-from services.notification.mailer import Mailer
-from services.notification.templates import Rendered
+from shared import mail as mailer_module
+from shared.mail import Mailer, Rendered
 from tests.bus import wait_until
 from tests.service.conftest import MailSink
 

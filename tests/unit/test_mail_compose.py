@@ -6,8 +6,7 @@ from email.parser import BytesParser, Parser
 
 import pytest
 
-from services.notification.mailer import SENDER_NAME, compose
-from services.notification.templates import Rendered
+from shared.mail import SENDER_NAME, Rendered, compose
 
 MESSAGE = Rendered(
     "【都城市】マイナちゃんカーのお申し込みを受け付けました（受付番号 261128-001）",

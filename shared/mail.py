@@ -1,9 +1,11 @@
-"""E-mail over SMTP (plain SMTP to a relay; STARTTLS and login when configured)."""
+"""E-mail over SMTP (plain SMTP to a relay; STARTTLS and login when configured): notification's
+messages to residents, and the liaison channel's sign-in links for community-hall chairs."""
 
 from __future__ import annotations
 
 import smtplib
 import time
+from dataclasses import dataclass
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
@@ -13,14 +15,20 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-from services.notification.templates import Rendered
-
 SMTP_TIMEOUT_SECONDS = 10
 # Connections kept open between messages: a new SMTP session per e-mail (connect, banner, EHLO,
 # QUIT) cost more than the message itself. Idle ones are closed before the relay would drop them.
 MAX_IDLE_CONNECTIONS = 4
 IDLE_SECONDS = 30
 SENDER_NAME = "マイナちゃんカー"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An e-mail's subject and plain-text body, ready to send."""
+
+    subject: str
+    body: str
 
 
 def compose(sender: str, to: str, message: Rendered, message_id: str) -> Message:
