@@ -26,6 +26,7 @@ CHANNEL_EXCHANGE = "outreach.channels"
 CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_-]{1,31}$")
 PERIODS = ("am", "pm", "any")
 OUTCOMES = ("completed", "partial", "absent", "postponed")
+REFERRAL_FORMS = ("household", "short")
 # The outcomes after which a visit counts as made (the funnel's "visited", retention, referrals).
 VISITED_OUTCOMES = ("completed", "partial")
 # What became of each applicant at a visit (the crew records one per person).
@@ -151,6 +152,10 @@ class ReferralReceived(Schema):
     channel = fields.Str(required=True, validate=CHANNEL_NAME)
     referrer_id = fields.Str(required=True)
     sealed_household = fields.Nested(SealedSchema, required=True)
+    # Version 2: "short" when the channel knew only a name, a phone number and a district (a
+    # community-hall chair's referral: sealed {name, phone, district, memo, community_hall}), which
+    # reception completes on the phone; "household" (version 1's only form) for a whole household.
+    form = fields.Str(load_default="household", validate=validate.OneOf(REFERRAL_FORMS))
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,7 @@ SLOT_OFFERED = EventType("scheduling.slot_offered", SlotOffered)
 VISIT_DONE = EventType("scheduling.visit_done", VisitDone, version=2)
 NOTIFICATION_SENT = EventType("notification.sent", NotificationSent)
 NOTIFICATION_FAILED = EventType("notification.failed", NotificationFailed)
-REFERRAL_RECEIVED = EventType("outreach.referral_received", ReferralReceived)
+REFERRAL_RECEIVED = EventType("outreach.referral_received", ReferralReceived, version=2)
 
 EVENT_TYPES: dict[str, EventType] = {
     t.name: t

@@ -50,6 +50,7 @@ class Operation:
     tags: tuple[str, ...] = field(default_factory=tuple)
     roles: tuple[str, ...] = ()  # staff roles allowed (shared.auth); empty: open to anyone
     resident: bool = False  # a resident's own booking, by their private link (services/booking/links.py)
+    chair: bool = False  # also a community-hall chair's session (services/liaison/chairs.py)
 
     @property
     def openapi_path(self) -> str:
@@ -102,6 +103,7 @@ TAGS = {
     "call-tasks": "The day-of phone calls before each visit.",
     "funnel": "Outreach figures per channel and district.",
     "referrals": "A community-hall liaison's referrals.",
+    "chairs": "Community-hall chairs: registered by the city, signed in by an e-mailed link.",
     "residents": "A resident's own booking, by the private link in their e-mails.",
 }
 
@@ -183,6 +185,17 @@ def document(service: str, description: str, operations: list[Operation]) -> dic
             "reception, crew, liaison, manager or operator (see docs/security.md).",
         },
     )
+    if any(op.chair for op in operations):
+        spec.components.security_scheme(
+            "chairSession",
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`ChairSession <token>`: a community-hall chair's session, from POST "
+                "/api/v1/chair-sessions with the one-time link e-mailed to the chair.",
+            },
+        )
     if any(op.resident for op in operations):
         spec.components.security_scheme(
             "bookingLink",
@@ -237,9 +250,10 @@ def _operation(op: Operation) -> dict:
     if op.tags:
         result["tags"] = list(op.tags)
     if op.roles:
-        result["security"] = [{"staffToken": []}]
+        result["security"] = [{"staffToken": []}, *([{"chairSession": []}] if op.chair else [])]
         result["x-roles"] = list(op.roles)
-        result["description"] = f"{op.summary} Staff only: {', '.join(op.roles)}."
+        who = f"Staff only: {', '.join(op.roles)}" + (", or a community-hall chair" if op.chair else "")
+        result["description"] = f"{op.summary} {who}."
         op_responses = {**op.responses, **errors(401, 403)}
     elif op.resident:
         result["security"] = [{"bookingLink": []}]

@@ -158,6 +158,24 @@ class AuditLog(Schema):
     entries = fields.List(fields.Nested(AuditEntry), required=True)
 
 
+class ShortReferralView(Schema):
+    referral_id = fields.Str(required=True)
+    channel = fields.Str(required=True)
+    referrer_id = fields.Str(required=True)
+    status = fields.Str(required=True, metadata={"enum": ["to_complete", "completed"]})
+    received_at = fields.AwareDateTime(required=True)
+    name = fields.Str(required=True)
+    phone = fields.Str(required=True)
+    district = fields.Str(required=True)
+    memo = fields.Str(required=True)
+    community_hall = fields.Str(required=True)
+    booking_id = fields.Str(required=True, allow_none=True)
+
+
+class ShortReferralList(Schema):
+    referrals = fields.List(fields.Nested(ShortReferralView), required=True)
+
+
 OPERATIONS = [
     Operation(
         "GET",
@@ -173,9 +191,18 @@ OPERATIONS = [
         "/api/v1/bookings",
         "Book a visit for a household (phone, web, e-mail or an outreach channel). Open to anyone and "
         "rate-limited per client; reception staff who send their token are not limited.",
-        {201: BookingAccepted, **errors(400, 401, 413, 422, 429)},
+        {201: BookingAccepted, **errors(400, 401, 409, 413, 422, 429)},
         body=BookingRequestSchema,
         tags=("bookings",),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/short-referrals",
+        "Channels' short referrals (a name, a phone number and a district) that reception has still to phone "
+        "and complete with POST /api/v1/bookings and their referral_id, the longest waiting first.",
+        {200: ShortReferralList},
+        tags=("bookings",),
+        roles=("reception",),
     ),
     Operation(
         "GET",

@@ -22,6 +22,15 @@ class BookingRequestSchema(HouseholdSchema, ConsentMixin):
         validate=validate.Length(max=0, error=HONEYPOT_MESSAGE),
         metadata={"description": "Leave empty (a hidden field of the web form)."},
     )
+    referral_id = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 64),
+        metadata={
+            "description": "Reception only: completes a channel's short referral (GET /api/v1/short-referrals); "
+            "the booking is then the channel's, whatever `channel` says."
+        },
+    )
 
 
 class CancelSchema(Schema):

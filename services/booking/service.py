@@ -12,7 +12,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.booking import bookings, choices, links, references, rpc_args
+from services.booking import bookings, choices, links, references, rpc_args, short_referrals
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
 from services.booking.schemas import (
@@ -31,7 +31,7 @@ from shared.db import Mongo, is_duplicate_key
 from shared.delivery import reliable_queue, rpc
 from shared.handlers import on
 from shared.household import HouseholdSchema
-from shared.http import api, invalid_field, json_response, load_body, load_query, not_found, screen_and_load
+from shared.http import api, conflict, invalid_field, json_response, load_body, load_query, not_found, screen_and_load
 from shared.operations import Operations
 from shared.outbox import OutboxRelay, channel_exchange
 from shared.public import public
@@ -52,6 +52,7 @@ class BookingService(Operations):
     db = Mongo(
         indexes={
             "audit": audit.INDEXES,
+            "short_referrals": short_referrals.INDEXES,
             "bookings": [
                 *references.INDEXES,
                 ("referral_id", {"unique": True, "sparse": True}),
@@ -77,11 +78,31 @@ class BookingService(Operations):
             raise
         channel = household.pop("channel")
         household.pop("consent"), household.pop("website")
+        referral_id = household.pop("referral_id")
         is_reception = caller is not None and caller.has("reception")
         if household["eligibility"] is None and not is_reception:
             # The public door asks who the car is for; only staff on the phone judge it in conversation.
             raise invalid_field("eligibility", "Missing data for required field.", "必須項目です。")
-        booking = self._store(household, channel)
+        if referral_id is not None:
+            # Reception completing a channel's short referral: the booking is the channel's.
+            waiting = short_referrals.to_complete(self.db, referral_id) if is_reception else None
+            if waiting is None:
+                raise invalid_field(
+                    "referral_id",
+                    "No referral waiting to be completed has this id.",
+                    "入力を待っている紹介が見つかりません（すでに入力済みかもしれません）。",
+                )
+            channel = waiting["channel"]
+        try:
+            booking = self._store(household, channel, referral_id=referral_id)
+        except Exception as error:
+            if referral_id is None or not is_duplicate_key(error):
+                raise
+            raise conflict(
+                "referral_completed", "This referral already has a booking.", "この紹介はすでに申込になっています。"
+            ) from None
+        if referral_id is not None:
+            short_referrals.complete(self.db, referral_id, booking["_id"])
         extra = {}
         if is_reception:
             # On the phone, reception learns of the household's other open bookings (a repeat?);
@@ -293,6 +314,15 @@ class BookingService(Operations):
         found = self.db.audit.find(match).sort("at", -1).limit(query["limit"])
         return json_response({"entries": [audit.view(entry) for entry in found]})
 
+    @http("GET", "/api/v1/short-referrals")
+    @api
+    @staff("reception")
+    def list_short_referrals(self, request: Request, staff: Staff) -> Response:
+        """Channels' short referrals reception has still to phone and complete, longest waiting first."""
+        found = short_referrals.waiting(self.db)
+        audit.record(self.db, audit.actor(staff, "short referrals to complete"), "read", [r["_id"] for r in found])
+        return json_response({"referrals": [short_referrals.view(r) for r in found]})
+
     @on(events.REFERRAL_RECEIVED, queue=REFERRALS_QUEUE)
     def on_referral(self, event: events.Event) -> None:
         """A referral from any outreach channel becomes a booking with that channel."""
@@ -303,6 +333,14 @@ class BookingService(Operations):
         except sealing.SealError as error:
             m.referrals_rejected.labels(channel).inc()
             raise events.InvalidEvent(f"referral household: {error}") from None
+        if referral["form"] == "short":  # reception completes it on the phone (short_referrals.py)
+            try:
+                if short_referrals.receive(self.db, referral, opened):
+                    log.info("short referral %s from %s waits for reception", referral["referral_id"], channel)
+            except short_referrals.InvalidShortReferral as error:
+                m.referrals_rejected.labels(channel).inc()
+                raise events.InvalidEvent(f"short referral: {error}") from None
+            return
         try:
             household = screen_and_load(HouseholdSchema, opened)
         except ValidationError as error:

@@ -2,7 +2,14 @@
 
 from marshmallow import Schema, fields
 
-from services.liaison.schemas import ReferralQuery, ReferralRequestSchema
+from services.liaison.schemas import (
+    ChairLinkSchema,
+    ChairSchema,
+    ChairSessionSchema,
+    ReferralQuery,
+    ReferralRequestSchema,
+    ShortReferralSchema,
+)
 from shared.openapi import Message, Operation, document, errors
 
 
@@ -13,6 +20,11 @@ class Referral(Schema):
     status = fields.Str(required=True, metadata={"enum": ["referred", "booked", "slot_fixed", "visited"]})
     reference = fields.Str(allow_none=True, required=True)
     created_at = fields.AwareDateTime(required=True)
+    name = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the neighbour's name, to the chair who referred them only (short referrals)"},
+    )
 
 
 class ReferralAccepted(Referral):
@@ -21,6 +33,39 @@ class ReferralAccepted(Referral):
 
 class ReferralList(Schema):
     referrals = fields.List(fields.Nested(Referral), required=True)
+
+
+class ChairView(Schema):
+    chair_id = fields.Str(required=True)
+    name = fields.Str(required=True)
+    email = fields.Str(required=True)
+    community_hall = fields.Str(required=True)
+    district = fields.Str(required=True)
+    active = fields.Bool(required=True)
+
+
+class ChairList(Schema):
+    chairs = fields.List(fields.Nested(ChairView), required=True)
+
+
+class ChairSummary(Schema):
+    chair_id = fields.Str(required=True)
+    name = fields.Str(required=True)
+    community_hall = fields.Str(required=True)
+
+
+class ChairSessionStarted(Schema):
+    session_token = fields.Str(required=True, metadata={"description": "send as `Authorization: ChairSession <token>`"})
+    expires_at = fields.AwareDateTime(required=True)
+    chair = fields.Nested(ChairSummary, required=True)
+
+
+class LinkSent(Schema):
+    message = fields.Nested(Message, required=True)
+
+
+class SessionEnded(Schema):
+    ended = fields.Bool(required=True)
 
 
 OPERATIONS = [
@@ -34,6 +79,17 @@ OPERATIONS = [
         roles=("liaison",),
     ),
     Operation(
+        "POST",
+        "/api/v1/referrals/short",
+        "Refer a neighbour with only a name, a phone number and a district (with their consent); reception "
+        "phones them and completes the household.",
+        {201: ReferralAccepted, **errors(400, 413, 422)},
+        body=ShortReferralSchema,
+        tags=("referrals",),
+        roles=("liaison",),
+        chair=True,
+    ),
+    Operation(
         "GET",
         "/api/v1/referrals",
         "A liaison's referrals and what became of them.",
@@ -41,6 +97,58 @@ OPERATIONS = [
         query=ReferralQuery,
         tags=("referrals",),
         roles=("liaison", "manager"),
+        chair=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/chairs",
+        "Register a community-hall chair: their name, the e-mail address their sign-in links go to, their hall.",
+        {201: ChairView, **errors(400, 413, 422)},
+        body=ChairSchema,
+        tags=("chairs",),
+        roles=("reception", "manager"),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/chairs",
+        "The registered community-hall chairs.",
+        {200: ChairList},
+        tags=("chairs",),
+        roles=("reception", "manager"),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/chairs/<chair_id>/disable",
+        "Disable a chair: their sessions and unused links end at once; their referrals stay.",
+        {200: ChairView, **errors(404)},
+        tags=("chairs",),
+        roles=("reception", "manager"),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/chair-links",
+        "E-mail a one-time sign-in link (15 minutes) to a registered, active chair. The answer is the same "
+        "whether the address is registered or not.",
+        {202: LinkSent, **errors(400, 413, 422, 429)},
+        body=ChairLinkSchema,
+        tags=("chairs",),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/chair-sessions",
+        "Exchange a sign-in link's token (once) for a chair session of 12 hours.",
+        {201: ChairSessionStarted, **errors(400, 401, 413, 422, 429)},
+        body=ChairSessionSchema,
+        tags=("chairs",),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/chair-signout",
+        "End the calling chair's session (signing out).",
+        {200: SessionEnded},
+        tags=("chairs",),
+        roles=("liaison",),
+        chair=True,
     ),
 ]
 

@@ -8,26 +8,53 @@ broker has confirmed the referral (the outbox entry is the only copy)."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
 import uuid
 
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.liaison import chairs
 from services.liaison.api import OPENAPI
-from services.liaison.schemas import ReferralQuery, ReferralRequestSchema
-from shared import clock, events, municipality, outbox, sealing
+from services.liaison.schemas import (
+    ChairLinkSchema,
+    ChairSchema,
+    ChairSessionSchema,
+    ReferralQuery,
+    ReferralRequestSchema,
+    ShortReferralSchema,
+)
+from shared import clock, events, municipality, outbox, sealing, settings
 from shared.auth import Staff, forbidden, require_owner, staff
 from shared.db import Mongo
 from shared.handlers import on
 from shared.household import household_json
-from shared.http import api, json_response, load_body, load_query
+from shared.http import ApiError, api, json_response, load_body, load_query, not_found
+from shared.mail import Mailer, Rendered
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
+from shared.public import public
 
 CHANNEL = "liaison"
+log = logging.getLogger(__name__)
 
 
-def _view(referral: dict) -> dict:
+def _chair_caller(service: LiaisonChannelService, token: str) -> Staff | None:
+    chair = chairs.chair_of_session(service.db, token)
+    return chair.as_staff() if chair else None
+
+
+# Chairs sign in with this channel's own sessions (services/liaison/chairs.py).
+CHAIR = (chairs.SCHEME, _chair_caller)
+
+
+def _view(referral: dict, with_name: bool = False) -> dict:
+    """A referral as its referrer follows it. The neighbour's name only to the one who referred
+    them (a chair's short referral keeps it sealed for that); never to a manager."""
+    name = None
+    if with_name and referral.get("sealed_name"):
+        name = sealing.keyring().open(referral["sealed_name"], referral["_id"])["name"]
     return {
         "referral_id": referral["_id"],
         "liaison_id": referral["liaison_id"],
@@ -35,15 +62,29 @@ def _view(referral: dict) -> dict:
         "status": referral["status"],
         "reference": referral.get("reference"),
         "created_at": clock.iso(referral["created_at"]),
+        "name": name,
     }
+
+
+def sign_in_mail(chair: chairs.Chair, token: str) -> Rendered:
+    link = f"{settings.public_base_url()}/chair/signin/{token}"
+    return Rendered(
+        subject="【マイナちゃんカー】公民館長用ページへのログイン",
+        body=f"{chair.name} 様\n\n"
+        f"{chair.community_hall}の公民館長用ページへのログインのご案内です。\n"
+        f"次のリンクを開き、「ログインする」を押してください。\n\n{link}\n\n"
+        f"このリンクは{chairs.LINK_MINUTES}分間、1回だけ使えます。"
+        "お心当たりのない場合は、このメールを削除してください。\n",
+    )
 
 
 class LiaisonChannelService(Operations):
     name = "liaison"
     openapi = OPENAPI
 
-    db = Mongo(indexes={"referrals": [("liaison_id", {}), ("booking_id", {"sparse": True})]})
+    db = Mongo(indexes={"referrals": [("liaison_id", {}), ("booking_id", {"sparse": True})], **chairs.INDEXES})
     outbox = OutboxRelay("referrals")
+    mailer = Mailer()
 
     @http("POST", "/api/v1/referrals")
     @api
@@ -69,6 +110,7 @@ class LiaisonChannelService(Operations):
                         "channel": CHANNEL,
                         "referrer_id": liaison_id,
                         "sealed_household": sealing.keyring().seal(household_json(data), referral_id),
+                        "form": "household",
                     },
                     correlation_id=referral_id,
                     municipality_code=municipality.load().code,
@@ -89,16 +131,151 @@ class LiaisonChannelService(Operations):
             status=201,
         )
 
+    @http("POST", "/api/v1/referrals/short")
+    @api
+    @staff("liaison", other=CHAIR)
+    def create_short_referral(self, request: Request, staff: Staff) -> Response:
+        """A neighbour's name, phone and district, with their consent: reception completes the rest."""
+        data = load_body(request, ShortReferralSchema)
+        if staff.liaison_id is None:
+            raise forbidden()
+        chair = chairs.find(self.db, staff.liaison_id)
+        hall = chair.community_hall if chair else ""
+        referral_id = str(uuid.uuid4())
+        short = {key: data[key] for key in ("name", "phone", "district", "memo")} | {"community_hall": hall}
+        referral = {
+            "_id": referral_id,
+            "liaison_id": staff.liaison_id,
+            "community_hall": hall,
+            "status": "referred",
+            "created_at": clock.now(),
+            # For the chair's own list only: the name, sealed to this referral (the phone is not kept).
+            "sealed_name": sealing.keyring().seal({"name": data["name"]}, referral_id),
+            "outbox": [
+                outbox.event_entry(
+                    events.REFERRAL_RECEIVED,
+                    {
+                        "referral_id": referral_id,
+                        "channel": CHANNEL,
+                        "referrer_id": staff.liaison_id,
+                        "sealed_household": sealing.keyring().seal(short, referral_id),
+                        "form": "short",
+                    },
+                    correlation_id=referral_id,
+                    municipality_code=municipality.load().code,
+                    routing_key=f"referral.{CHANNEL}",
+                )
+            ],
+        }
+        self.db.referrals.insert_one(referral)
+        self.outbox.kick("referrals", referral_id, referral["outbox"])
+        return json_response(
+            {
+                **_view(referral, with_name=True),
+                "message": {
+                    "ja": "ご紹介を受け付けました。市の受付からご本人にお電話し、申込の内容をうかがいます。",
+                    "en": "The referral is received. Reception will phone the resident to complete the request.",
+                },
+            },
+            status=201,
+        )
+
     @http("GET", "/api/v1/referrals")
     @api
-    @staff("liaison", "manager")
+    @staff("liaison", "manager", other=CHAIR)
     def list_referrals(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, ReferralQuery)
         liaison_id = query["liaison_id"] or (None if staff.has("manager") else staff.liaison_id)
         require_owner(staff, liaison_id, "liaison", ("manager",))
         match = {"liaison_id": liaison_id} if liaison_id else {}
         found = self.db.referrals.find(match, {"outbox": 0}).sort("created_at", -1)
-        return json_response({"referrals": [_view(r) for r in found]})
+        own = staff.liaison_id is not None and liaison_id == staff.liaison_id
+        return json_response({"referrals": [_view(r, with_name=own) for r in found]})
+
+    # --- community-hall chairs: registered by the city, signed in by a link -----------------------
+
+    @http("POST", "/api/v1/chairs")
+    @api
+    @staff("reception", "manager")
+    def register_chair(self, request: Request, staff: Staff) -> Response:
+        data = load_body(request, ChairSchema)
+        chair = chairs.register(self.db, data["name"], data["email"], data["community_hall"], data["district"])
+        return json_response(chair.view(), status=201)
+
+    @http("GET", "/api/v1/chairs")
+    @api
+    @staff("reception", "manager")
+    def list_chairs(self, request: Request, staff: Staff) -> Response:
+        return json_response({"chairs": [chair.view() for chair in chairs.all_chairs(self.db)]})
+
+    @http("POST", "/api/v1/chairs/<chair_id>/disable")
+    @api
+    @staff("reception", "manager")
+    def disable_chair(self, request: Request, staff: Staff, chair_id: str) -> Response:
+        chair = chairs.disable(self.db, chair_id)
+        if chair is None:
+            raise not_found("chair")
+        return json_response(chair.view())
+
+    @http("POST", "/api/v1/chair-links")
+    @api
+    @public("chair-links")
+    def send_chair_link(self, request: Request, caller: Staff | None) -> Response:
+        """The same answer whether the address is registered or not: the form tells nobody who is."""
+        email = load_body(request, ChairLinkSchema)["email"]
+        issued = chairs.issue_link(self.db, email)
+        if issued is not None:
+            chair, token = issued
+            try:
+                self.mailer.send(chair.email, sign_in_mail(chair, token), f"chair-link-{token[:16]}")
+            except (smtplib.SMTPException, OSError):
+                log.warning("sign-in link for %s not sent: the mail relay is away", chair.chair_id)
+                raise ApiError(
+                    503,
+                    "mail_unavailable",
+                    "The e-mail could not be sent now; try again in a few minutes.",
+                    "メールを送れませんでした。数分おいて、もう一度お試しください。",
+                    headers={"Retry-After": "60"},
+                ) from None
+        return json_response(
+            {
+                "message": {
+                    "ja": "登録されているメールアドレスであれば、ログイン用のリンクを送りました。",
+                    "en": "If the address is registered, a sign-in link has been sent to it.",
+                }
+            },
+            status=202,
+        )
+
+    @http("POST", "/api/v1/chair-sessions")
+    @api
+    @public("chair-links")
+    def start_chair_session(self, request: Request, caller: Staff | None) -> Response:
+        token = load_body(request, ChairSessionSchema)["token"]
+        redeemed = chairs.redeem_link(self.db, token)
+        if redeemed is None:
+            raise ApiError(
+                401,
+                "link_invalid",
+                "The sign-in link is used, expired or unknown.",
+                "このリンクは使用済みか、期限が切れています。もう一度リンクを送ってください。",
+            )
+        chair, session_token, expires = redeemed
+        return json_response(
+            {
+                "session_token": session_token,
+                "expires_at": clock.iso(expires),
+                "chair": {"chair_id": chair.chair_id, "name": chair.name, "community_hall": chair.community_hall},
+            },
+            status=201,
+        )
+
+    @http("POST", "/api/v1/chair-signout")
+    @api
+    @staff("liaison", other=CHAIR)
+    def end_chair_session(self, request: Request, staff: Staff) -> Response:
+        chairs.end_session(self.db, request.headers.get("Authorization", "").partition(" ")[2].strip())
+        return json_response({"ended": True})
 
     # What became of this channel's referrals, for the liaison's own list.
     @on(events.REQUEST_RECEIVED)

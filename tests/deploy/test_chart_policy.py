@@ -101,7 +101,8 @@ def test_network_policies_let_in_only_the_ingress_controller_prometheus_and_the_
         egress_ports = [p["port"] for r in policy["spec"]["egress"] for p in r["ports"]]
         # DNS, the broker, the database, the identity provider (HTTPS), SMTP for notification, and
         # the other services' HTTP port for the portal.
-        expected = [53, 53, 443, 5672, 27017] + ([587] if name.endswith("notification") else [])
+        sends_mail = name.endswith(("notification", "liaison"))  # residents' messages; chairs' sign-in links
+        expected = [53, 53, 443, 5672, 27017] + ([587] if sends_mail else [])
         expected += ["http"] if name.endswith("portal") else []
         assert sorted(map(str, egress_ports)) == sorted(map(str, expected)), name
 
@@ -159,7 +160,8 @@ def routes_to(url: str, paths: list[dict]) -> bool:
 
 
 def is_residents_page(url: str) -> bool:
-    return url == "/" or url.startswith(("/apply", "/my", "/static"))
+    """The public host's pages: residents', and community-hall chairs' (volunteers, not staff)."""
+    return url == "/" or url.startswith(("/apply", "/my", "/chair", "/static"))
 
 
 def check_public_host(public: dict) -> None:

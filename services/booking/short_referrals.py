@@ -1,0 +1,90 @@
+"""A channel's short referral (a community-hall chair knew only the neighbour's name, phone number
+and district) waits here until reception has phoned the neighbour and typed in the household; the
+booking then carries the referral's id and channel, so the channel follows it as any other.
+
+Kept sealed like a booking's household (bound to the referral id), with the phone's keyed hash so
+that reception's phone search finds a neighbour who calls in first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared import clock, sealing
+from shared.household import DistrictField, Phone, Text
+from shared.http import screen_and_load
+
+INDEXES = [("status", {}), ("phone_hash", {})]
+TO_COMPLETE, COMPLETED = "to_complete", "completed"
+
+
+class ShortReferral(Schema):
+    """What the channel sealed (services/liaison: a chair's short form and their hall)."""
+
+    name = Text(required=True, validate=validate.Length(1, 40))
+    phone = Phone(required=True)
+    district = DistrictField(required=True)
+    memo = fields.Str(load_default="", validate=validate.Length(0, 200))
+    community_hall = fields.Str(load_default="", validate=validate.Length(0, 60))
+
+
+class InvalidShortReferral(Exception):
+    pass
+
+
+def receive(db: Any, referral: dict, opened: dict) -> bool:
+    """Keeps the referral until reception completes it; False when it was already here (a redelivery)."""
+    try:
+        short = screen_and_load(ShortReferral, opened)
+    except ValidationError as error:
+        raise InvalidShortReferral(f"bad fields {sorted(error.messages)}") from None
+    referral_id = referral["referral_id"]
+    found = db.short_referrals.update_one(
+        {"_id": referral_id},
+        {
+            "$setOnInsert": {
+                "channel": referral["channel"],
+                "referrer_id": referral["referrer_id"],
+                "district": short["district"],
+                "phone_hash": sealing.keyring().lookup_hash(short["phone"]),
+                "sealed": sealing.keyring().seal(short, referral_id),
+                "status": TO_COMPLETE,
+                "received_at": clock.now(),
+            }
+        },
+        upsert=True,
+    )
+    return found.upserted_id is not None
+
+
+def view(document: dict) -> dict:
+    opened = sealing.keyring().open(document["sealed"], document["_id"])
+    return {
+        "referral_id": document["_id"],
+        "channel": document["channel"],
+        "referrer_id": document["referrer_id"],
+        "status": document["status"],
+        "received_at": clock.iso(clock.aware(document["received_at"])),
+        "name": opened["name"],
+        "phone": opened["phone"],
+        "district": opened["district"],
+        "memo": opened["memo"],
+        "community_hall": opened["community_hall"],
+        "booking_id": document.get("booking_id"),
+    }
+
+
+def waiting(db: Any) -> list[dict]:
+    """Those reception has still to phone, the longest waiting first."""
+    return list(db.short_referrals.find({"status": TO_COMPLETE}).sort("received_at", 1))
+
+
+def to_complete(db: Any, referral_id: str) -> dict | None:
+    return db.short_referrals.find_one({"_id": referral_id, "status": TO_COMPLETE})
+
+
+def complete(db: Any, referral_id: str, booking_id: str) -> None:
+    db.short_referrals.update_one(
+        {"_id": referral_id}, {"$set": {"status": COMPLETED, "booking_id": booking_id, "completed_at": clock.now()}}
+    )

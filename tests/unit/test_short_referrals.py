@@ -1,0 +1,103 @@
+"""A chair's short referral waits in booking until reception completes the household on the phone;
+the booking is then the channel's and carries the referral's id."""
+
+import uuid
+
+import pytest
+
+from services.booking.service import BookingService
+from shared import events, sealing
+from tests.factories import booking_body, json_request, response_json, staff_token, worker
+
+SHORT = {
+    "name": "霧島 ハナ",
+    "phone": "0986-37-1234",
+    "district": "shonai",
+    "memo": "耳が遠いです",
+    "community_hall": "庄内地区公民館",
+}
+
+
+@pytest.fixture
+def service(db):
+    return worker(BookingService, db)
+
+
+def short_referral(content=None, referral_id=None, form="short") -> dict:
+    referral_id = referral_id or str(uuid.uuid4())
+    payload = {
+        "referral_id": referral_id,
+        "channel": "liaison",
+        "referrer_id": "chair-1",
+        "sealed_household": sealing.keyring().seal(content or SHORT, referral_id),
+        "form": form,
+    }
+    return events.build(events.REFERRAL_RECEIVED, payload, correlation_id=referral_id, municipality_code="452025")
+
+
+def waiting(service, role="reception"):
+    return service.list_short_referrals(json_request(method="GET", token=staff_token(role)))
+
+
+def test_a_short_referral_waits_for_reception_instead_of_becoming_a_booking(service, db):
+    event = short_referral()
+    service.on_referral(event)
+    service.on_referral(event)  # redelivered: still one
+    assert db.bookings.count_documents({}) == 0
+    [shown] = response_json(waiting(service))["referrals"]
+    assert (shown["name"], shown["phone"], shown["district"], shown["memo"]) == (
+        "霧島 ハナ",
+        "0986371234",
+        "shonai",
+        "耳が遠いです",
+    )
+    assert shown["community_hall"] == "庄内地区公民館" and shown["status"] == "to_complete"
+    assert "霧島" not in str(db.short_referrals.find_one({}))  # sealed at rest
+    assert db.audit.count_documents({"action": "read"}) == 1  # who saw the names is recorded
+    assert waiting(service, "crew").status_code == 403
+
+
+def test_reception_completes_it_into_a_booking_of_the_channel(service, db):
+    event = short_referral()
+    service.on_referral(event)
+    referral_id = event["payload"]["referral_id"]
+    body = booking_body(channel="phone", referral_id=referral_id, phone="0986-37-1234")
+    answer = service.create_booking(json_request(body))
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    booking = db.bookings.find_one({"_id": response_json(answer)["booking_id"]})
+    assert (booking["channel"], booking["referral_id"]) == ("liaison", referral_id)
+    [entry] = booking["outbox"]
+    published = events.parse(entry["event"], events.REQUEST_RECEIVED).payload
+    assert (published["channel"], published["referral_id"]) == ("liaison", referral_id)  # the chair follows it
+    assert response_json(waiting(service))["referrals"] == []
+    again = service.create_booking(json_request(body))
+    assert again.status_code == 422 and response_json(again)["fields"][0]["field"] == "referral_id"
+    assert db.bookings.count_documents({}) == 1
+
+
+def test_only_reception_completes_a_referral_and_only_one_that_waits(service, db):
+    event = short_referral()
+    service.on_referral(event)
+    body = booking_body(referral_id=event["payload"]["referral_id"])
+    public = service.create_booking(json_request(body, token=None))  # the public form cannot claim one
+    assert public.status_code == 422 and db.bookings.count_documents({}) == 0
+    unknown = service.create_booking(json_request(booking_body(referral_id="no-such-referral")))
+    assert unknown.status_code == 422 and db.bookings.count_documents({}) == 0
+
+
+def test_a_short_referral_with_bad_fields_is_a_dead_letter_not_a_record(service, db):
+    with pytest.raises(events.InvalidEvent):
+        service.on_referral(short_referral({**SHORT, "district": "東京"}))
+    with pytest.raises(events.InvalidEvent):
+        service.on_referral(short_referral({**SHORT, "memo": "番号 123456789012"}))
+    assert db.short_referrals.count_documents({}) == 0
+
+
+def test_a_version_1_referral_is_still_a_whole_household(service, db):
+    household = booking_body()
+    household.pop("channel"), household.pop("consent")
+    event = short_referral(household, form="household")
+    del event["payload"]["form"]
+    event["schema_version"] = 1
+    service.on_referral(event)
+    assert db.bookings.count_documents({"channel": "liaison"}) == 1
