@@ -13,7 +13,7 @@ import requests
 from shared.settings import env
 
 TIMEOUT_SECONDS = 10
-SERVICES = ("booking", "scheduling", "notification", "outreach")
+SERVICES = ("booking", "scheduling", "notification", "outreach", "liaison")
 
 
 def service_urls() -> dict[str, str]:
@@ -68,9 +68,9 @@ class Answer:
 class Backend:
     _http = requests.Session()  # one connection pool per process
 
-    def __init__(self, access_token: str, urls: dict[str, str] | None = None) -> None:
+    def __init__(self, access_token: str, urls: dict[str, str] | None = None, scheme: str = "Bearer") -> None:
         self.urls = urls or service_urls()
-        self.headers = {"Authorization": f"Bearer {access_token}"}
+        self.headers = {"Authorization": f"{scheme} {access_token}"}
 
     @classmethod
     def for_resident(cls, client: str, link_token: str | None = None) -> Backend:

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from services.booking.schemas import BookingRequestSchema
 from services.portal.japanese import NotADate, parse_date
 from shared.http import screen_and_load
-from shared.validation import field_errors, normalize_kana
+from shared.validation import field_errors, normalize, normalize_kana
 
 MAX_APPLICANTS = 10
 APPLICANT_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date")
@@ -110,6 +110,7 @@ def read_form(form: Any) -> HouseholdForm:
     values["consent"] = "yes" if form.get("consent") == "yes" else ""
     values["guardian_present"] = "yes" if form.get("guardian_present") == "yes" else ""
     values["website"] = str(form.get("website", ""))[:200]  # the public form's honeypot, passed on as typed
+    values["referral_id"] = str(form.get("referral_id", ""))[:64]  # reception completing a chair's referral
     for name in names:
         if name.endswith("_kana") and values[name]:
             with contextlib.suppress(ValidationError):  # left as typed; the schema will say what is wrong
@@ -131,6 +132,25 @@ def change_applicants(household: HouseholdForm, action: str) -> str | None:
 
 def new_form(phone: str = "") -> HouseholdForm:
     return HouseholdForm(values={"phone": phone}, applicants=1)
+
+
+def normalize_name(name: str) -> str:
+    """A name as typed, width-folded (a full-width space becomes a plain one) and single-spaced."""
+    return " ".join(normalize(name).split())
+
+
+def referral_form(referral: dict) -> HouseholdForm:
+    """The form for a channel's short referral: the first applicant's name (split at the space the
+    chair typed, if any), the phone and the district filled in, and the referral's id carried along."""
+    family, _, given = normalize_name(referral["name"]).partition(" ")
+    values = {
+        "a0_family_name": family,
+        "a0_given_name": given,
+        "phone": referral["phone"],
+        "district": referral["district"],
+        "referral_id": referral["referral_id"],
+    }
+    return HouseholdForm(values=values, applicants=1)
 
 
 REQUIRED = ("phone", "postal_code", "district", "address_line")
@@ -168,6 +188,8 @@ def booking_body(household: HouseholdForm, channel: str = "phone", eligibility: 
         "needs": values["needs"],
         "consent": values["consent"] == "yes",
     }
+    if values.get("referral_id"):
+        body["referral_id"] = values["referral_id"]
     if eligibility is not None:
         body["eligibility"] = {**eligibility, "guardian_present": values.get("guardian_present") == "yes"}
         body["website"] = values.get("website", "")

@@ -62,7 +62,34 @@ class ReceptionPages:
     @http("GET", "/reception/bookings/new")
     @page("reception")
     def booking_form(self, page: Page) -> Response:
+        referral_id = page.request.args.get("referral")
+        if referral_id:
+            referral = self._waiting_referral(page, referral_id)
+            return self._household_page(page, forms.referral_form(referral), referral=referral)
         return self._household_page(page, forms.new_form())
+
+    # --- reception: referrals from community-hall chairs ---------------------------------------
+
+    @http("GET", "/reception/referrals")
+    @page("reception")
+    def referrals(self, page: Page) -> Response:
+        answer = page.backend.get("booking", "/api/v1/short-referrals")
+        if not answer.ok:
+            raise refused(answer, "紹介の一覧を表示できませんでした")
+        return page.render(
+            "reception/referrals.html", referrals=[views.short_referral(r) for r in answer.body["referrals"]]
+        )
+
+    def _waiting_referral(self, page: Page, referral_id: str) -> dict:
+        answer = page.backend.get("booking", "/api/v1/short-referrals")
+        if not answer.ok:
+            raise refused(answer, "紹介を表示できませんでした")
+        found = next((r for r in answer.body["referrals"] if r["referral_id"] == referral_id), None)
+        if found is None:
+            raise PageError(
+                404, "この紹介は見つかりません", "すでに申込を入力した可能性があります。紹介の一覧をご確認ください。"
+            )
+        return found
 
     @http("POST", "/reception/bookings/new")
     @page("reception")
@@ -71,27 +98,36 @@ class ReceptionPages:
         if action == "start":  # from the phone search: the caller's number carried in the form, not a URL
             return self._household_page(page, forms.new_form(phone=page.request.form.get("phone", "")[:40]))
         household = forms.read_form(page.request.form)
+        referral = (
+            self._waiting_referral(page, household.values["referral_id"]) if household.values["referral_id"] else None
+        )
         focus = forms.change_applicants(household, action)
         if focus is not None:
-            return self._household_page(page, household, focus=focus)
+            return self._household_page(page, household, focus=focus, referral=referral)
         body = forms.booking_body(household)
         if body is None:
-            return self._household_page(page, household, status=422)
+            return self._household_page(page, household, status=422, referral=referral)
         answer = page.backend.post("booking", "/api/v1/bookings", body)
         if answer.status == 422:
             household.add_api_errors(answer.field_errors())
-            return self._household_page(page, household, status=422)
+            return self._household_page(page, household, status=422, referral=referral)
         if not answer.ok:
             raise refused(answer, "申込を保存できませんでした")
         return redirect(f"/reception/bookings/{answer.body['booking_id']}/offers?new=1")
 
     def _household_page(
-        self, page: Page, household: forms.HouseholdForm, status: int = 200, focus: str = ""
+        self,
+        page: Page,
+        household: forms.HouseholdForm,
+        status: int = 200,
+        focus: str = "",
+        referral: dict | None = None,
     ) -> Response:
         return page.render(
             "reception/household.html",
             status=status,
             form=household,
+            referral=referral,
             districts=municipality.load().districts,
             max_applicants=forms.MAX_APPLICANTS,
             birth_date_help=japanese.BIRTH_DATE_HELP,

@@ -47,13 +47,13 @@ STATUS_WORDS = {
 }
 
 
-def _office() -> dict:
+def office_contact() -> dict:
     city = municipality.load()
     return {"name": city.contact_office, "phone": city.contact_phone, "city": city.name}
 
 
 def public_render(template: str, status: int = 200, **context: Any) -> Response:
-    return render(template, status=status, office=_office(), **context)
+    return render(template, status=status, office=office_contact(), **context)
 
 
 def public_error(error: PageError) -> Response:

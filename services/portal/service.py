@@ -8,6 +8,8 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.portal.api import OPENAPI
+from services.portal.chair import ChairPages
+from services.portal.chair_admin import ChairAdminPages
 from services.portal.crew import CrewPages
 from services.portal.reception import ReceptionPages
 from services.portal.report import ReportPages
@@ -28,9 +30,11 @@ from shared.operations import Operations
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".json": "application/json"}
 
 
-class PortalService(ResidentPages, SignInPages, ReceptionPages, CrewPages, ReportPages, Operations):
-    """The pages come from one mixin per audience (residents, signin, reception, crew, managers);
-    here: the staff menu and files."""
+class PortalService(
+    ResidentPages, ChairPages, SignInPages, ReceptionPages, CrewPages, ChairAdminPages, ReportPages, Operations
+):
+    """The pages come from one mixin per audience (residents, community-hall chairs, signin,
+    reception, crew, managers); here: the staff menu and files."""
 
     name = "portal"
     openapi = OPENAPI

@@ -43,6 +43,9 @@ class Session:
     access_token: str
     staff: Staff
     name: str
+    # How the services are called for this session: the city's token (Bearer), or a community-hall
+    # chair's session with the liaison channel (ChairSession).
+    scheme: str = "Bearer"
 
     def csrf_ok(self, token: str | None) -> bool:
         return bool(token) and secrets.compare_digest(token, self.csrf_token)
@@ -90,7 +93,9 @@ class Sessions:
 
     # --- sessions ------------------------------------------------------------------------
 
-    def create(self, staff: Staff, name: str, access_token: str, token_expires: dt.datetime) -> tuple[str, Session]:
+    def create(
+        self, staff: Staff, name: str, access_token: str, token_expires: dt.datetime, scheme: str = "Bearer"
+    ) -> tuple[str, Session]:
         """A new session; returns the id for the cookie (shown nowhere else) and the session."""
         session_id = secrets.token_urlsafe(32)
         now = clock.now()
@@ -98,6 +103,7 @@ class Sessions:
             "_id": _digest(session_id),
             "csrf_token": secrets.token_urlsafe(32),
             "access_token": access_token,
+            "scheme": scheme,
             "subject": staff.subject,
             "roles": sorted(staff.roles),
             "crew_id": staff.crew_id,
@@ -145,6 +151,7 @@ def _session(document: dict) -> Session:
             liaison_id=document.get("liaison_id"),
         ),
         name=document.get("name") or "",
+        scheme=document.get("scheme") or "Bearer",
     )
 
 

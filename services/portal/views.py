@@ -211,6 +211,19 @@ def message(found: dict) -> dict:
     }
 
 
+def short_referral(found: dict) -> dict:
+    """A chair's referral waiting for reception's call: when it came, how long it has waited."""
+    received = _moment(found["received_at"])
+    waited = workcalendar.working_days_between(received.date(), clock.today(), municipality.load().calendar)
+    return {
+        **found,
+        "received": day_label(received.date()),
+        "waited": waited,
+        "district_name": _district_name(found["district"]),
+        "phone_link": tel(found["phone"]),
+    }
+
+
 def _district_name(district_id: str | None) -> str:
     district = municipality.load().district(district_id) if district_id else None
     return district.name if district else ""

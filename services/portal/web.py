@@ -129,7 +129,7 @@ class Page:
         self.request = request
         self.session = session
         self.sessions = sessions
-        self.backend = Backend(session.access_token)
+        self.backend = Backend(session.access_token, scheme=session.scheme)
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         return render(template, status=status, session=self.session, **context)
@@ -159,10 +159,12 @@ def guarded(handler: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def page(*roles: str) -> Callable:
+def page(*roles: str, sign_in: str = "", on_error: Callable[..., Response] | None = None) -> Callable:
     """A page for staff holding one of `roles`. No session: off to sign in (then back here). A POST
     must carry the session's CSRF token. The services' refusals become pages: 401 (the token ran
-    out) signs in again, 403 is the Japanese refusal, 5xx or silence says try again."""
+    out) signs in again, 403 is the Japanese refusal, 5xx or silence says try again.
+    `sign_in` and `on_error`: where a community-hall chair signs in, and their pages' look."""
+    show_error = on_error or error_page
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
@@ -172,6 +174,8 @@ def page(*roles: str) -> Callable:
                 sessions = Sessions(self.db)
                 session = sessions.load(request.cookies.get(COOKIE))
                 if session is None:
+                    if sign_in:
+                        return redirect(sign_in)
                     target = request.full_path if request.method == "GET" else STAFF_HOME
                     return redirect(f"/signin?next={_quote(target.rstrip('?'))}")
                 if not session.staff.has(*roles):
@@ -180,13 +184,13 @@ def page(*roles: str) -> Callable:
                     raise expired_form()
                 return handler(self, Page(request, session, sessions), *args, **kwargs)
             except PageError as error:
-                return error_page(error, session)
+                return show_error(error, session)
             except (ServiceUnavailable, ConnectionFailure) as error:
                 log.warning("%s: %s", handler.__name__, error)
-                return error_page(unavailable(), session)
+                return show_error(unavailable(), session)
             except Exception:
                 log.exception("%s failed", handler.__name__)
-                return error_page(broken(), session)
+                return show_error(broken(), session)
 
         return wrapper
 
