@@ -33,10 +33,20 @@ def staff_auth(auth_keys, monkeypatch):
     sealing.reset()
 
 
-@pytest.fixture
-def db():
+def fresh_db():
     """A fresh in-memory database for unit tests (the services' own stand-in, see shared.db)."""
     return mongomock.MongoClient(tz_aware=True)[f"test_{uuid.uuid4().hex[:8]}"]
+
+
+@pytest.fixture
+def db():
+    return fresh_db()
+
+
+@pytest.fixture
+def db_factory():
+    """A fresh database per call: a property test (Hypothesis) needs one per generated example."""
+    return fresh_db
 
 
 @pytest.fixture

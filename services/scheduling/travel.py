@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Protocol
 
-from shared.municipality import Municipality, Place, TravelRules
+from shared.municipality import District, Municipality, Place, TravelRules
 
 EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True)
+class Household(District):
+    """A household's place: its district's centre (no address is geocoded), but a place of its own,
+    so that two households of one district are two stops apart, never 0 minutes (the minimum
+    applies: parking, finding the house). Equal only to the same visit's household."""
+
+    visit_id: str
+
+
+def household_of(district: District, visit_id: str) -> Household:
+    return Household(name=district.name, lat=district.lat, lon=district.lon, id=district.id, visit_id=visit_id)
 
 
 class TravelModel(Protocol):
@@ -23,13 +37,14 @@ def distance_km(a: Place, b: Place) -> float:
 
 class StraightLineTravel:
     """Straight-line distance x road factor at an average speed, never under a minimum (parking,
-    finding the house), even between two households of one district. Staying put costs nothing."""
+    finding the house), even between two households of one district. Staying put (the same place:
+    the depot, one hall, one household) costs nothing."""
 
     def __init__(self, rules: TravelRules) -> None:
         self.rules = rules
 
     def minutes(self, origin: Place, destination: Place) -> int:
-        if origin is destination:
+        if origin is destination or origin == destination:
             return 0
         hours = distance_km(origin, destination) * self.rules.road_factor / self.rules.average_speed_kmh
         return max(self.rules.minimum_minutes, math.ceil(hours * 60))
@@ -46,7 +61,7 @@ class MatrixTravel:
         return "depot" if place is self.depot else getattr(place, "id", place.name)
 
     def minutes(self, origin: Place, destination: Place) -> int:
-        if origin is destination:
+        if origin is destination or origin == destination:
             return 0
         a, b = self._key(origin), self._key(destination)
         known = self.matrix.get(a, {}).get(b, self.matrix.get(b, {}).get(a))

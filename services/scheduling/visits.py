@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from services.scheduling.routes import RouteStop, minute_of
+from services.scheduling.travel import household_of
 from shared import clock, events, outbox, workcalendar
 from shared.db import is_duplicate_key
 from shared.municipality import Municipality, Place
@@ -63,8 +64,10 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
 
 
 def place_of(visit: dict, city: Municipality) -> Place:
-    """Where the crew goes: the venue of a group session, else the household's district centre."""
-    return (visit.get("venue") and city.venue(visit["venue"])) or city.district(visit["district"])
+    """Where the crew goes: the venue of a group session (one place for all who meet there), else
+    the household, at its district's centre but a place of its own (travel.Household)."""
+    venue = visit.get("venue") and city.venue(visit["venue"])
+    return venue or household_of(city.district(visit["district"]), visit["_id"])
 
 
 def stop_of(visit: dict, city: Municipality) -> RouteStop:
