@@ -123,6 +123,10 @@ class Stop(Schema):
     window_end = fields.AwareDateTime(required=True)
     start = fields.AwareDateTime(required=True, metadata={"description": "The visit begins (estimated)"})
     end = fields.AwareDateTime(required=True)
+    window_kept = fields.Bool(
+        required=True,
+        metadata={"description": "False when the crew cannot arrive within the promised window: call the household"},
+    )
     idle_minutes_before = fields.Int(required=True)
     address = fields.Nested(StopAddress, allow_none=True, required=True)
     needs = fields.Str(allow_none=True, required=True, metadata={"description": "配慮事項, as reception noted them"})
@@ -144,6 +148,9 @@ class DaySheet(Schema):
     day_start = fields.AwareDateTime(required=True)
     return_to_depot = fields.AwareDateTime(allow_none=True, required=True)
     total_drive_minutes = fields.Int(required=True)
+    promises_at_risk = fields.List(
+        fields.Str(), required=True, metadata={"description": "References of the stops whose window cannot be kept"}
+    )
     route_optimised = fields.Bool(
         required=True, metadata={"description": "False: the optimiser could not keep every promise; window order"}
     )

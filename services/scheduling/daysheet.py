@@ -64,6 +64,9 @@ def build(
                 "window_end": iso(routed.stop.window_end),
                 "start": iso(routed.start),
                 "end": iso(routed.end),
+                # False when the route cannot reach the household within its promised window (a
+                # promise made under an older drive rule, or a day changed since): call them first.
+                "window_kept": routed.stop.window_start <= routed.arrive <= routed.stop.window_end,
                 "idle_minutes_before": max(0, depart - free_at) + (routed.start - routed.arrive),
                 # What the crew needs at the door; None while booking cannot be asked.
                 "address": details.get("address"),
@@ -89,6 +92,7 @@ def build(
         "return_to_depot": iso(route.back_at_depot) if route.back_at_depot is not None else None,
         "total_drive_minutes": route.drive_minutes,
         "route_optimised": route.optimised,
+        "promises_at_risk": [s["reference"] for s in stops if not s["window_kept"]],
         "persons": sum(v["household_size"] for v in visits),
         "stops": stops,
         "calls": calls,

@@ -16,7 +16,7 @@ from services.scheduling.service import SchedulingService
 from services.scheduling.travel import default_model
 from services.scheduling.visits import ACTIVE
 from shared import municipality
-from tests.factories import json_request, response_json, worker
+from tests.factories import json_request, response_json, worker, working_day
 from tests.route_checker import least_drive, problems
 from tests.unit.test_scheduling_service import fix, new_visit
 
@@ -132,3 +132,22 @@ def test_a_batch_plan_fixed_as_proposed_gives_drivable_days(db_factory, househol
 @pytest.fixture
 def service(db):
     return worker(SchedulingService, db)
+
+
+def test_a_promise_made_under_the_old_rule_is_flagged_for_a_call_not_silently_broken(service, db):
+    """Two households of one district fixed back to back with no time to move (as the 0-minute rule
+    allowed): the day sheet says the second window cannot be kept, and the fix API refuses it now."""
+    from services.scheduling import visits as visit_store
+    from services.scheduling.visits import slot_document
+
+    day = working_day(3)
+    at = lambda hhmm: dt.datetime.fromisoformat(f"{day}T{hhmm}:00+09:00")  # noqa: E731
+    long_one = new_visit(service, db, district="himeki", size=3)  # 15 + 3 x 30 = 105 minutes
+    short_one = new_visit(service, db, district="himeki", size=1)
+    visit_store.fix(db, long_one, slot_document("crew-1", at("09:00"), at("10:45"), 30))
+    assert fix(service, short_one["_id"], at("10:15").isoformat())[0] == 409  # not offered any more
+    visit_store.fix(db, short_one, slot_document("crew-1", at("10:15"), at("11:00"), 30))  # as fixed before
+    [sheet] = sheets(db)
+    late = next(s for s in sheet["stops"] if s["visit_id"] == short_one["_id"])
+    assert late["window_kept"] is False and sheet["promises_at_risk"] == [late["reference"]]
+    assert problems(sheet, CITY) and all("outside its promised window" in p for p in problems(sheet, CITY))
