@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -43,11 +44,19 @@ from typing import Any
 
 from deploy.local.stack import ROOT
 from services.scheduling import optimiser, planning, routes, solver
-from services.scheduling.travel import default_model
+from services.scheduling.travel import default_model, household_of
 from shared import municipality, workcalendar
 from shared.municipality import Crew
 
 CITY = municipality.load()
+
+
+@functools.cache
+def household(district: str, visit_id: str):
+    """One place object per household, as the service makes them (drive times are cached by identity)."""
+    return household_of(CITY.district(district), visit_id)
+
+
 DAY = routes.day_of(CITY)
 TRAVEL = routes.CachedTravel(default_model(CITY))
 WINDOW, STEP = CITY.visits.window_minutes, CITY.visits.slot_step_minutes
@@ -70,7 +79,8 @@ class Ask:
 
     @property
     def place(self):
-        return CITY.district(self.district)
+        """A household of its own at its district's centre (the service's drive rule)."""
+        return household(self.district, self.id)
 
 
 @dataclass
@@ -346,7 +356,7 @@ def offers(seed: int = 11, fixed: int = 1000, crews: int = 5, days: int = 60, as
     count, tries = 0, 0
     while count < fixed and tries < fixed * 20:
         tries += 1
-        place, persons = rng.choice(CITY.districts), rng.choice((1, 2, 3, 3, 4))
+        place, persons = household(rng.choice(CITY.districts).id, f"f{tries}"), rng.choice((1, 2, 3, 3, 4))
         duration = CITY.visits.duration_minutes(persons)
         key = (rng.choice(crew_ids), rng.choice(horizon))
         timeline = routes.Timeline(stops[key], DAY, CITY.depot, TRAVEL)
@@ -367,7 +377,7 @@ def offers(seed: int = 11, fixed: int = 1000, crews: int = 5, days: int = 60, as
         found = planning.suggest(
             city=city,
             travel=default_model(CITY),
-            place=rng.choice(CITY.districts),
+            place=household(rng.choice(CITY.districts).id, f"ask{len(latencies)}"),
             duration_minutes=CITY.visits.duration_minutes(rng.choice((1, 2, 3, 4, 5))),
             preferred=preferred,
             days=horizon,
