@@ -11,6 +11,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from shared import clock
+
 PHONE_MESSAGE = "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678)."
 
 # Marshmallow's own messages and ours, with their Japanese. Patterns cover messages with numbers.
@@ -121,14 +123,8 @@ class LocalDateTime(fields.DateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         IN_DATE_RANGE(moment.date())  # the bounds of every date a caller gives
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_zone())
-        return moment.astimezone(_zone())
-
-
-def _zone() -> Any:
-    from shared import municipality  # municipality reads settings only; imported late to stay light
-
-    return municipality.load().timezone
+            moment = moment.replace(tzinfo=clock.zone())
+        return moment.astimezone(clock.zone())
 
 
 @functools.cache
