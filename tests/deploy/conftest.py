@@ -22,6 +22,13 @@ def _every_service(block: dict) -> dict:
     return {"services": {name: block for name in SERVICES if name != "portal"}}
 
 
+# Another town's municipality file, given to the chart instead of the image's (config.municipalityFile).
+OTHER_TOWN = (
+    (ROOT / "shared" / "municipalities" / "miyakonojo.yaml")
+    .read_text(encoding="utf-8")
+    .replace("name: 都城市", "name: 山あい町")
+)
+
 VALUE_SETS: dict[str, dict] = {
     "defaults": {},
     "external-databases": load_values(VALUES_DIR / "production.yaml"),
@@ -32,6 +39,7 @@ VALUE_SETS: dict[str, dict] = {
         "rabbitmq": {"port": 5671, "tls": {"caSecret": "mynacar-rabbitmq-tls", "clientSecret": "mynacar-amqp-client"}},
         **_every_service({"keda": {"enabled": True}}),
     },
+    "own-municipality-file": {"config": {"municipalityFile": OTHER_TOWN}},
     "monitoring": {
         "monitoring": {
             "serviceMonitor": {"enabled": True},

@@ -314,3 +314,26 @@ def test_with_broker_tls_every_service_checks_the_brokers_certificate_and_keda_t
         for port in rule.get("ports", [])
     }
     assert 5671 in broker_ports and 5672 not in broker_ports
+
+
+def test_another_towns_municipality_file_is_mounted_from_a_config_map_in_every_pod():
+    from shared.municipality import parse
+
+    rendered = manifests("own-municipality-file")
+    [town] = [o for o in of_kind(rendered, "ConfigMap") if o["metadata"]["name"].endswith("-municipality")]
+    assert parse(yaml.safe_load(town["data"]["municipality.yaml"])).name == "山あい町"
+    for deployment in of_kind(rendered, "Deployment"):
+        if not deployment["metadata"]["name"].startswith("mynacar-"):
+            continue
+        pod = deployment["spec"]["template"]["spec"]
+        [volume] = [v for v in pod["volumes"] if v["name"] == "municipality"]
+        assert volume["configMap"]["name"] == town["metadata"]["name"]
+        [mount] = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "municipality"]
+        assert mount["readOnly"] and mount["mountPath"] == "/etc/mynacar/municipality"
+    service_maps = [o for o in of_kind(rendered, "ConfigMap") if "MUNICIPALITY_CONFIG" in o.get("data", {})]
+    assert service_maps and all(
+        m["data"]["MUNICIPALITY_CONFIG"] == "/etc/mynacar/municipality/municipality.yaml" for m in service_maps
+    )
+    # Without one, the image's own file by name, and no such ConfigMap.
+    defaults = manifests("defaults")
+    assert not [o for o in of_kind(defaults, "ConfigMap") if o["metadata"]["name"].endswith("-municipality")]
