@@ -27,6 +27,9 @@ CHANNEL_NAME = validate.Regexp(r"^[a-z][a-z0-9_-]{1,31}$")
 PERIODS = ("am", "pm", "any")
 OUTCOMES = ("completed", "partial", "absent", "postponed")
 REFERRAL_FORMS = ("household", "short")
+# Why reception closes a short referral without a booking: the neighbour did not want it, could not
+# be reached after several calls, was already booked, or applied elsewhere.
+REFERRAL_CLOSE_REASONS = ("declined", "unreachable", "already_booked", "applied_elsewhere")
 # The outcomes after which a visit counts as made (the funnel's "visited", retention, referrals).
 VISITED_OUTCOMES = ("completed", "partial")
 # What became of each applicant at a visit (the crew records one per person).
@@ -59,6 +62,14 @@ class EligibilityAnswers(Schema):
     parking = fields.Bool(required=True)
     moving_soon = fields.Bool(required=True)
     guardian_present = fields.Bool(allow_none=True, load_default=None)
+
+
+class ReferralClosed(Schema):
+    """Reception closed a channel's short referral without a booking (services/booking/short_referrals.py)."""
+
+    referral_id = fields.Str(required=True)
+    channel = fields.Str(required=True, validate=CHANNEL_NAME)
+    reason = fields.Str(required=True, validate=validate.OneOf(REFERRAL_CLOSE_REASONS))
 
 
 class RequestCancelled(Schema):
@@ -179,6 +190,7 @@ class EventType:
 
 REQUEST_RECEIVED = EventType("booking.request_received", RequestReceived, version=2)
 REQUEST_CANCELLED = EventType("booking.request_cancelled", RequestCancelled)
+REFERRAL_CLOSED = EventType("booking.referral_closed", ReferralClosed)
 SLOT_FIXED = EventType("scheduling.slot_fixed", SlotFixed, version=2)
 SLOT_RELEASED = EventType("scheduling.slot_released", SlotReleased)
 SLOT_OFFERED = EventType("scheduling.slot_offered", SlotOffered)
@@ -192,6 +204,7 @@ EVENT_TYPES: dict[str, EventType] = {
     for t in (
         REQUEST_RECEIVED,
         REQUEST_CANCELLED,
+        REFERRAL_CLOSED,
         SLOT_FIXED,
         SLOT_RELEASED,
         SLOT_OFFERED,

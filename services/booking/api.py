@@ -8,6 +8,7 @@ from services.booking.schemas import (
     BookingQuery,
     BookingRequestSchema,
     CancelSchema,
+    CloseReferralSchema,
     CodeExchangeSchema,
     PickSchema,
     PreferSchema,
@@ -172,6 +173,12 @@ class ShortReferralView(Schema):
     booking_id = fields.Str(required=True, allow_none=True)
 
 
+class ReferralClosedView(Schema):
+    referral_id = fields.Str(required=True)
+    status = fields.Str(required=True, metadata={"enum": ["closed"]})
+    reason = fields.Str(required=True)
+
+
 class ShortReferralList(Schema):
     referrals = fields.List(fields.Nested(ShortReferralView), required=True)
 
@@ -201,6 +208,16 @@ OPERATIONS = [
         "Channels' short referrals (a name, a phone number and a district) that reception has still to phone "
         "and complete with POST /api/v1/bookings and their referral_id, the longest waiting first.",
         {200: ShortReferralList},
+        tags=("bookings",),
+        roles=("reception",),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/short-referrals/<referral_id>/close",
+        "Close a waiting short referral without a booking (the neighbour declined, could not be reached, was "
+        "already booked or applied elsewhere); the channel hears it as booking.referral_closed.",
+        {200: ReferralClosedView, **errors(400, 404, 413, 422)},
+        body=CloseReferralSchema,
         tags=("bookings",),
         roles=("reception",),
     ),

@@ -4,7 +4,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from shared.events import CHANNEL_NAME
+from shared.events import CHANNEL_NAME, REFERRAL_CLOSE_REASONS
 from shared.household import ConsentMixin, HouseholdSchema, PreferenceInputSchema
 from shared.validation import Day, LocalDateTime, normalize_phone
 
@@ -91,3 +91,7 @@ class AuditQuery(Schema):
     from_ = Day(data_key="from", load_default=None)
     to = Day(load_default=None)
     limit = fields.Int(load_default=100, validate=validate.Range(1, 1000))
+
+
+class CloseReferralSchema(Schema):
+    reason = fields.Str(required=True, validate=validate.OneOf(REFERRAL_CLOSE_REASONS))

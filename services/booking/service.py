@@ -20,6 +20,7 @@ from services.booking.schemas import (
     BookingQuery,
     BookingRequestSchema,
     CancelSchema,
+    CloseReferralSchema,
     CodeExchangeSchema,
     PickSchema,
     PreferSchema,
@@ -63,7 +64,7 @@ class BookingService(Operations):
             ],
         }
     )
-    outbox = OutboxRelay("bookings")
+    outbox = OutboxRelay("bookings", "short_referrals")
     scheduling = RpcProxy("scheduling")  # the resident's choices of date (choices.py)
 
     @http("POST", "/api/v1/bookings")
@@ -322,6 +323,18 @@ class BookingService(Operations):
         found = short_referrals.waiting(self.db)
         audit.record(self.db, audit.actor(staff, "short referrals to complete"), "read", [r["_id"] for r in found])
         return json_response({"referrals": [short_referrals.view(r) for r in found]})
+
+    @http("POST", "/api/v1/short-referrals/<referral_id>/close")
+    @api
+    @staff("reception")
+    def close_short_referral(self, request: Request, referral_id: str, staff: Staff) -> Response:
+        """The neighbour declined, or could not be reached: closed with a reason the channel hears."""
+        reason = load_body(request, CloseReferralSchema)["reason"]
+        closed = short_referrals.close(self.db, referral_id, reason)
+        if closed is None:
+            raise not_found("referral waiting to be completed")
+        self.outbox.kick("short_referrals", referral_id, closed["outbox"])
+        return json_response({"referral_id": referral_id, "status": closed["status"], "reason": reason})
 
     @on(events.REFERRAL_RECEIVED, queue=REFERRALS_QUEUE)
     def on_referral(self, event: events.Event) -> None:

@@ -11,12 +11,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared import clock, sealing
+from shared import clock, events, municipality, outbox, sealing
 from shared.household import DistrictField, Phone, Text
 from shared.http import screen_and_load
 
 INDEXES = [("status", {}), ("phone_hash", {})]
-TO_COMPLETE, COMPLETED = "to_complete", "completed"
+TO_COMPLETE, COMPLETED, CLOSED = "to_complete", "completed", "closed"
 
 
 class ShortReferral(Schema):
@@ -88,3 +88,25 @@ def complete(db: Any, referral_id: str, booking_id: str) -> None:
     db.short_referrals.update_one(
         {"_id": referral_id}, {"$set": {"status": COMPLETED, "booking_id": booking_id, "completed_at": clock.now()}}
     )
+
+
+def close(db: Any, referral_id: str, reason: str) -> dict | None:
+    """Closes a waiting referral without a booking, with the event that tells its channel; None when
+    no referral with this id waits (completed, closed, or unknown)."""
+    waiting = to_complete(db, referral_id)
+    if waiting is None:
+        return None
+    entry = outbox.event_entry(
+        events.REFERRAL_CLOSED,
+        {"referral_id": referral_id, "channel": waiting["channel"], "reason": reason},
+        correlation_id=referral_id,
+        municipality_code=municipality.load().code,
+    )
+    closed = db.short_referrals.find_one_and_update(
+        {"_id": referral_id, "status": TO_COMPLETE},
+        {
+            "$set": {"status": CLOSED, "reason": reason, "closed_at": clock.now()},
+            "$push": {"outbox": entry},
+        },
+    )
+    return closed and {**closed, "status": CLOSED, "outbox": [entry]}

@@ -17,13 +17,18 @@ class Referral(Schema):
     referral_id = fields.Str(required=True)
     liaison_id = fields.Str(required=True)
     community_hall = fields.Str(required=True)
-    status = fields.Str(required=True, metadata={"enum": ["referred", "booked", "slot_fixed", "visited"]})
+    status = fields.Str(required=True, metadata={"enum": ["referred", "booked", "slot_fixed", "visited", "closed"]})
     reference = fields.Str(allow_none=True, required=True)
     created_at = fields.AwareDateTime(required=True)
     name = fields.Str(
         required=True,
         allow_none=True,
         metadata={"description": "the neighbour's name, to the chair who referred them only (short referrals)"},
+    )
+    closed_reason = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={"description": "why reception closed it without a booking (status closed)"},
     )
 
 

@@ -63,6 +63,7 @@ def _view(referral: dict, with_name: bool = False) -> dict:
         "reference": referral.get("reference"),
         "created_at": clock.iso(referral["created_at"]),
         "name": name,
+        "closed_reason": referral.get("closed_reason"),
     }
 
 
@@ -285,6 +286,15 @@ class LiaisonChannelService(Operations):
             self.db.referrals.update_one(
                 {"_id": request["referral_id"]},
                 {"$set": {"status": "booked", "booking_id": request["booking_id"], "reference": request["reference"]}},
+            )
+
+    @on(events.REFERRAL_CLOSED)
+    def on_referral_closed(self, event: events.Event) -> None:
+        closed = event.payload
+        if closed["channel"] == CHANNEL:
+            self.db.referrals.update_one(
+                {"_id": closed["referral_id"], "status": "referred"},
+                {"$set": {"status": "closed", "closed_reason": closed["reason"]}},
             )
 
     @on(events.SLOT_FIXED)

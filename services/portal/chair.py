@@ -36,6 +36,13 @@ SCHEME = "ChairSession"
 ROLE = "chair"  # the portal's own word for a chair's session; no staff page lets it in
 # Where a referral stands, in the chair's words, in order.
 STEPS = (("referred", "紹介"), ("booked", "受付"), ("slot_fixed", "日程確定"), ("visited", "訪問済"))
+# Why reception closed a referral without a booking, as the chair reads it.
+CLOSED_WORDS = {
+    "declined": "ご本人が希望されませんでした",
+    "unreachable": "お電話がつながりませんでした",
+    "already_booked": "すでにお申し込み済みでした",
+    "applied_elsewhere": "ほかの方法で申請されました",
+}
 SHORT_FIELDS = ("name", "phone", "district", "memo", "consent")
 SHORT_LABELS = {"name": "お名前", "phone": "電話番号", "district": "地区", "memo": "メモ", "consent": "ご本人の同意"}
 
@@ -129,6 +136,7 @@ class ChairPages:
                 "name": r["name"] or "（お名前なし）",
                 "day": dt.datetime.fromisoformat(r["created_at"]).strftime("%-m月%-d日"),
                 "step": next((i for i, (status, _) in enumerate(STEPS) if status == r["status"]), 0),
+                "closed": CLOSED_WORDS.get(r["closed_reason"] or "", "") if r["status"] == "closed" else "",
             }
             for r in answer.body["referrals"]
         ]

@@ -77,8 +77,22 @@ class ReceptionPages:
         if not answer.ok:
             raise refused(answer, "紹介の一覧を表示できませんでした")
         return page.render(
-            "reception/referrals.html", referrals=[views.short_referral(r) for r in answer.body["referrals"]]
+            "reception/referrals.html",
+            referrals=[views.short_referral(r) for r in answer.body["referrals"]],
+            reasons=views.REFERRAL_CLOSE_REASONS,
         )
+
+    @http("POST", "/reception/referrals/<referral_id>/close")
+    @page("reception")
+    def close_referral(self, page: Page, referral_id: str) -> Response:
+        reason = page.request.form.get("reason", "")
+        if reason not in dict(views.REFERRAL_CLOSE_REASONS):
+            raise PageError(400, "見送りにできませんでした", "理由を選んでから「見送りにする」を押してください。")
+        accepted(
+            page.backend.post("booking", f"/api/v1/short-referrals/{referral_id}/close", {"reason": reason}),
+            "見送りにできませんでした",
+        )
+        return redirect("/reception/referrals")
 
     def _waiting_referral(self, page: Page, referral_id: str) -> dict:
         answer = page.backend.get("booking", "/api/v1/short-referrals")

@@ -211,6 +211,15 @@ def message(found: dict) -> dict:
     }
 
 
+# Why reception closes a referral without a booking (shared.events.REFERRAL_CLOSE_REASONS).
+REFERRAL_CLOSE_REASONS = (
+    ("declined", "ご本人が希望しない"),
+    ("unreachable", "電話がつながらない"),
+    ("already_booked", "申込済みだった"),
+    ("applied_elsewhere", "ほかの方法で申請した"),
+)
+
+
 def short_referral(found: dict) -> dict:
     """A chair's referral waiting for reception's call: when it came, how long it has waited."""
     received = _moment(found["received_at"])

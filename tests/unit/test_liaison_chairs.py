@@ -8,7 +8,7 @@ import pytest
 from services.liaison import chairs
 from services.liaison.service import LiaisonChannelService
 from shared import events, public, sealing
-from tests.factories import advance_clock, json_request, request_received, response_json, staff_token, worker
+from tests.factories import advance_clock, event, json_request, request_received, response_json, staff_token, worker
 
 CHAIR = {
     "name": "庄内 一郎",
@@ -166,3 +166,19 @@ def test_a_session_ends_when_the_chair_signs_out_or_after_twelve_hours(service, 
     later = signed_in(service)
     advance_clock(monkeypatch, dt.timedelta(hours=chairs.SESSION_HOURS).total_seconds() + 1)
     assert service.list_referrals(as_chair(later, method="GET")).status_code == 401
+
+
+def test_a_referral_reception_closed_shows_as_closed_with_its_reason(service, db):
+    registered(service)
+    session = signed_in(service)
+    made = response_json(service.create_short_referral(as_chair(session, body=NEIGHBOUR)))
+    closed = {"referral_id": made["referral_id"], "channel": "liaison", "reason": "unreachable"}
+    service.on_referral_closed(event(events.REFERRAL_CLOSED, closed))
+    [seen] = response_json(service.list_referrals(as_chair(session, method="GET")))["referrals"]
+    assert (seen["status"], seen["closed_reason"]) == ("closed", "unreachable")
+    # Another channel's closing is not this channel's business.
+    other = response_json(service.create_short_referral(as_chair(session, body=NEIGHBOUR)))
+    service.on_referral_closed(
+        event(events.REFERRAL_CLOSED, {**closed, "referral_id": other["referral_id"], "channel": "web"})
+    )
+    assert db.referrals.find_one({"_id": other["referral_id"]})["status"] == "referred"

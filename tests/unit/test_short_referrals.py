@@ -101,3 +101,22 @@ def test_a_version_1_referral_is_still_a_whole_household(service, db):
     event["schema_version"] = 1
     service.on_referral(event)
     assert db.bookings.count_documents({"channel": "liaison"}) == 1
+
+
+def test_reception_closes_a_referral_the_neighbour_declined_and_the_channel_hears_it(service, db):
+    event = short_referral()
+    service.on_referral(event)
+    referral_id = event["payload"]["referral_id"]
+    close = lambda reason: service.close_short_referral(  # noqa: E731
+        json_request({"reason": reason}), referral_id=referral_id
+    )
+    assert close("bored").status_code == 422
+    answer = close("declined")
+    assert answer.status_code == 200 and response_json(answer)["status"] == "closed"
+    [entry] = db.short_referrals.find_one({"_id": referral_id})["outbox"]
+    closed = events.parse(entry["event"], events.REFERRAL_CLOSED).payload
+    assert closed == {"referral_id": referral_id, "channel": "liaison", "reason": "declined"}
+    assert response_json(waiting(service))["referrals"] == []
+    assert close("declined").status_code == 404  # once
+    completed = service.create_booking(json_request(booking_body(referral_id=referral_id)))
+    assert completed.status_code == 422 and db.bookings.count_documents({}) == 0
