@@ -87,6 +87,7 @@ def real_events() -> dict[str, dict]:
             "eligibility": {"reasons": ["elderly"], "parking": True, "moving_soon": False, "guardian_present": None},
         },
         events.REQUEST_CANCELLED: {"booking_id": "b-1", "reason": "duplicate"},
+        events.REFERRAL_CLOSED: {"referral_id": "r-1", "channel": "liaison", "reason": "declined"},
         events.SLOT_FIXED: {
             "visit_id": "v-1",
             "booking_id": "b-1",
