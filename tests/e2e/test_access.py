@@ -154,6 +154,8 @@ def real_ids(stack) -> dict[str, str]:
         "plan_id": plan["plan_id"],
         "crew_id": "crew-1",
         "day": day,
+        # Closing a short referral reads its body before looking the referral up.
+        "referral_id": "no-such-referral",
     }
 
 
