@@ -3,6 +3,7 @@ messages to residents, and the liaison channel's sign-in links for community-hal
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import time
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 from typing import Any
 
+import eventlet
 from nameko.extensions import DependencyProvider
 
 SMTP_TIMEOUT_SECONDS = 10
@@ -21,6 +23,7 @@ SMTP_TIMEOUT_SECONDS = 10
 MAX_IDLE_CONNECTIONS = 4
 IDLE_SECONDS = 30
 SENDER_NAME = "マイナちゃんカー"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,19 @@ class Mailer(DependencyProvider):
 
     def send(self, to: str, message: Rendered, message_id: str) -> None:
         self._send(compose(self.sender, to, message, message_id))
+
+    def send_soon(self, to: str, message: Rendered, message_id: str, what: str) -> None:
+        """Sends in a green thread of its own, so the caller answers at once whether or not a message
+        goes out (a sign-in form must not tell, by its speed, which addresses are registered). A
+        failure is logged as `what`, never the address."""
+
+        def send() -> None:
+            try:
+                self.send(to, message, message_id)
+            except (smtplib.SMTPException, OSError) as error:
+                log.warning("%s not sent: %s", what, type(error).__name__)
+
+        eventlet.spawn_n(send)
 
     def _send(self, mail: Message) -> None:
         """Over a kept connection if one is open, else a new one. A kept connection the relay has

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
@@ -60,6 +61,16 @@ def _for_visitor(request: Request) -> Backend:
     return Backend.for_resident(client_address(request))
 
 
+def _from_this_site(request: Request) -> bool:
+    """The browser says the form came from this site (Sec-Fetch-Site, else Origin); a request
+    that says neither (an old browser, a script) is let through, as its link is still one-time."""
+    fetched_from = request.headers.get("Sec-Fetch-Site")
+    if fetched_from is not None:
+        return fetched_from in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
 def _short_form_errors(answer_fields: list[dict]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in answer_fields:
@@ -108,6 +119,10 @@ class ChairPages:
     @http("POST", "/chair/signin/<token>")
     @resident_page
     def chair_sign_in(self, request: Request, token: str) -> Response:
+        if not _from_this_site(request):
+            # Another site posting someone's link would sign the visitor in as that chair.
+            advice = "メールのリンクを開き、このページのボタンを押してください。"
+            raise PageError(403, "ログインできませんでした", advice)
         answer = _for_visitor(request).post("liaison", "/api/v1/chair-sessions", {"token": token[:100]})
         if answer.status in (401, 422):
             raise PageError(

@@ -3,6 +3,7 @@ some of its months, and its Excel and PDF files passed through from outreach's A
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -22,14 +23,14 @@ def _filters(args: dict, this_year: int) -> tuple[dict[str, str], list[tuple[str
     within the 年度, so a range never crosses one. Anything unreadable is an error for its field."""
     errors: list[tuple[str, str]] = []
     year_text = args.get("year") or str(this_year)
-    if not year_text.isdigit() or not this_year - YEARS_SHOWN < int(year_text) <= this_year + 1:
+    if not re.fullmatch(r"[0-9]{4}", year_text) or not this_year - YEARS_SHOWN < int(year_text) <= this_year + 1:
         return {}, [("year", "年度を一覧から選んでください。")]
     year, query = int(year_text), {"year": year_text}
     for name in ("from", "to"):
         text = args.get(name) or ""
         if not text:
             continue
-        if not text.isdigit() or not 1 <= int(text) <= 12:
+        if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 12:
             errors.append((name, "月を一覧から選んでください。"))
             continue
         month = int(text)

@@ -64,6 +64,8 @@ class MatrixTravel:
         if origin is destination or origin == destination:
             return 0
         a, b = self._key(origin), self._key(destination)
+        if a == b:  # two households of one district: the matrix's district-to-district times do not apply
+            return self.fallback.minutes(origin, destination)
         known = self.matrix.get(a, {}).get(b, self.matrix.get(b, {}).get(a))
         return known if known is not None else self.fallback.minutes(origin, destination)
 
