@@ -86,7 +86,7 @@ class BookingService(Operations):
             raise invalid_field("eligibility", "Missing data for required field.", "必須項目です。")
         if referral_id is not None:
             # Reception completing a channel's short referral: the booking is the channel's.
-            waiting = short_referrals.to_complete(self.db, referral_id) if is_reception else None
+            waiting = short_referrals.claim(self.db, referral_id) if is_reception else None
             if waiting is None:
                 raise invalid_field(
                     "referral_id",
@@ -97,8 +97,14 @@ class BookingService(Operations):
         try:
             booking = self._store(household, channel, referral_id=referral_id)
         except Exception as error:
-            if referral_id is None or not is_duplicate_key(error):
+            if referral_id is None:
                 raise
+            if not is_duplicate_key(error):
+                short_referrals.release(self.db, referral_id)
+                raise
+            # Booked already (a crash before it was marked): mark it now, and say so.
+            existing = self.db.bookings.find_one({"referral_id": referral_id}, {"_id": 1})
+            short_referrals.complete(self.db, referral_id, existing["_id"] if existing else "")
             raise conflict(
                 "referral_completed", "This referral already has a booking.", "この紹介はすでに申込になっています。"
             ) from None

@@ -16,7 +16,7 @@ from shared.household import DistrictField, Phone, Text
 from shared.http import screen_and_load
 
 INDEXES = [("status", {}), ("phone_hash", {})]
-TO_COMPLETE, COMPLETED, CLOSED = "to_complete", "completed", "closed"
+TO_COMPLETE, COMPLETING, COMPLETED, CLOSED = "to_complete", "completing", "completed", "closed"
 
 
 class ShortReferral(Schema):
@@ -84,9 +84,23 @@ def to_complete(db: Any, referral_id: str) -> dict | None:
     return db.short_referrals.find_one({"_id": referral_id, "status": TO_COMPLETE})
 
 
+def claim(db: Any, referral_id: str) -> dict | None:
+    """Takes a waiting referral for completing, atomically: a second receptionist completing or
+    closing the same one at the same moment finds it taken."""
+    return db.short_referrals.find_one_and_update(
+        {"_id": referral_id, "status": TO_COMPLETE}, {"$set": {"status": COMPLETING, "claimed_at": clock.now()}}
+    )
+
+
+def release(db: Any, referral_id: str) -> None:
+    """The booking was not stored after all: the referral waits again."""
+    db.short_referrals.update_one({"_id": referral_id, "status": COMPLETING}, {"$set": {"status": TO_COMPLETE}})
+
+
 def complete(db: Any, referral_id: str, booking_id: str) -> None:
     db.short_referrals.update_one(
-        {"_id": referral_id}, {"$set": {"status": COMPLETED, "booking_id": booking_id, "completed_at": clock.now()}}
+        {"_id": referral_id, "status": COMPLETING},
+        {"$set": {"status": COMPLETED, "booking_id": booking_id, "completed_at": clock.now()}},
     )
 
 

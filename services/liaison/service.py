@@ -37,6 +37,9 @@ from shared.public import public
 
 CHANNEL = "liaison"
 log = logging.getLogger(__name__)
+# Where a referral stands, in order; it only moves forward ("closed" is off this line).
+STEPS = ("referred", "booked", "slot_fixed", "visited")
+STEP_DAYS = 30  # how long a booking's latest step is kept, waiting for its booking's own event
 
 
 def _chair_caller(service: LiaisonChannelService, token: str) -> Staff | None:
@@ -82,7 +85,13 @@ class LiaisonChannelService(Operations):
     name = "liaison"
     openapi = OPENAPI
 
-    db = Mongo(indexes={"referrals": [("liaison_id", {}), ("booking_id", {"sparse": True})], **chairs.INDEXES})
+    db = Mongo(
+        indexes={
+            "referrals": [("liaison_id", {}), ("booking_id", {"sparse": True})],
+            "booking_steps": [("at", {"expireAfterSeconds": STEP_DAYS * 86400})],
+            **chairs.INDEXES,
+        }
+    )
     outbox = OutboxRelay("referrals")
     mailer = Mailer()
 
@@ -275,11 +284,18 @@ class LiaisonChannelService(Operations):
     @on(events.REQUEST_RECEIVED)
     def on_request_received(self, event: events.Event) -> None:
         request = event.payload
-        if request["channel"] == CHANNEL and request["referral_id"]:
-            self.db.referrals.update_one(
-                {"_id": request["referral_id"]},
-                {"$set": {"status": "booked", "booking_id": request["booking_id"], "reference": request["reference"]}},
-            )
+        if request["channel"] != CHANNEL or not request["referral_id"]:
+            return
+        booking_id = request["booking_id"]
+        link = {"booking_id": booking_id, "reference": request["reference"]}
+        self.db.referrals.update_one({"_id": request["referral_id"]}, {"$set": link})
+        # Booked, unless a later step is already known: a redelivery never moves it back.
+        self.db.referrals.update_one(
+            {"_id": request["referral_id"], "status": "referred"}, {"$set": {"status": "booked"}}
+        )
+        step = self.db.booking_steps.find_one({"_id": booking_id})
+        if step:  # the slot was fixed (or the visit done) before this event arrived
+            self._advance(booking_id, STEPS[step["rank"]])
 
     @on(events.REFERRAL_CLOSED)
     def on_referral_closed(self, event: events.Event) -> None:
@@ -292,14 +308,20 @@ class LiaisonChannelService(Operations):
 
     @on(events.SLOT_FIXED)
     def on_slot_fixed(self, event: events.Event) -> None:
-        self._advance(event.payload["booking_id"], "slot_fixed", ("booked",))
+        self._advance(event.payload["booking_id"], "slot_fixed")
 
     @on(events.VISIT_DONE)
     def on_visit_done(self, event: events.Event) -> None:
         if event.payload["outcome"] in events.VISITED_OUTCOMES:
-            self._advance(event.payload["booking_id"], "visited", ("booked", "slot_fixed"))
+            self._advance(event.payload["booking_id"], "visited")
 
-    def _advance(self, booking_id: str, status: str, after: tuple[str, ...]) -> None:
+    def _advance(self, booking_id: str, status: str) -> None:
+        """Moves a referral forward only (events come in any order, and more than once). The step is
+        also kept by booking id for a while (ids only), in case the booking's own event is late."""
+        rank = STEPS.index(status)
         self.db.referrals.update_one(
-            {"booking_id": booking_id, "status": {"$in": list(after)}}, {"$set": {"status": status}}
+            {"booking_id": booking_id, "status": {"$in": list(STEPS[:rank])}}, {"$set": {"status": status}}
+        )
+        self.db.booking_steps.update_one(
+            {"_id": booking_id}, {"$max": {"rank": rank}, "$set": {"at": clock.now()}}, upsert=True
         )

@@ -151,3 +151,14 @@ def test_a_promise_made_under_the_old_rule_is_flagged_for_a_call_not_silently_br
     late = next(s for s in sheet["stops"] if s["visit_id"] == short_one["_id"])
     assert late["window_kept"] is False and sheet["promises_at_risk"] == [late["reference"]]
     assert problems(sheet, CITY) and all("outside its promised window" in p for p in problems(sheet, CITY))
+
+
+def test_a_towns_matrix_never_makes_two_households_of_one_district_0_minutes_apart():
+    from services.scheduling.travel import MatrixTravel, StraightLineTravel, household_of
+
+    takazaki, yamada = CITY.district("takazaki"), CITY.district("yamada")
+    matrix = MatrixTravel({"takazaki": {"takazaki": 0, "yamada": 15}}, StraightLineTravel(CITY.travel), CITY.depot)
+    one, other = household_of(takazaki, "a"), household_of(takazaki, "b")
+    assert matrix.minutes(one, other) == CITY.travel.minimum_minutes
+    assert matrix.minutes(one, one) == 0
+    assert matrix.minutes(one, household_of(yamada, "c")) == 15  # the town's own figure between districts

@@ -8,7 +8,16 @@ import pytest
 from services.liaison import chairs
 from services.liaison.service import LiaisonChannelService
 from shared import events, public, sealing
-from tests.factories import advance_clock, event, json_request, request_received, response_json, staff_token, worker
+from tests.factories import (
+    advance_clock,
+    event,
+    json_request,
+    request_received,
+    response_json,
+    slot_fixed_payload,
+    staff_token,
+    worker,
+)
 
 CHAIR = {
     "name": "庄内 一郎",
@@ -184,3 +193,32 @@ def test_a_referral_reception_closed_shows_as_closed_with_its_reason(service, db
         event(events.REFERRAL_CLOSED, {**closed, "referral_id": other["referral_id"], "channel": "web"})
     )
     assert db.referrals.find_one({"_id": other["referral_id"]})["status"] == "referred"
+
+
+def test_a_referral_only_moves_forward_whatever_the_order_of_events(service, db):
+    """The slot fixed on the same call may reach the channel before the booking's own event, and an
+    event may come twice: the chair's page never goes back, and no step is lost."""
+    registered(service)
+    session = signed_in(service)
+    made = response_json(service.create_short_referral(as_chair(session, body=NEIGHBOUR)))
+    booked = request_received(channel="liaison", referral_id=made["referral_id"], reference="261201-009")
+    booking_id = booked["payload"]["booking_id"]
+    slot = slot_fixed_payload(booking_id, dt.datetime(2026, 12, 3, 10, tzinfo=dt.UTC))
+    service.on_slot_fixed(event(events.SLOT_FIXED, slot))  # first, before the booking's event
+    service.on_request_received(booked)
+    status = lambda: db.referrals.find_one({"_id": made["referral_id"]})["status"]  # noqa: E731
+    assert status() == "slot_fixed"
+    service.on_request_received(booked)  # redelivered
+    assert status() == "slot_fixed"
+    done = {
+        "visit_id": "v",
+        "booking_id": booking_id,
+        "crew_id": "crew-1",
+        "date": dt.date(2026, 12, 3),
+        "district": "shonai",
+        "outcome": "completed",
+        "persons_applied": 1,
+    }
+    service.on_visit_done(event(events.VISIT_DONE, done))
+    service.on_slot_fixed(event(events.SLOT_FIXED, slot))  # a late redelivery
+    assert status() == "visited"

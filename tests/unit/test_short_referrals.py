@@ -120,3 +120,23 @@ def test_reception_closes_a_referral_the_neighbour_declined_and_the_channel_hear
     assert close("declined").status_code == 404  # once
     completed = service.create_booking(json_request(booking_body(referral_id=referral_id)))
     assert completed.status_code == 422 and db.bookings.count_documents({}) == 0
+
+
+def test_completing_takes_the_referral_first_so_closing_it_meanwhile_is_refused(service, db, monkeypatch):
+    from services.booking import short_referrals as store
+
+    event = short_referral()
+    service.on_referral(event)
+    referral_id = event["payload"]["referral_id"]
+    assert store.claim(db, referral_id) is not None  # one receptionist is completing it
+    closing = service.close_short_referral(json_request({"reason": "declined"}), referral_id=referral_id)
+    assert closing.status_code == 404 and not db.short_referrals.find_one({"_id": referral_id}).get("outbox")
+    store.release(db, referral_id)
+
+    def broken_store(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(service, "_store", broken_store)
+    with pytest.raises(RuntimeError):
+        service.create_booking(json_request(booking_body(referral_id=referral_id)))
+    assert db.short_referrals.find_one({"_id": referral_id})["status"] == "to_complete"  # waits again
