@@ -17,6 +17,7 @@ import hmac
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,43 @@ def reset() -> None:
     global _keyring
     with _lock:
         _keyring = None
+
+
+# --- key rotation ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Rekeyed:
+    resealed: int = 0
+    current: int = 0
+    changed_meanwhile: int = 0
+
+    def __add__(self, other: Rekeyed) -> Rekeyed:
+        return Rekeyed(
+            self.resealed + other.resealed,
+            self.current + other.current,
+            self.changed_meanwhile + other.changed_meanwhile,
+        )
+
+
+def reseal_field(
+    collection: Any, field: str, everything: bool = False, hashes: Callable[[Any], dict] | None = None
+) -> Rekeyed:
+    """Re-seals one sealed field of every document of a collection under the active key (bound to
+    the document's id, as sealed), with the keyed hashes `hashes` recomputes from the opened value.
+    A document changed since it was read is left alone."""
+    ring = keyring()
+    result = Rekeyed()
+    for document in collection.find({field: {"$ne": None}}, {"outbox": 0}):
+        sealed = document.get(field)
+        if not sealed or (ring.is_current(sealed) and not everything):
+            result.current += 1
+            continue
+        opened = ring.open(sealed, document["_id"])
+        fresh = {field: ring.seal(opened, document["_id"]), **(hashes(opened) if hashes else {})}
+        written = collection.update_one({"_id": document["_id"], f"{field}.nonce": sealed["nonce"]}, {"$set": fresh})
+        if written.modified_count == 1:
+            result.resealed += 1
+        else:
+            result.changed_meanwhile += 1
+    return result

@@ -1,5 +1,7 @@
-"""Key rotation: re-seals every booking's personal data under the active data key and recomputes its
-phone hash, so the old key can then be removed from DATA_KEYS.
+"""Key rotation: re-seals every booking's personal data (and every short referral still waiting)
+under the active data key and recomputes its phone hash, so the old key can then be removed from
+DATA_KEYS. `python -m services.liaison.rekey` does the same for the liaison channel's chairs and
+referral names.
 
     python -m services.booking.rekey            # re-seal what is not under the active key
     python -m services.booking.rekey --all      # also after changing the hash key
@@ -13,19 +15,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from services.booking.bookings import household_of, sealed_household
 from shared import sealing
 from shared.db import get_database
-
-
-@dataclass
-class Rekeyed:
-    resealed: int = 0
-    current: int = 0
-    changed_meanwhile: int = 0
+from shared.sealing import Rekeyed, reseal_field
 
 
 def rekey(db: Any, everything: bool = False) -> Rekeyed:
@@ -44,7 +39,11 @@ def rekey(db: Any, everything: bool = False) -> Rekeyed:
             result.resealed += 1
         else:
             result.changed_meanwhile += 1  # erased or re-sealed by someone else: nothing to do
-    return result
+    # Short referrals still waiting for reception (services/booking/short_referrals.py).
+    waiting = reseal_field(
+        db.short_referrals, "sealed", everything, lambda opened: {"phone_hash": ring.lookup_hash(opened["phone"])}
+    )
+    return result + waiting
 
 
 def main(argv: list[str]) -> None:

@@ -274,10 +274,14 @@ class BookingService(Operations):
     def erase_expired(self) -> None:
         """Retention: personal data goes RETENTION_DAYS after the visit or the cancellation."""
         now = clock.now()
-        erased = bookings.erase_expired(self.db, now - dt.timedelta(days=settings.retention_days()), now)
+        cutoff = now - dt.timedelta(days=settings.retention_days())
+        erased = bookings.erase_expired(self.db, cutoff, now)
         if erased:
             m.personal_data_erased.inc(erased)
             log.info("retention: erased the personal data of %d bookings", erased)
+        closed = short_referrals.erase_closed(self.db, cutoff)
+        if closed:
+            log.info("retention: erased %d short referrals closed without a booking", closed)
 
     @rpc
     def get_contact(self, booking_id: str) -> dict | None:

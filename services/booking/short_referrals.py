@@ -98,10 +98,23 @@ def release(db: Any, referral_id: str) -> None:
 
 
 def complete(db: Any, referral_id: str, booking_id: str) -> None:
+    """Done: the booking holds the household now, so the referral's own copy goes at once."""
     db.short_referrals.update_one(
         {"_id": referral_id, "status": COMPLETING},
-        {"$set": {"status": COMPLETED, "booking_id": booking_id, "completed_at": clock.now()}},
+        {
+            "$set": {"status": COMPLETED, "booking_id": booking_id, "completed_at": clock.now()},
+            "$unset": {"sealed": "", "phone_hash": ""},
+        },
     )
+
+
+def erase_closed(db: Any, cutoff: Any) -> int:
+    """Retention: a referral closed without a booking keeps its name, phone and memo until `cutoff`."""
+    erased = db.short_referrals.update_many(
+        {"status": CLOSED, "closed_at": {"$lt": cutoff}, "sealed": {"$exists": True}},
+        {"$unset": {"sealed": "", "phone_hash": ""}, "$set": {"erased_at": clock.now()}},
+    )
+    return erased.modified_count
 
 
 def close(db: Any, referral_id: str, reason: str) -> dict | None:

@@ -58,7 +58,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _email_hash(email: str) -> str:
+def email_hash(email: str) -> str:
     return sealing.keyring().lookup_hash(email.strip().lower())
 
 
@@ -80,7 +80,7 @@ def register(db: Any, name: str, email: str, community_hall: str, district: str)
         {
             "_id": chair_id,
             "sealed": sealing.keyring().seal({"name": name, "email": email}, chair_id),
-            "email_hash": _email_hash(email),
+            "email_hash": email_hash(email),
             "community_hall": community_hall,
             "district": district,
             "active": True,
@@ -112,7 +112,7 @@ def disable(db: Any, chair_id: str) -> Chair | None:
 def issue_link(db: Any, email: str) -> tuple[Chair, str] | None:
     """A one-time sign-in token for the active chair with this address, or None (the caller says
     the same either way, so the form does not tell who is registered)."""
-    document = db.chairs.find_one({"email_hash": _email_hash(email), "active": True})
+    document = db.chairs.find_one({"email_hash": email_hash(email), "active": True})
     if document is None:
         return None
     token = secrets.token_urlsafe(32)

@@ -8,9 +8,11 @@ broker has confirmed the referral (the outbox entry is the only copy)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 
+from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
@@ -39,6 +41,7 @@ CHANNEL = "liaison"
 log = logging.getLogger(__name__)
 # Where a referral stands, in order; it only moves forward ("closed" is off this line).
 STEPS = ("referred", "booked", "slot_fixed", "visited")
+RETENTION_CHECK_SECONDS = 3600
 STEP_DAYS = 30  # how long a booking's latest step is kept, waiting for its booking's own event
 
 
@@ -139,6 +142,17 @@ class LiaisonChannelService(Operations):
             },
             status=201,
         )
+
+    @timer(interval=RETENTION_CHECK_SECONDS)
+    def erase_expired(self) -> None:
+        """Retention: a neighbour's name, kept for the chair's list, goes RETENTION_DAYS after the
+        visit or the closing; the status stays."""
+        cutoff = clock.now() - dt.timedelta(days=settings.retention_days())
+        erased = self.db.referrals.update_many(
+            {"finished_at": {"$lt": cutoff}, "sealed_name": {"$ne": None}}, {"$set": {"sealed_name": None}}
+        )
+        if erased.modified_count:
+            log.info("retention: erased %d referral names", erased.modified_count)
 
     @http("POST", "/api/v1/referrals/short")
     @api
@@ -303,7 +317,7 @@ class LiaisonChannelService(Operations):
         if closed["channel"] == CHANNEL:
             self.db.referrals.update_one(
                 {"_id": closed["referral_id"], "status": "referred"},
-                {"$set": {"status": "closed", "closed_reason": closed["reason"]}},
+                {"$set": {"status": "closed", "closed_reason": closed["reason"], "finished_at": clock.now()}},
             )
 
     @on(events.SLOT_FIXED)
@@ -319,8 +333,9 @@ class LiaisonChannelService(Operations):
         """Moves a referral forward only (events come in any order, and more than once). The step is
         also kept by booking id for a while (ids only), in case the booking's own event is late."""
         rank = STEPS.index(status)
+        update = {"status": status, **({"finished_at": clock.now()} if status == STEPS[-1] else {})}
         self.db.referrals.update_one(
-            {"booking_id": booking_id, "status": {"$in": list(STEPS[:rank])}}, {"$set": {"status": status}}
+            {"booking_id": booking_id, "status": {"$in": list(STEPS[:rank])}}, {"$set": update}
         )
         self.db.booking_steps.update_one(
             {"_id": booking_id}, {"$max": {"rank": rank}, "$set": {"at": clock.now()}}, upsert=True

@@ -7,7 +7,7 @@ import pytest
 
 from services.liaison import chairs
 from services.liaison.service import LiaisonChannelService
-from shared import events, public, sealing
+from shared import events, public, sealing, settings
 from tests.factories import (
     advance_clock,
     event,
@@ -222,3 +222,17 @@ def test_a_referral_only_moves_forward_whatever_the_order_of_events(service, db)
     service.on_visit_done(event(events.VISIT_DONE, done))
     service.on_slot_fixed(event(events.SLOT_FIXED, slot))  # a late redelivery
     assert status() == "visited"
+
+
+def test_a_neighbours_name_is_erased_after_the_retention_period_and_the_status_stays(service, db, monkeypatch):
+    registered(service)
+    session = signed_in(service)
+    made = response_json(service.create_short_referral(as_chair(session, body=NEIGHBOUR)))
+    closed = {"referral_id": made["referral_id"], "channel": "liaison", "reason": "declined"}
+    service.on_referral_closed(event(events.REFERRAL_CLOSED, closed))
+    service.erase_expired()
+    assert db.referrals.find_one({"_id": made["referral_id"]})["sealed_name"] is not None  # not yet
+    advance_clock(monkeypatch, (settings.retention_days() + 1) * 86400)
+    service.erase_expired()
+    [seen] = response_json(service.list_referrals(as_chair(signed_in(service), method="GET")))["referrals"]
+    assert (seen["name"], seen["status"]) == (None, "closed")

@@ -113,3 +113,34 @@ def test_reception_booking_on_the_phone_hears_of_the_households_open_bookings(se
     service.cancel_booking(json_request({"reason": "duplicate"}), first["booking_id"])
     later = response_json(service.create_booking(json_request(booking_body())))
     assert {b["reference"] for b in later["open_bookings"]} == {again["reference"], anonymous["reference"]}
+
+
+def test_rotation_and_a_new_hash_key_reach_short_referrals_chairs_and_names(
+    service, db, db_factory, monkeypatch, staff_auth
+):
+    from services.booking import short_referrals
+    from services.liaison import chairs
+    from services.liaison import rekey as liaison_rekey
+    from tests.unit.test_short_referrals import short_referral
+
+    service.on_referral(short_referral())
+    liaison_db = db_factory()
+    chairs.register(liaison_db, "庄内 一郎", "ichiro@example.jp", "庄内地区公民館", "shonai")
+    liaison_db.referrals.insert_one({"_id": "r-1", "sealed_name": sealing.keyring().seal({"name": "霧島 ハナ"}, "r-1")})
+    old = json.loads(staff_auth.data_keys_path.read_text())
+    new = sealing.Keyring.generate("2027-01")  # a new data key and a new hash key
+    monkeypatch.setenv(
+        "DATA_KEYS",
+        json.dumps({"active": "2027-01", "keys": {**old["keys"], **new["keys"]}, "hash_key": new["hash_key"]}),
+    )
+    sealing.reset()
+    assert rekey.rekey(db, everything=True).resealed == 1  # the short referral (no bookings here)
+    assert liaison_rekey.rekey(liaison_db, everything=True).resealed == 2  # the chair and the name
+    monkeypatch.setenv("DATA_KEYS", json.dumps(new))
+    sealing.reset()
+    [waiting] = short_referrals.waiting(db)
+    assert short_referrals.view(waiting)["name"] == "霧島 ハナ"
+    assert waiting["phone_hash"] == sealing.keyring().lookup_hash("0986371234")
+    assert chairs.issue_link(liaison_db, "ichiro@example.jp") is not None  # found by the new hash
+    opened = sealing.keyring().open(liaison_db.referrals.find_one({"_id": "r-1"})["sealed_name"], "r-1")
+    assert opened == {"name": "霧島 ハナ"}

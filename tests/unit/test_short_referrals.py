@@ -140,3 +140,21 @@ def test_completing_takes_the_referral_first_so_closing_it_meanwhile_is_refused(
     with pytest.raises(RuntimeError):
         service.create_booking(json_request(booking_body(referral_id=referral_id)))
     assert db.short_referrals.find_one({"_id": referral_id})["status"] == "to_complete"  # waits again
+
+
+def test_a_completed_referral_keeps_no_copy_and_a_closed_one_only_for_the_retention_period(service, db, monkeypatch):
+    from shared import settings
+    from tests.factories import advance_clock
+
+    completed, closed = short_referral(), short_referral({**SHORT, "phone": "0986-37-9999"})
+    service.on_referral(completed)
+    service.on_referral(closed)
+    answer = service.create_booking(json_request(booking_body(referral_id=completed["payload"]["referral_id"])))
+    assert answer.status_code == 201
+    assert "sealed" not in db.short_referrals.find_one({"_id": completed["payload"]["referral_id"]})
+    service.close_short_referral(json_request({"reason": "unreachable"}), referral_id=closed["payload"]["referral_id"])
+    service.erase_expired()
+    assert "sealed" in db.short_referrals.find_one({"_id": closed["payload"]["referral_id"]})
+    advance_clock(monkeypatch, (settings.retention_days() + 1) * 86400)
+    service.erase_expired()
+    assert "sealed" not in db.short_referrals.find_one({"_id": closed["payload"]["referral_id"]})
