@@ -144,6 +144,11 @@ class LinkToken(Schema):
 
 class BookingList(Schema):
     bookings = fields.List(fields.Nested(Booking), required=True)
+    referrals_waiting = fields.List(
+        fields.Nested("ShortReferralView"),
+        required=True,
+        metadata={"description": "short referrals under this number that reception has still to complete"},
+    )
 
 
 class AuditEntry(Schema):

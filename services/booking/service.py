@@ -145,7 +145,16 @@ class BookingService(Operations):
             .limit(query["limit"])
         )
         audit.record(self.db, audit.actor(staff, "find bookings by phone"), "search", [b["_id"] for b in found])
-        return json_response({"bookings": [bookings.public_view(b) for b in found]})
+        # A neighbour a chair referred may phone in first: their referral waits under this number.
+        referred = short_referrals.waiting_for_phone(self.db, phone_hash)
+        if referred:
+            audit.record(self.db, audit.actor(staff, "find referrals by phone"), "read", [r["_id"] for r in referred])
+        return json_response(
+            {
+                "bookings": [bookings.public_view(b) for b in found],
+                "referrals_waiting": [short_referrals.view(r) for r in referred],
+            }
+        )
 
     @http("GET", "/api/v1/bookings/<booking_id>")
     @api

@@ -80,6 +80,10 @@ def waiting(db: Any) -> list[dict]:
     return list(db.short_referrals.find({"status": TO_COMPLETE}).sort("received_at", 1))
 
 
+def waiting_for_phone(db: Any, phone_hash: str) -> list[dict]:
+    return list(db.short_referrals.find({"status": TO_COMPLETE, "phone_hash": phone_hash}).sort("received_at", 1))
+
+
 def to_complete(db: Any, referral_id: str) -> dict | None:
     return db.short_referrals.find_one({"_id": referral_id, "status": TO_COMPLETE})
 

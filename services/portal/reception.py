@@ -37,7 +37,7 @@ class ReceptionPages:
     @http("GET", "/reception/phone")
     @page("reception")
     def phone_search_form(self, page: Page) -> Response:
-        return page.render("reception/phone.html", phone="", error=None, found=None)
+        return page.render("reception/phone.html", phone="", error=None, found=None, referred=[])
 
     @http("POST", "/reception/phone")
     @page("reception")
@@ -52,12 +52,14 @@ class ReceptionPages:
                 phone=typed,
                 error=japanese_message(PHONE_MESSAGE),
                 found=None,
+                referred=[],
             )
         answer = page.backend.get("booking", "/api/v1/bookings", phone=phone)
         if not answer.ok:
             raise refused(answer, "検索できませんでした")
         found = [views.booking_summary(b) for b in answer.body["bookings"]]
-        return page.render("reception/phone.html", phone=typed, error=None, found=found)
+        referred = [views.short_referral(r) for r in answer.body.get("referrals_waiting", [])]
+        return page.render("reception/phone.html", phone=typed, error=None, found=found, referred=referred)
 
     @http("GET", "/reception/bookings/new")
     @page("reception")

@@ -158,3 +158,14 @@ def test_a_completed_referral_keeps_no_copy_and_a_closed_one_only_for_the_retent
     advance_clock(monkeypatch, (settings.retention_days() + 1) * 86400)
     service.erase_expired()
     assert "sealed" not in db.short_referrals.find_one({"_id": closed["payload"]["referral_id"]})
+
+
+def test_reception_s_phone_search_finds_a_referral_waiting_under_the_number(service, db):
+    event = short_referral()
+    service.on_referral(event)
+    found = response_json(service.find_bookings(json_request(method="GET", query={"phone": "0986 37 1234"})))
+    assert found["bookings"] == [] and [r["referral_id"] for r in found["referrals_waiting"]] == [
+        event["payload"]["referral_id"]
+    ]
+    other = response_json(service.find_bookings(json_request(method="GET", query={"phone": "0986-37-0000"})))
+    assert other["referrals_waiting"] == []
