@@ -49,7 +49,11 @@ SHORT_LABELS = {"name": "お名前", "phone": "電話番号", "district": "地�
 
 
 def chair_error(error: PageError, session: Session | None = None) -> Response:
-    return public_error(error)
+    """The residents' plain error page. A 401 means the chair's session with the channel ended
+    (signed out elsewhere, expired, or the chair disabled): the cookie goes too, so /chair asks for
+    a new link instead of sending the chair round in a circle."""
+    response = public_error(error)
+    return clear_session_cookie(response, True) if error.status == 401 else response
 
 
 def chair_page(handler: Any) -> Any:
