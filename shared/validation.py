@@ -96,10 +96,15 @@ class Day(fields.Date):
         self.validators.insert(0, IN_DATE_RANGE)
 
 
-class Month(fields.Field):
+class Month(fields.String):
     """A calendar month written YYYY-MM, loaded as the first day of that month."""
 
     default_error_messages = {"invalid": "Not a valid month (YYYY-MM)."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        # What the API documents show (a string with this pattern), as tools read it.
+        kwargs["metadata"] = {"pattern": r"^\d{4}-\d{2}$", "example": "2026-04", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
         text = value if isinstance(value, str) else ""
