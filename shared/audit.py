@@ -67,8 +67,8 @@ def actor(staff: Staff, purpose: str) -> dict:
 def record(db: Any, who: dict, action: str, booking_ids: list[str], now: dt.datetime | None = None) -> None:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    if not booking_ids:
-        return
+    if not booking_ids and action != "search":
+        return  # a read or change of nothing; a search that found nothing is still a look (recorded)
     moment = now or clock.now()
     entry = {
         "at": moment.replace(microsecond=moment.microsecond // 1000 * 1000),  # as stored

@@ -24,7 +24,10 @@ class _Normalized(fields.Str):
         return text
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return self.normalize(super()._deserialize(value, attr, data, **kwargs))
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if validation.has_hidden_characters(text):
+            raise ValidationError(validation.CONTROL_MESSAGE)
+        return self.normalize(text)
 
 
 class Text(_Normalized):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 import time
 from dataclasses import dataclass
 from email.header import Header
@@ -63,6 +64,8 @@ class Mailer(DependencyProvider):
         self.port = int(config.get("SMTP_PORT", 1025))
         self.sender = config.get("MAIL_FROM", "mynacar@example.jp")
         self.starttls = str(config.get("SMTP_STARTTLS", "false")).lower() == "true"
+        # The relay's certificate is checked, and its host name, against the system's CAs or this file.
+        self.ca_file = config.get("SMTP_CA_FILE") or None
         self.username = config.get("SMTP_USERNAME") or ""
         self.password = config.get("SMTP_PASSWORD") or ""
         self._idle: list[tuple[smtplib.SMTP, float]] = []
@@ -119,7 +122,7 @@ class Mailer(DependencyProvider):
         smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
         try:
             if self.starttls:
-                smtp.starttls()
+                smtp.starttls(context=ssl.create_default_context(cafile=self.ca_file))
             if self.username:
                 smtp.login(self.username, self.password)
         except BaseException:

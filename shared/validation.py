@@ -49,6 +49,7 @@ _JA_EXACT = {
     "Must be on or after 'from'.": "終了日は開始日以降にしてください。",
     "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
     "Not a valid month (YYYY-MM).": "月の形式が正しくありません（例: 2026-04）。",
+    "Must not contain control or direction characters.": "使えない文字（制御文字など）が含まれています。",
     "Must be a month of the fiscal year.": "指定した年度（4月から翌年3月）の中の月を指定してください。",
     "Give booking_id or status.": "booking_id または status を指定してください。",
     "Must be a future date.": "明日以降の日付を指定してください。",
@@ -185,18 +186,34 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-# Digit runs with the separators people write between them (spaces and hyphens of any width).
-_DIGIT_RUN = re.compile(r"\d(?:[\s\-‐－ー―]*\d)*")
+# Digit runs with the separators people write between them (spaces, hyphens of any width, dots,
+# slashes and commas).
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-‐－ー―./,・]*\d)*")
+# Kanji numerals, as a number may be written out (一二三四…).
+_KANJI_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 INDIVIDUAL_NUMBER_MESSAGE = "Must not contain an Individual Number (12 digits)."
 
 
-# Identifiers mix Latin letters and digits (UUIDs, hex ids): their digits are not a number.
-_IDENTIFIER = re.compile(r"[0-9A-Za-z-]*[A-Za-z][0-9A-Za-z-]*")
+# Our own identifiers (UUIDs; a word, a hyphen and hex digits, like chair-1a2b3c4d5e6f): their
+# digits are not a number. Anything else with letters next to digits is still scanned.
+_IDENTIFIER = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b|\b[A-Za-z]+-[0-9a-f]{6,}\b"
+)
 
 
 def contains_individual_number(text: str) -> bool:
-    folded = _IDENTIFIER.sub(" ", unicodedata.normalize("NFKC", text))
+    folded = _IDENTIFIER.sub(" ", unicodedata.normalize("NFKC", text).translate(_KANJI_DIGITS))
     return any(sum(ch.isdigit() for ch in run) == 12 for run in _DIGIT_RUN.findall(folded))
+
+
+# Characters no name or address holds: control characters (NUL among them) and the invisible
+# direction overrides that can make text read differently from what is stored.
+_HIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CONTROL_MESSAGE = "Must not contain control or direction characters."
+
+
+def has_hidden_characters(text: str) -> bool:
+    return bool(_HIDDEN.search(text))
 
 
 def find_individual_numbers(data: Any, prefix: str = "") -> list[str]:

@@ -144,3 +144,9 @@ def test_rotation_and_a_new_hash_key_reach_short_referrals_chairs_and_names(
     assert chairs.issue_link(liaison_db, "ichiro@example.jp") is not None  # found by the new hash
     opened = sealing.keyring().open(liaison_db.referrals.find_one({"_id": "r-1"})["sealed_name"], "r-1")
     assert opened == {"name": "霧島 ハナ"}
+
+
+def test_a_phone_search_that_finds_nothing_is_still_an_audited_look(service, db):
+    service.find_bookings(json_request(method="GET", query={"phone": "0986-99-9999"}))
+    [entry] = db.audit.find({"action": "search"})
+    assert entry["booking_ids"] == [] and entry["purpose"] == "find bookings by phone"

@@ -6,7 +6,19 @@ from shared import validation
 
 @pytest.mark.parametrize(
     "text",
-    ["123456789012", "1234 5678 9012", "1234-5678-9012", "１２３４５６７８９０１２", "番号は1234ー5678ー9012です"],
+    [
+        "123456789012",
+        "1234 5678 9012",
+        "1234-5678-9012",
+        "１２３４５６７８９０１２",
+        "番号は1234ー5678ー9012です",
+        "1234.5678.9012",
+        "1234/5678/9012",
+        "ABC123456789012",
+        "123456789012abc",
+        "一二三四五六七八九〇一二",
+        "番号：一二三四 五六七八 九〇一二",
+    ],
 )
 def test_individual_numbers_are_found_in_any_writing(text):
     assert validation.contains_individual_number(text)
@@ -19,11 +31,22 @@ def test_identifiers_are_never_taken_for_individual_numbers():
     assert not any(validation.contains_individual_number(str(uuid.uuid4())) for _ in range(20000))
     assert validation.contains_individual_number("No.123456789012")
     assert validation.contains_individual_number("ID: 1234-5678-9012")
+    assert not validation.contains_individual_number("chair-123456789012")  # our own id form
+
+
+@pytest.mark.parametrize("text", ["都城\u202e花子", "高崎町\x00大牟田", "霧島\u2066ハナ", "a\x1bb"])
+def test_control_and_direction_characters_are_refused_in_names_and_addresses(text):
+    from shared.household import Text
+
+    with pytest.raises(ValidationError) as refused:
+        Text().deserialize(text)
+    assert refused.value.messages == [validation.CONTROL_MESSAGE]
+    assert validation.japanese(validation.CONTROL_MESSAGE) == "使えない文字（制御文字など）が含まれています。"
 
 
 @pytest.mark.parametrize(
     "text",
-    ["0986-22-1234", "090-1234-5678", "885-0021", "12345678901", "1234567890123", "電話 0986 22 1234"],
+    ["0986-22-1234", "090-1234-5678", "885-0021", "12345678901", "1234567890123", "電話 0986 22 1234", "2026/12/01"],
 )
 def test_phone_numbers_postal_codes_and_other_lengths_are_not_individual_numbers(text):
     assert not validation.contains_individual_number(text)
