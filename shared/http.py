@@ -11,6 +11,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 from pymongo.errors import ConnectionFailure
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from shared.validation import INDIVIDUAL_NUMBER_MESSAGE, field_errors, find_individual_numbers, schema_instance
@@ -91,11 +92,17 @@ def validation_response(error: ValidationError) -> Response:
 
 def read_json(request: Request) -> Any:
     """The request's JSON body; a 4xx ApiError when it is too large or not JSON."""
+    too_large = ApiError(413, "body_too_large", "The request body is too large.", "送信内容が大きすぎます。")
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", "The request body is too large.", "送信内容が大きすぎます。")
-    raw = request.get_data(cache=True)
+        raise too_large
+    # A body without a length (chunked) is read only just past the limit, never whole into memory.
+    request.max_content_length = MAX_BODY_BYTES + 1
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise too_large from None
     if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", "The request body is too large.", "送信内容が大きすぎます。")
+        raise too_large
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -9,6 +9,7 @@ trusted proxies saw (TRUSTED_PROXY_HOPS entries from the right of X-Forwarded-Fo
 from __future__ import annotations
 
 import functools
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -80,9 +81,22 @@ def too_many(retry_after: int) -> ApiError:
     )
 
 
+def bucket(client: str) -> str:
+    """Whom a limit counts: an IPv4 address, or an IPv6 client's /64 (one household or phone is
+    given a whole /64, so counting single addresses would give it billions of allowances)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return client
+
+
 def check_rate(scope: str, client: str, items: list[RateLimitItem] | None = None) -> None:
     """Counts one request of `client`; ApiError 429 with Retry-After when a limit is used up."""
     items = items if items is not None else limits_from_env()
+    client = bucket(client)
     for item in items:
         if not _limiter.test(item, scope, client):
             reset_at = _limiter.get_window_stats(item, scope, client).reset_time
@@ -103,10 +117,15 @@ def public(
         def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
             # A staff token must be valid; another scheme (a resident's BookingLink) is not staff.
             is_bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
-            caller: Staff | None = authenticate(request) if is_bearer else None
+            items = limits_from_env("SELF_RATE_LIMIT", DEFAULT_SELF_LIMIT) if own_page else None
+            try:
+                caller: Staff | None = authenticate(request) if is_bearer else None
+            except ApiError:
+                # A wrong token counts against the limit too: guessing tokens is not free.
+                check_rate(scope, client_address(request), items)
+                raise
             if caller is None or not caller.has("reception"):
                 try:
-                    items = limits_from_env("SELF_RATE_LIMIT", DEFAULT_SELF_LIMIT) if own_page else None
                     check_rate(scope, client_address(request), items)
                 except ApiError:
                     on_refused("rate_limited")

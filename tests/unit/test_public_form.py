@@ -99,3 +99,49 @@ def test_a_residents_own_page_has_its_own_more_generous_limit(monkeypatch):
         public.check_rate("self", "203.0.113.9", own)
     assert refused.value.status == 429
     public.check_rate("bookings", "203.0.113.9")  # the form's own count is untouched
+
+
+def test_wrong_tokens_count_against_the_limit_so_guessing_them_is_not_free(service, db):
+    answers = [service.create_booking(json_request(booking_body(), token=f"guess-{i}")).status_code for i in range(4)]
+    assert answers == [401, 401, 401, 429]
+    assert service.create_booking(anonymous()).status_code == 429  # the same client, now limited
+
+
+def test_an_ipv6_client_is_counted_by_its_64_prefix(service, db):
+    first, same_64, other_64 = "2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1"
+    assert public.bucket(first) == public.bucket(same_64) == "2001:db8:1:2::/64"
+    assert public.bucket("192.0.2.7") == "192.0.2.7" and public.bucket("unknown") == "unknown"
+    for _ in range(3):
+        assert service.create_booking(anonymous(remote_addr=first)).status_code == 201
+    assert service.create_booking(anonymous(remote_addr=same_64)).status_code == 429  # a new address, same home
+    assert service.create_booking(anonymous(remote_addr=other_64)).status_code == 201
+
+
+def test_a_body_without_a_length_is_read_only_up_to_the_limit():
+    import io
+
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from shared.http import MAX_BODY_BYTES, read_json
+
+    class Endless(io.RawIOBase):
+        """A chunked upload that never ends, counting what was read of it."""
+
+        taken = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            self.taken += len(buffer)
+            buffer[:] = b" " * len(buffer)
+            return len(buffer)
+
+    stream = Endless()
+    environ = EnvironBuilder(method="POST", content_type="application/json").get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BufferedReader(stream), "wsgi.input_terminated": True})
+    with pytest.raises(ApiError) as refused:
+        read_json(Request(environ))
+    assert refused.value.status == 413 and stream.taken <= MAX_BODY_BYTES + 128 * 1024
