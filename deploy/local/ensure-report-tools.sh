@@ -12,9 +12,6 @@ done
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
-sudo_cmd=""
-[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-echo "Installing ${missing[*]} (Debian packages)..."
-export DEBIAN_FRONTEND=noninteractive
-$sudo_cmd apt-get update -qq
-$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# shellcheck source=deploy/local/apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
+apt_install "${missing[@]}"

@@ -107,6 +107,21 @@ class LiaisonChannelService(Operations):
             raise forbidden()
         liaison_id, hall = staff.liaison_id, data.pop("community_hall")
         data.pop("consent")
+        referral = self._refer(liaison_id, hall, household_json(data), "household")
+        return json_response(
+            {
+                **_view(referral),
+                "message": {
+                    "ja": "ご紹介を受け付けました。市の担当者からご本人に連絡します。",
+                    "en": "The referral is received. City staff will contact the resident.",
+                },
+            },
+            status=201,
+        )
+
+    def _refer(self, liaison_id: str, hall: str, content: dict, form: str, keep_name: str | None = None) -> dict:
+        """Stores a referral with its outreach.referral_received event (the household or the short
+        form sealed to the referral id) and has the relay publish it."""
         referral_id = str(uuid.uuid4())
         referral = {
             "_id": referral_id,
@@ -121,8 +136,8 @@ class LiaisonChannelService(Operations):
                         "referral_id": referral_id,
                         "channel": CHANNEL,
                         "referrer_id": liaison_id,
-                        "sealed_household": sealing.keyring().seal(household_json(data), referral_id),
-                        "form": "household",
+                        "sealed_household": sealing.keyring().seal(content, referral_id),
+                        "form": form,
                     },
                     correlation_id=referral_id,
                     municipality_code=municipality.load().code,
@@ -130,18 +145,11 @@ class LiaisonChannelService(Operations):
                 )
             ],
         }
+        if keep_name is not None:
+            referral["sealed_name"] = sealing.keyring().seal({"name": keep_name}, referral_id)
         self.db.referrals.insert_one(referral)
         self.outbox.kick("referrals", referral_id, referral["outbox"])
-        return json_response(
-            {
-                **_view(referral),
-                "message": {
-                    "ja": "ご紹介を受け付けました。市の担当者からご本人に連絡します。",
-                    "en": "The referral is received. City staff will contact the resident.",
-                },
-            },
-            status=201,
-        )
+        return referral
 
     @timer(interval=RETENTION_CHECK_SECONDS)
     def erase_expired(self) -> None:
@@ -164,34 +172,9 @@ class LiaisonChannelService(Operations):
             raise forbidden()
         chair = chairs.find(self.db, staff.liaison_id)
         hall = chair.community_hall if chair else ""
-        referral_id = str(uuid.uuid4())
         short = {key: data[key] for key in ("name", "phone", "district", "memo")} | {"community_hall": hall}
-        referral = {
-            "_id": referral_id,
-            "liaison_id": staff.liaison_id,
-            "community_hall": hall,
-            "status": "referred",
-            "created_at": clock.now(),
-            # For the chair's own list only: the name, sealed to this referral (the phone is not kept).
-            "sealed_name": sealing.keyring().seal({"name": data["name"]}, referral_id),
-            "outbox": [
-                outbox.event_entry(
-                    events.REFERRAL_RECEIVED,
-                    {
-                        "referral_id": referral_id,
-                        "channel": CHANNEL,
-                        "referrer_id": staff.liaison_id,
-                        "sealed_household": sealing.keyring().seal(short, referral_id),
-                        "form": "short",
-                    },
-                    correlation_id=referral_id,
-                    municipality_code=municipality.load().code,
-                    routing_key=f"referral.{CHANNEL}",
-                )
-            ],
-        }
-        self.db.referrals.insert_one(referral)
-        self.outbox.kick("referrals", referral_id, referral["outbox"])
+        # For the chair's own list only, the name is kept, sealed to this referral (the phone is not).
+        referral = self._refer(staff.liaison_id, hall, short, "short", keep_name=data["name"])
         return json_response(
             {
                 **_view(referral, with_name=True),
