@@ -70,6 +70,9 @@ class AuthSettings:
     roles_claim: str
     crew_claim: str
     liaison_claim: str
+    # How long the provider's key set is trusted before it is fetched again: a key the provider
+    # removes stops working within this time (plus CACHE_SECONDS for a token already verified).
+    jwks_seconds: float = 300
 
     @classmethod
     def from_env(cls) -> AuthSettings:
@@ -82,13 +85,20 @@ class AuthSettings:
             roles_claim=env("AUTH_ROLES_CLAIM", "roles"),
             crew_claim=env("AUTH_CREW_CLAIM", "crew_id"),
             liaison_claim=env("AUTH_LIAISON_CLAIM", "liaison_id"),
+            jwks_seconds=float(env("AUTH_JWKS_CACHE_SECONDS", "300")),
         )
 
 
 class Verifier:
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
-        self._client = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        # The key set is cached for jwks_seconds, each key with it: PyJWKClient's own per-key cache
+        # (cache_keys) never expires, so a key the provider removed would stay trusted.
+        self._client = (
+            jwt.PyJWKClient(settings.jwks_url, cache_keys=False, lifespan=settings.jwks_seconds)
+            if settings.jwks_url
+            else None
+        )
         self._keys = self._static_keys(settings)
         self._verified: dict[str, tuple[Staff, float]] = {}
 

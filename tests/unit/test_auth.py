@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from deploy.local.devauth import AUDIENCE, ISSUER, KEY_ID, DevKeys
 from services.scheduling.service import SchedulingService
 from shared import auth
+from shared.http import ApiError
 from tests.factories import json_request, response_json, staff_token, worker
 
 
@@ -145,3 +146,39 @@ def test_keys_are_fetched_from_the_providers_jwks_uri_as_with_openid_connect(mon
         assert refused(DevKeys(Path(str(staff_auth.directory)) / "other").ensure().token("reception"))
     finally:
         server.shutdown()
+
+
+def test_a_key_the_provider_removes_stops_working_once_its_key_set_is_fetched_again(monkeypatch, staff_auth):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    served = {"jwks": staff_auth.jwks_path.read_bytes()}
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(served["jwks"])
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        token = staff_token("reception")
+        monkeypatch.delenv("AUTH_JWKS_FILE")
+        monkeypatch.setenv("AUTH_JWKS_URL", f"http://127.0.0.1:{server.server_port}/certs")
+        monkeypatch.setenv("AUTH_JWKS_CACHE_SECONDS", "0.05")  # a short trust, for the test
+        auth.reset()
+        assert auth.verifier().verify(token, cache=False).roles == {"reception"}
+        other = json.loads(DevKeys(Path(str(staff_auth.directory)) / "rotated").ensure().jwks_path.read_text())
+        served["jwks"] = json.dumps(other).encode()  # the provider rotated: the old key is gone
+        time.sleep(0.1)
+        with pytest.raises(ApiError):
+            auth.verifier().verify(token, cache=False)
+    finally:
+        server.shutdown()
+        auth.reset()
