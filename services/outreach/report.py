@@ -123,10 +123,11 @@ def build(db: Any, period: Period, town: Municipality) -> dict[str, Any]:
     def series(kind: str, key: str) -> list[dict]:
         return [{"month": m.strftime("%Y-%m"), **found.get((kind, key, m), Tally()).row()} for m in months]
 
-    def summed(kind: str, key: str | None = None) -> Tally:
+    def summed(kind: str, key: str | None = None, month: dt.date | None = None) -> Tally:
+        """One kind's tallies added up: of one key or all, in one month or all."""
         total = Tally()
-        for (k, name, _), tally in found.items():
-            if k == kind and key in (None, name):
+        for (k, name, when), tally in found.items():
+            if k == kind and key in (None, name) and month in (None, when):
                 total.add(tally)
         return total
 
@@ -150,13 +151,7 @@ def build(db: Any, period: Period, town: Municipality) -> dict[str, Any]:
                 "months": series("district", key),
             }
         )
-    month_rows = []
-    for m in months:
-        total = Tally()
-        for (kind, _, month), tally in found.items():
-            if kind == "district" and month == m:
-                total.add(tally)
-        month_rows.append({"month": m.strftime("%Y-%m"), **total.row()})
+    month_rows = [{"month": m.strftime("%Y-%m"), **summed("district", month=m).row()} for m in months]
     targets = [row["target"] for row in district_rows if row["target"] is not None]
     return {
         "fiscal_year": period.fiscal_year,

@@ -66,7 +66,6 @@ def handout(report: dict, town_name: str, printed_on: str) -> bytes:
         town_name=town_name,
         period=report_tables.period_label(report),
         figures=[(chart, Markup(chart.svg)) for chart in report_tables.figures(report)],
-        monthly=report_tables.monthly(report),
         cell_text=report_tables.cell_text,
         printed_on=printed_on,
     )
