@@ -115,70 +115,56 @@ def test_staff_requires_known_roles():
         auth.staff("admin")
 
 
-def test_keys_are_fetched_from_the_providers_jwks_uri_as_with_openid_connect(monkeypatch, staff_auth):
+@pytest.fixture
+def provider(staff_auth):
+    """The city's provider's jwks_uri on a local HTTP server: what it serves (`served["jwks"]`, the
+    development key set at first) can change, and every path asked for is kept in `fetched`."""
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    jwks = staff_auth.jwks_path.read_bytes()
-    fetched = []
+    state = {"jwks": staff_auth.jwks_path.read_bytes(), "fetched": []}
 
     class Provider(BaseHTTPRequestHandler):
         def do_GET(self):
-            fetched.append(self.path)
+            state["fetched"].append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(jwks)
+            self.wfile.write(state["jwks"])
 
         def log_message(self, *args):
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Provider)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    state["url"] = f"http://127.0.0.1:{server.server_port}/realms/city/certs"
     try:
-        token = staff_token("reception")
-        monkeypatch.delenv("AUTH_JWKS_FILE")
-        monkeypatch.setenv("AUTH_JWKS_URL", f"http://127.0.0.1:{server.server_port}/realms/city/certs")
-        auth.reset()
-        assert verify(token).roles == {"reception"}
-        assert verify(token).roles == {"reception"}
-        assert fetched == ["/realms/city/certs"]  # cached after the first fetch
-        assert refused(DevKeys(Path(str(staff_auth.directory)) / "other").ensure().token("reception"))
-    finally:
-        server.shutdown()
-
-
-def test_a_key_the_provider_removes_stops_working_once_its_key_set_is_fetched_again(monkeypatch, staff_auth):
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    served = {"jwks": staff_auth.jwks_path.read_bytes()}
-
-    class Provider(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(served["jwks"])
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Provider)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        token = staff_token("reception")
-        monkeypatch.delenv("AUTH_JWKS_FILE")
-        monkeypatch.setenv("AUTH_JWKS_URL", f"http://127.0.0.1:{server.server_port}/certs")
-        monkeypatch.setenv("AUTH_JWKS_CACHE_SECONDS", "0.05")  # a short trust, for the test
-        auth.reset()
-        assert auth.verifier().verify(token, cache=False).roles == {"reception"}
-        other = json.loads(DevKeys(Path(str(staff_auth.directory)) / "rotated").ensure().jwks_path.read_text())
-        served["jwks"] = json.dumps(other).encode()  # the provider rotated: the old key is gone
-        time.sleep(0.1)
-        with pytest.raises(ApiError):
-            auth.verifier().verify(token, cache=False)
+        yield state
     finally:
         server.shutdown()
         auth.reset()
+
+
+def test_keys_are_fetched_from_the_providers_jwks_uri_as_with_openid_connect(monkeypatch, staff_auth, provider):
+    token = staff_token("reception")
+    monkeypatch.delenv("AUTH_JWKS_FILE")
+    monkeypatch.setenv("AUTH_JWKS_URL", provider["url"])
+    auth.reset()
+    assert verify(token).roles == {"reception"}
+    assert verify(token).roles == {"reception"}
+    assert provider["fetched"] == ["/realms/city/certs"]  # cached after the first fetch
+    assert refused(DevKeys(Path(str(staff_auth.directory)) / "other").ensure().token("reception"))
+
+
+def test_a_key_the_provider_removes_stops_working_once_its_key_set_is_fetched_again(monkeypatch, staff_auth, provider):
+    token = staff_token("reception")
+    monkeypatch.delenv("AUTH_JWKS_FILE")
+    monkeypatch.setenv("AUTH_JWKS_URL", provider["url"])
+    monkeypatch.setenv("AUTH_JWKS_CACHE_SECONDS", "0.05")  # a short trust, for the test
+    auth.reset()
+    assert auth.verifier().verify(token, cache=False).roles == {"reception"}
+    other = json.loads(DevKeys(Path(str(staff_auth.directory)) / "rotated").ensure().jwks_path.read_text())
+    provider["jwks"] = json.dumps(other).encode()  # the provider rotated: the old key is gone
+    time.sleep(0.1)
+    with pytest.raises(ApiError):
+        auth.verifier().verify(token, cache=False)
