@@ -55,6 +55,8 @@ class RequestReceived(Schema):
     # Version 2: the answers to the questions before the public form, as codes (None when staff or a
     # liaison took the request and judged them in conversation).
     eligibility = fields.Nested(lambda: EligibilityAnswers(), allow_none=True, load_default=None)
+    # Version 3: the hall session (集団申請) the household signed up to; booking took its seat.
+    session_id = fields.Str(allow_none=True, load_default=None)
 
 
 class EligibilityAnswers(Schema):
@@ -188,7 +190,7 @@ class EventType:
         return CHANNEL_EXCHANGE if self is REFERRAL_RECEIVED else f"{self.source}.events"
 
 
-REQUEST_RECEIVED = EventType("booking.request_received", RequestReceived, version=2)
+REQUEST_RECEIVED = EventType("booking.request_received", RequestReceived, version=3)
 REQUEST_CANCELLED = EventType("booking.request_cancelled", RequestCancelled)
 REFERRAL_CLOSED = EventType("booking.referral_closed", ReferralClosed)
 SLOT_FIXED = EventType("scheduling.slot_fixed", SlotFixed, version=2)

@@ -49,6 +49,10 @@ _JA_EXACT = {
     "Must be on or after 'from'.": "終了日は開始日以降にしてください。",
     "Must be on or before 'to'.": "開始日は終了日以前にしてください。",
     "Not a valid month (YYYY-MM).": "月の形式が正しくありません（例: 2026-04）。",
+    "Give a session or a venue, not both.": "会（集団申請）と会場は、どちらか一方を指定してください。",
+    "Only reception signs households up to a session.": "会（集団申請）への申込は、受付でお受けします。",
+    "Not a valid time (HH:MM).": "時刻は 10:00 のように24時間制で入力してください。",
+    "Must be at least 30 minutes after the opening time.": "終わりの時刻は、始まりの30分以上後にしてください。",
     "Must not contain control or direction characters.": "使えない文字（制御文字など）が含まれています。",
     "Must be a month of the fiscal year.": "指定した年度（4月から翌年3月）の中の月を指定してください。",
     "Give booking_id or status.": "booking_id または status を指定してください。",
@@ -120,6 +124,28 @@ class Month(fields.String):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else value.strftime("%Y-%m")
+
+
+class ClockTime(fields.String):
+    """A time of day written HH:MM (24-hour), loaded as datetime.time."""
+
+    default_error_messages = {"invalid": "Not a valid time (HH:MM)."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": r"^\d{2}:\d{2}$", "example": "10:00", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.time:
+        text = value if isinstance(value, str) else ""
+        if not re.fullmatch(r"\d{2}:\d{2}", text):
+            raise self.make_error("invalid")
+        try:
+            return dt.time(int(text[:2]), int(text[3:]))
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else value.strftime("%H:%M")
 
 
 class LocalDateTime(fields.DateTime):

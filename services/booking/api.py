@@ -66,6 +66,7 @@ class Booking(Schema):
     status = fields.Str(required=True, metadata={"enum": ["received", "cancelled"]})
     channel = fields.Str(required=True)
     referral_id = fields.Str(allow_none=True, required=True)
+    session_id = fields.Str(allow_none=True, required=True, metadata={"description": "A hall session's sign-up"})
     household = fields.Nested(
         Household, required=True, allow_none=True, metadata={"description": "null once erased (retention)"}
     )

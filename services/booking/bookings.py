@@ -16,10 +16,24 @@ def _event(event_type: events.EventType, payload: dict, booking_id: str, municip
     return outbox.event_entry(event_type, payload, correlation_id=booking_id, municipality_code=municipality_code)
 
 
-def create(db: Any, household: dict, channel: str, municipality_code: str, referral_id: str | None = None) -> dict:
-    """Stores a new booking with its request_received event. Returns the stored document."""
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def create(
+    db: Any,
+    household: dict,
+    channel: str,
+    municipality_code: str,
+    referral_id: str | None = None,
+    session_id: str | None = None,
+    booking_id: str | None = None,
+) -> dict:
+    """Stores a new booking with its request_received event. Returns the stored document.
+    `session_id`: a hall session whose seat the household already holds (seats.py), under
+    `booking_id`."""
     now = clock.now()
-    booking_id = str(uuid.uuid4())
+    booking_id = booking_id or new_id()
     answers = eligibility.stored(household.get("eligibility"))
     personal = sealed_household(booking_id, household_json({k: v for k, v in household.items() if k != "eligibility"}))
     personal["facts"]["eligibility"] = answers
@@ -37,6 +51,7 @@ def create(db: Any, household: dict, channel: str, municipality_code: str, refer
             "has_needs": bool(household["needs"]),
             "contact_by": "email" if household["email"] else "phone",
             "eligibility": answers,
+            "session_id": session_id,
         }
         doc = {
             "_id": booking_id,
@@ -51,12 +66,33 @@ def create(db: Any, household: dict, channel: str, municipality_code: str, refer
         }
         if referral_id:
             doc["referral_id"] = referral_id
+        if session_id:
+            doc["session_id"] = session_id
         return doc
 
     def is_repeat() -> bool:  # the same referral delivered again, not a reference taken meanwhile
         return bool(referral_id) and db.bookings.find_one({"referral_id": referral_id}, {"_id": 1}) is not None
 
     return REFERENCES.insert(db, now.date(), build, is_repeat)
+
+
+def received_message(reference: str, session: dict | None) -> dict:
+    """What the booker is told: staff will call to arrange the date, or the hall session's date."""
+    received = {"ja": f"お申し込みを受け付けました。受付番号は {reference} です。", "en": f"Reference {reference}. "}
+    if session is None:
+        return {
+            "ja": received["ja"] + "日時の調整のため、担当者からご連絡します。",
+            "en": "Your request is received. "
+            + received["en"]
+            + "Staff will contact you to arrange the date and time.",
+        }
+    start, end = (dt.datetime.fromisoformat(session[k]) for k in ("start", "end"))
+    return {
+        "ja": received["ja"]
+        + f"{start.month}月{start.day}日 {start:%H:%M}〜{end:%H:%M}に{session['venue_name']}へお越しください。",
+        "en": "Your sign-up is received. " + received["en"] + f"Please come to {session['venue']} on "
+        f"{start:%Y-%m-%d} between {start:%H:%M} and {end:%H:%M}.",
+    }
 
 
 def cancel(db: Any, booking_id: str, reason: str, detail: str | None = None) -> tuple[dict | None, bool]:
@@ -158,6 +194,7 @@ def public_view(booking: dict) -> dict:
         "status": booking["status"],
         "channel": booking["channel"],
         "referral_id": booking.get("referral_id"),
+        "session_id": booking.get("session_id"),
         "household": household_of(booking),
         "created_at": clock.iso(booking["created_at"]),
         "cancelled_at": clock.iso(booking["cancelled_at"]) if booking.get("cancelled_at") else None,

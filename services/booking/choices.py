@@ -18,7 +18,7 @@ from shared.http import ApiError, TemporarilyUnavailable, not_found
 TIMEOUT_SECONDS = 8
 
 
-def _call(method: Any, *args: Any) -> dict:
+def ask(method: Any, *args: Any) -> dict:
     try:
         with eventlet.Timeout(TIMEOUT_SECONDS):
             return method(*args)
@@ -27,13 +27,13 @@ def _call(method: Any, *args: Any) -> dict:
 
 
 def offers(scheduling: Any, booking_id: str) -> dict:
-    return _call(scheduling.offers_for_booking, booking_id, 5)
+    return ask(scheduling.offers_for_booking, booking_id, 5)
 
 
 def pick(scheduling: Any, booking_id: str, choice: dict) -> dict:
     deadline = clock.iso(clock.now() + dt.timedelta(seconds=TIMEOUT_SECONDS))
     start = clock.iso(choice["start"]) if choice.get("start") else ""
-    answer = _call(
+    answer = ask(
         scheduling.fix_for_booking, booking_id, choice.get("crew_id") or "", start, choice.get("offer_id"), deadline
     )
     if answer["result"] == "fixed":
@@ -70,7 +70,7 @@ def slot_payload(booking_id: str, visit: dict) -> dict:
 
 def prefer(scheduling: Any, booking_id: str, preferred: list[dict]) -> None:
     wishes = [{"date": p["date"].isoformat(), "period": p["period"]} for p in preferred]
-    answer = _call(scheduling.prefer_dates, booking_id, wishes)
+    answer = ask(scheduling.prefer_dates, booking_id, wishes)
     if answer["result"] != "saved":
         raise ApiError(
             409,

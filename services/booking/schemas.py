@@ -31,6 +31,20 @@ class BookingRequestSchema(HouseholdSchema, ConsentMixin):
             "the booking is then the channel's, whatever `channel` says."
         },
     )
+    session_id = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 64),
+        metadata={
+            "description": "Reception only: signs the household up to a hall session (GET /api/v1/sessions of "
+            "scheduling); its seat is taken at once, its visit fixed to the session."
+        },
+    )
+
+    @validates_schema
+    def a_session_or_a_group(self, data: dict, **_: Any) -> None:
+        if data.get("session_id") and data.get("venue"):
+            raise ValidationError("Give a session or a venue, not both.", "session_id")
 
 
 class CancelSchema(Schema):

@@ -12,7 +12,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.booking import bookings, choices, links, references, rpc_args, short_referrals
+from services.booking import bookings, choices, links, references, rpc_args, seats, short_referrals
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
 from services.booking.schemas import (
@@ -79,8 +79,14 @@ class BookingService(Operations):
             raise
         channel = household.pop("channel")
         household.pop("consent"), household.pop("website")
-        referral_id = household.pop("referral_id")
+        referral_id, session_id = household.pop("referral_id"), household.pop("session_id")
         is_reception = caller is not None and caller.has("reception")
+        if session_id is not None and not is_reception:
+            raise invalid_field(
+                "session_id",
+                "Only reception signs households up to a session.",
+                "会（集団申請）への申込は、受付でお受けします。",
+            )
         if household["eligibility"] is None and not is_reception:
             # The public door asks who the car is for; only staff on the phone judge it in conversation.
             raise invalid_field("eligibility", "Missing data for required field.", "必須項目です。")
@@ -94,9 +100,15 @@ class BookingService(Operations):
                     "入力を待っている紹介が見つかりません（すでに入力済みかもしれません）。",
                 )
             channel = waiting["channel"]
+        booking_id = bookings.new_id()
+        session = self._seat(session_id, booking_id, household, referral_id) if session_id else None
         try:
-            booking = self._store(household, channel, referral_id=referral_id)
+            booking = self._store(
+                household, channel, referral_id=referral_id, session_id=session_id, booking_id=booking_id
+            )
         except Exception as error:
+            if session_id is not None:
+                seats.give_back(self.scheduling, session_id, booking_id)
             if referral_id is None:
                 raise
             if not is_duplicate_key(error):
@@ -123,12 +135,7 @@ class BookingService(Operations):
                 "status": booking["status"],
                 # The booker's own page: the link for a browser, the code to read out on the phone.
                 "link": {"token": links.token_for(booking["_id"]), "code": links.phone_code(booking["_id"])},
-                "message": {
-                    "ja": f"お申し込みを受け付けました。受付番号は {booking['reference']} です。"
-                    "日時の調整のため、担当者からご連絡します。",
-                    "en": f"Your request is received. Reference {booking['reference']}. "
-                    "Staff will contact you to arrange the date and time.",
-                },
+                "message": bookings.received_message(booking["reference"], session),
             },
             status=201,
         )
@@ -386,6 +393,15 @@ class BookingService(Operations):
                 raise
             log.info("referral %s already booked", referral["referral_id"])
 
+    def _seat(self, session_id: str, booking_id: str, household: dict, referral_id: str | None) -> dict:
+        """The hall session's seat for the household, taken before the booking is stored."""
+        try:
+            return seats.take(self.scheduling, session_id, booking_id, len(household["applicants"]))
+        except Exception:
+            if referral_id is not None:  # the referral waits to be completed again
+                short_referrals.release(self.db, referral_id)
+            raise
+
     def _open_bookings(self, booking: dict, caller: Staff) -> list[dict]:
         others = list(
             self.db.bookings.find(
@@ -404,8 +420,9 @@ class BookingService(Operations):
             for b in others
         ]
 
-    def _store(self, household: dict, channel: str, referral_id: str | None = None) -> dict[str, Any]:
-        booking = bookings.create(self.db, household, channel, municipality.load().code, referral_id=referral_id)
+    def _store(self, household: dict, channel: str, **options: Any) -> dict[str, Any]:
+        """Stores the booking (bookings.create's options: referral_id, session_id, booking_id)."""
+        booking = bookings.create(self.db, household, channel, municipality.load().code, **options)
         m.bookings_received.labels(channel).inc()
         m.persons_requested.labels(channel).inc(len(household["applicants"]))
         self.outbox.kick("bookings", booking["_id"], booking["outbox"])

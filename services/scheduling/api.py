@@ -6,6 +6,8 @@ from services.scheduling.schemas import (
     ApplicantResultSchema,
     FixSlotSchema,
     PlanRequestSchema,
+    SessionQuerySchema,
+    SessionRequestSchema,
     SuggestionQuerySchema,
     VisitQuerySchema,
     VisitResultSchema,
@@ -38,6 +40,9 @@ class Visit(Schema):
     district = fields.Str(required=True)
     district_name = fields.Str(required=True)
     venue = fields.Str(allow_none=True, required=True, metadata={"description": "A group session's venue id"})
+    session_id = fields.Str(
+        allow_none=True, required=True, metadata={"description": "The hall session the household signed up to"}
+    )
     household_size = fields.Int(required=True)
     duration_minutes = fields.Int(required=True)
     preferred = fields.List(fields.Nested(PreferenceSchema), required=True)
@@ -107,15 +112,30 @@ class StopApplicant(Schema):
     )
 
 
-class Stop(Schema):
+class StopHousehold(Schema):
     visit_id = fields.Str(required=True)
     booking_id = fields.Str(required=True)
     reference = fields.Str(required=True)
     status = fields.Str(required=True)
+    household_size = fields.Int(required=True)
+    address = fields.Nested(StopAddress, allow_none=True, required=True)
+    needs = fields.Str(allow_none=True, required=True, metadata={"description": "配慮事項, as reception noted them"})
+    applicants = fields.List(fields.Nested(StopApplicant), allow_none=True, required=True)
+
+
+class Stop(Schema):
+    kind = fields.Str(
+        required=True,
+        metadata={"enum": ["visit", "session"], "description": "A household's visit, or a hall session (集団申請)"},
+    )
+    visit_id = fields.Str(metadata={"description": "kind visit"})
+    booking_id = fields.Str(metadata={"description": "kind visit"})
+    reference = fields.Str(allow_none=True, required=True, metadata={"description": "None for a session"})
+    status = fields.Str(required=True)
     district = fields.Str(required=True)
     district_name = fields.Str(required=True)
     venue_name = fields.Str(allow_none=True, required=True, metadata={"description": "Where a group meets"})
-    household_size = fields.Int(required=True)
+    household_size = fields.Int(required=True, metadata={"description": "For a session: everyone signed up"})
     drive_minutes = fields.Int(required=True)
     depart = fields.AwareDateTime(required=True)
     arrive = fields.AwareDateTime(required=True, metadata={"description": "Estimated arrival"})
@@ -128,9 +148,14 @@ class Stop(Schema):
         metadata={"description": "False when the crew cannot arrive within the promised window: call the household"},
     )
     idle_minutes_before = fields.Int(required=True)
-    address = fields.Nested(StopAddress, allow_none=True, required=True)
-    needs = fields.Str(allow_none=True, required=True, metadata={"description": "配慮事項, as reception noted them"})
-    applicants = fields.List(fields.Nested(StopApplicant), allow_none=True, required=True)
+    address = fields.Nested(StopAddress, allow_none=True, metadata={"description": "kind visit"})
+    needs = fields.Str(allow_none=True, metadata={"description": "kind visit: 配慮事項, as reception noted them"})
+    applicants = fields.List(fields.Nested(StopApplicant), allow_none=True, metadata={"description": "kind visit"})
+    session_id = fields.Str(metadata={"description": "kind session"})
+    opens = fields.AwareDateTime(metadata={"description": "kind session: the doors open (the crew sets up before)"})
+    closes = fields.AwareDateTime(metadata={"description": "kind session"})
+    capacity = fields.Int(metadata={"description": "kind session: persons"})
+    households = fields.List(fields.Nested(StopHousehold), metadata={"description": "kind session: who signed up"})
 
 
 class Call(Schema):
@@ -158,6 +183,32 @@ class DaySheet(Schema):
     stops = fields.List(fields.Nested(Stop), required=True)
     calls = fields.List(fields.Nested(Call), required=True)
     contacts_available = fields.Bool(required=True)
+
+
+class Session(Schema):
+    session_id = fields.Str(required=True)
+    venue = fields.Str(required=True)
+    venue_name = fields.Str(required=True)
+    district = fields.Str(allow_none=True, required=True)
+    crew_id = fields.Str(required=True)
+    crew_name = fields.Str(required=True)
+    date = fields.Date(required=True)
+    start = fields.AwareDateTime(required=True, metadata={"description": "The doors open"})
+    end = fields.AwareDateTime(required=True, metadata={"description": "The doors close"})
+    capacity = fields.Int(required=True, metadata={"description": "Persons"})
+    persons_signed_up = fields.Int(required=True)
+    households_signed_up = fields.Int(required=True)
+    seats_left = fields.Int(required=True)
+    status = fields.Str(required=True, metadata={"enum": ["open"]})
+    open_for_signups = fields.Bool(required=True, metadata={"description": "Open, and not started yet"})
+
+
+class SessionList(Schema):
+    sessions = fields.List(fields.Nested(Session), required=True)
+
+
+class SessionDetail(Session):
+    signups = fields.List(fields.Nested(Visit), required=True, metadata={"description": "Each household's visit"})
 
 
 class Proposal(Schema):
@@ -240,6 +291,32 @@ OPERATIONS = [
         {200: Visit, 409: SlotConflict, **errors(400, 404, 413, 422)},
         body=VisitResultSchema,
         tags=("visits",),
+        roles=("reception", "crew"),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/sessions",
+        "Open a hall session (集団申請): it takes its place in the crew's day like a visit.",
+        {201: Session, 409: SlotConflict, **errors(400, 413, 422, 503)},
+        body=SessionRequestSchema,
+        tags=("sessions",),
+        roles=("reception",),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/sessions",
+        "Hall sessions in a date range, at one venue or all.",
+        {200: SessionList, **errors(422)},
+        query=SessionQuerySchema,
+        tags=("sessions",),
+        roles=("reception", "crew", "manager"),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/sessions/<session_id>",
+        "One hall session with the households signed up (their visits).",
+        {200: SessionDetail, **errors(404)},
+        tags=("sessions",),
         roles=("reception", "crew"),
     ),
     Operation(

@@ -42,13 +42,16 @@ def fit(
     duration_minutes: int,
     city: Municipality,
     travel: TravelModel | CachedTravel,
+    window_minutes: int | None = None,
 ) -> tuple[dt.datetime, int] | None:
     """(estimated start, added drive minutes) of a visit promised the window starting at
-    `window_start` on a day with these stops, or None when it would break a promise or a rule."""
+    `window_start` (the usual window's length, or `window_minutes`) on a day with these stops, or
+    None when it would break a promise or a rule."""
     cached = travel if isinstance(travel, CachedTravel) else CachedTravel(travel)
     timeline = Timeline(stops, day_of(city), city.depot, cached)
     minute = window_start.hour * 60 + window_start.minute
-    found = timeline.insertion(place, minute, minute + city.visits.window_minutes, duration_minutes)
+    length = city.visits.window_minutes if window_minutes is None else window_minutes
+    found = timeline.insertion(place, minute, minute + length, duration_minutes)
     if found is None:
         return None
     start, added = found

@@ -7,9 +7,13 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
+from services.scheduling.sessions import MAX_CAPACITY, MIN_CAPACITY
 from shared import clock
 from shared.events import APPLICANT_RESULTS, OUTCOMES
-from shared.validation import Day, LocalDateTime
+from shared.household import VenueField
+from shared.validation import ClockTime, Day, LocalDateTime
+
+MIN_SESSION_MINUTES = 30
 
 
 class FixSlotSchema(Schema):
@@ -78,3 +82,35 @@ class PlanRequestSchema(Schema):
     def in_the_future(self, value: dt.date | None, **kwargs: Any) -> None:
         if value is not None and value <= clock.today():
             raise ValidationError("Must be a future date.")
+
+
+class SessionRequestSchema(Schema):
+    """A hall session (集団申請): where, which crew, the day, when the doors open and close, and how
+    many people it can take."""
+
+    venue = VenueField(required=True, metadata={"description": "The hall's id or Japanese name"})
+    crew_id = fields.Str(required=True, validate=validate.Length(1, 64))
+    date = Day(required=True)
+    opens = ClockTime(required=True)
+    closes = ClockTime(required=True)
+    capacity = fields.Int(required=True, strict=True, validate=validate.Range(MIN_CAPACITY, MAX_CAPACITY))
+
+    @validates_schema
+    def closes_after_it_opens(self, data: dict, **kwargs: Any) -> None:
+        if "opens" in data and "closes" in data:
+            opens, closes = (data[k].hour * 60 + data[k].minute for k in ("opens", "closes"))
+            if closes - opens < MIN_SESSION_MINUTES:
+                raise ValidationError("Must be at least 30 minutes after the opening time.", "closes")
+
+    @post_load
+    def as_moments(self, data: dict, **kwargs: Any) -> dict:
+        zone = clock.zone()
+        data["start"] = dt.datetime.combine(data["date"], data["opens"], zone)
+        data["end"] = dt.datetime.combine(data["date"], data["closes"], zone)
+        return data
+
+
+class SessionQuerySchema(Schema):
+    start = Day(load_default=None)  # first day; default today
+    days = fields.Int(load_default=60, validate=validate.Range(1, 366))  # calendar days
+    venue = VenueField(load_default=None)

@@ -10,7 +10,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.scheduling import campaign, daysheet, planning, slots, solver, visits, waitlist
+from services.scheduling import campaign, daysheet, planning, sessions, slots, solver, visits, waitlist
 from services.scheduling import metrics as m
 from services.scheduling.api import OPENAPI
 from services.scheduling.locks import Busy
@@ -18,6 +18,8 @@ from services.scheduling.routes import CachedTravel
 from services.scheduling.schemas import (
     FixSlotSchema,
     PlanRequestSchema,
+    SessionQuerySchema,
+    SessionRequestSchema,
     SuggestionQuerySchema,
     VisitQuerySchema,
     VisitResultSchema,
@@ -50,6 +52,36 @@ def _option_view(option: planning.Option) -> dict:
     }
 
 
+def not_a_working_time() -> ApiError:
+    return ApiError(
+        422,
+        "not_a_working_time",
+        "The start must be on a future working day.",
+        "開始日時は今後の業務日を指定してください。",
+    )
+
+
+def crew_off(suggestions: list[dict]) -> ApiError:
+    return conflict(
+        "crew_off", "The crew does not go out that day.", "この班はその日は訪問できません。", suggestions=suggestions
+    )
+
+
+def does_not_fit(suggestions: list[dict]) -> ApiError:
+    return conflict(
+        "slot_unavailable",
+        "That window does not fit the crew's day (other promises, drive time, hours or lunch).",
+        "その時間帯はほかの訪問・移動時間・業務時間と重なるため指定できません。",
+        suggestions=suggestions,
+    )
+
+
+def busy() -> ApiError:
+    return ApiError(
+        503, "busy", "The crew's day is being changed; try again.", "ただいま混み合っています。もう一度お試しください。"
+    )
+
+
 def wrong_status(status: str) -> ApiError:
     return conflict(
         "wrong_status", f"The visit is {status}.", "この訪問は現在の状態では変更できません。", visit_status=status
@@ -70,6 +102,7 @@ class SchedulingService(Operations):
                 ("slot.fixed_at", {}),  # the stall gauge's last fix
             ],
             "offers": waitlist.INDEXES,
+            "sessions": sessions.INDEXES,
         }
     )
     outbox = OutboxRelay("visits", "offers")
@@ -177,6 +210,45 @@ class SchedulingService(Operations):
         )
         return {"result": "saved" if result.matched_count else "wrong_status"}
 
+    # --- RPC: hall-session seats, for booking (which stores the sign-up) ----------------------------
+
+    @rpc
+    def take_session_seat(self, session_id: str, booking_id: str, persons: int, deadline: str) -> dict:
+        """Seats a household in a hall session before booking stores it. Past `deadline` (booking
+        stopped waiting) nothing is taken."""
+        try:
+            if clock.now() > dt.datetime.fromisoformat(str(deadline)):
+                return {"result": "expired"}
+        except ValueError:
+            return {"result": "expired"}
+        if not (isinstance(session_id, str) and is_booking_id(booking_id) and isinstance(persons, int)):
+            return {"result": "unknown"}
+        try:
+            session = sessions.take_seat(self.db, session_id, booking_id, max(1, persons))
+        except sessions.SeatRefused as refused:
+            return {"result": refused.reason, "seats_left": refused.free}
+        return {"result": "taken", "session": sessions.view(session, municipality.load())}
+
+    @rpc
+    def release_session_seat(self, session_id: str, booking_id: str) -> None:
+        """A sign-up booking could not store gives its seat back."""
+        if isinstance(session_id, str) and is_booking_id(booking_id):
+            sessions.release_seat(self.db, session_id, booking_id)
+
+    @rpc
+    def open_sessions(self, venue: str | None = None, days: int = 60) -> list[dict]:
+        """Hall sessions still taking sign-ups (the chairs' page and the forms' choice)."""
+        city = municipality.load()
+        first = clock.today()
+        found = sessions.in_range(self.db, first, first + dt.timedelta(days=max(1, min(int(days), 366))), venue)
+        return [v for v in (sessions.view(s, city) for s in found) if v["open_for_signups"]]
+
+    @timer(interval=600)
+    def release_unclaimed_seats(self) -> None:
+        released = sessions.release_unclaimed(self.db)
+        if released:
+            log.warning("%d hall-session seats given back: their bookings never arrived", released)
+
     @timer(interval=15)
     def refresh_gauges(self) -> None:
         m.visits_waiting.set(self.db.visits.count_documents({"status": "unscheduled"}))
@@ -225,38 +297,18 @@ class SchedulingService(Operations):
         try:
             fixed = slots.fix(self.db, visit_id, data["crew_id"], data["start"], city)
         except slots.NotAWorkingTime:
-            raise ApiError(
-                422,
-                "not_a_working_time",
-                "The start must be on a future working day.",
-                "開始日時は今後の業務日を指定してください。",
-            ) from None
+            raise not_a_working_time() from None
         except slots.CrewOff:
-            raise conflict(
-                "crew_off",
-                "The crew does not go out that day.",
-                "この班はその日は訪問できません。",
-                suggestions=[_option_view(o) for o in self._options(visit, None, None, 5)],
-            ) from None
+            raise crew_off([_option_view(o) for o in self._options(visit, None, None, 5)]) from None
         except slots.DoesNotFit:
             m.slot_clashes.inc()
-            raise conflict(
-                "slot_unavailable",
-                "That window does not fit the crew's day (other promises, drive time, hours or lunch).",
-                "その時間帯はほかの訪問・移動時間・業務時間と重なるため指定できません。",
-                suggestions=[_option_view(o) for o in self._options(self._visit(visit_id), None, None, 5)],
-            ) from None
+            raise does_not_fit([_option_view(o) for o in self._options(self._visit(visit_id), None, None, 5)]) from None
         except slots.WrongStatus as error:
             raise wrong_status(error.status) from None
         except LookupError:  # removed while we waited for the crew's day
             raise not_found("visit") from None
         except Busy:
-            raise ApiError(
-                503,
-                "busy",
-                "The crew's day is being changed; try again.",
-                "ただいま混み合っています。もう一度お試しください。",
-            ) from None
+            raise busy() from None
         self._fixed(fixed, data["crew_id"], city)
         return json_response({**visits.view(fixed.visit, city), "added_drive_minutes": fixed.added_drive_minutes})
 
@@ -287,6 +339,51 @@ class SchedulingService(Operations):
         m.persons_applied.labels(visit["channel"], visit["district"]).inc(result["persons_applied"])
         self.outbox.kick("visits", visit_id)
         return json_response(visits.view(updated, municipality.load()))
+
+    @http("POST", "/api/v1/sessions")
+    @api
+    @staff("reception")
+    def create_session(self, request: Request, staff: Staff) -> Response:
+        data = load_body(request, SessionRequestSchema)
+        city = municipality.load()
+        if city.crew(data["crew_id"]) is None:
+            raise invalid_field("crew_id", "Unknown crew.", "班が見つかりません。")
+        try:
+            session = slots.open_session(
+                self.db, data["venue"], data["crew_id"], data["start"], data["end"], data["capacity"], city
+            )
+        except slots.NotAWorkingTime:
+            raise not_a_working_time() from None
+        except slots.CrewOff:
+            raise crew_off([]) from None
+        except slots.DoesNotFit:
+            raise does_not_fit([]) from None
+        except Busy:
+            raise busy() from None
+        log.info("hall session %s opened at %s on %s", session["_id"], session["venue"], session["date"])
+        return json_response(sessions.view(session, city), status=201)
+
+    @http("GET", "/api/v1/sessions")
+    @api
+    @staff("reception", "crew", "manager")
+    def list_sessions(self, request: Request, staff: Staff) -> Response:
+        query = load_query(request, SessionQuerySchema)
+        first = query["start"] or clock.today()
+        found = sessions.in_range(self.db, first, first + dt.timedelta(days=query["days"] - 1), query["venue"])
+        city = municipality.load()
+        return json_response({"sessions": [sessions.view(s, city) for s in found]})
+
+    @http("GET", "/api/v1/sessions/<session_id>")
+    @api
+    @staff("reception", "crew")
+    def get_session(self, request: Request, session_id: str, staff: Staff) -> Response:
+        session = self.db.sessions.find_one({"_id": session_id})
+        if session is None:
+            raise not_found("session")
+        require_owner(staff, session["crew_id"], "crew", ("reception",))
+        city = municipality.load()
+        members = self.db.visits.find({"session_id": session_id}, {"outbox": 0}).sort("reference", 1)
+        return json_response({**sessions.view(session, city), "signups": [visits.view(v, city) for v in members]})
 
     @http("POST", "/api/v1/plans")
     @api
@@ -346,11 +443,13 @@ class SchedulingService(Operations):
                 {"outbox": 0},
             )
         )
+        held = sessions.occupying(self.db, {"crew_id": crew_id, "date": date.isoformat()})
         known = contacts(
             self.booking, [v["booking_id"] for v in found], audit.actor(staff, "crew day sheet"), details=True
         )
         # One crew's day is a few stops: solved in-process in milliseconds (see solver.py).
-        sheet = daysheet.build(found, known, crew_id, date, city, CachedTravel(default_model(city)), solver.solve)
+        travel = CachedTravel(default_model(city))
+        sheet = daysheet.build(found, known, crew_id, date, city, travel, solver.solve, held)
         return json_response(sheet)
 
     # --- helpers ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from services.scheduling import planning, visits
+from services.scheduling import planning, sessions, visits
 from services.scheduling.locks import crew_day_lock
 from services.scheduling.travel import default_model
 from shared import clock, workcalendar
@@ -63,6 +63,8 @@ def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipa
         if fresh is None:
             raise LookupError(visit_id)
         require_open(fresh)
+        if fresh.get("session_id"):  # moved out of its hall session: visited at home instead
+            fresh = {**fresh, "venue": None}
         stops = visits.day_stops(db, crew_id, start.date(), city, exclude=visit_id)
         fitted = planning.fit(
             stops, visits.place_of(fresh, city), start, fresh["duration_minutes"], city, default_model(city)
@@ -74,3 +76,27 @@ def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipa
         lease.confirm()
         stored = visits.fix(db, fresh, slot, recovered=recovered)
         return Fixed(visit=stored, before=fresh, added_drive_minutes=fitted[1])
+
+
+def open_session(
+    db: Any, venue_id: str, crew_id: str, start: dt.datetime, end: dt.datetime, capacity: int, city: Municipality
+) -> dict:
+    """Puts a hall session in its crew's day, or raises why not (the same refusals as a visit's
+    fix): the crew must reach the hall SETUP_MINUTES before it opens without breaking a promise."""
+    crew = city.crew(crew_id)
+    if crew is None:
+        raise KeyError(crew_id)
+    if start <= clock.now() or not workcalendar.is_working_day(start.date(), city.calendar):
+        raise NotAWorkingTime()
+    if not city.crew_goes_out(crew, start.date()):
+        raise CrewOff()
+    session = sessions.document(venue_id, crew_id, start, end, capacity, city.code)
+    stop = sessions.stop_of(session, city)
+    with crew_day_lock(db, crew_id, start.date()) as lease:
+        stops = visits.day_stops(db, crew_id, start.date(), city)
+        arrive = start - dt.timedelta(minutes=sessions.SETUP_MINUTES)
+        if planning.fit(stops, stop.place, arrive, stop.duration, city, default_model(city), window_minutes=0) is None:
+            raise DoesNotFit()
+        lease.confirm()
+        db.sessions.insert_one(session)
+    return session

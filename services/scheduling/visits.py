@@ -5,15 +5,19 @@ Each change writes the visit and the event it owes in one document write (the ou
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections import Counter
 from typing import Any
 
+from services.scheduling import sessions
 from services.scheduling.routes import RouteStop, minute_of
 from services.scheduling.travel import household_of
 from shared import clock, events, outbox, workcalendar
 from shared.db import is_duplicate_key
 from shared.municipality import Municipality, Place
+
+log = logging.getLogger(__name__)
 
 ACTIVE = ("scheduled", "done")  # visits that occupy their crew's time
 
@@ -37,6 +41,9 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
         raise UnknownDistrict(request["district"])
     if request.get("venue") and city.venue(request["venue"]) is None:
         raise UnknownDistrict(request["venue"])  # the same remedy: mend the configuration, replay
+    if db.visits.find_one({"booking_id": request["booking_id"]}, {"_id": 1}):
+        return None  # delivered again: seat nobody twice (a cancelled sign-up gave its seat back)
+    session = _seated(db, request)
     visit = {
         "_id": str(uuid.uuid4()),
         "booking_id": request["booking_id"],
@@ -54,13 +61,49 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
         "slot": None,
         "history": [],
     }
+    if session is not None:
+        # A sign-up to a hall session: its window is the session's, fixed at once (one write).
+        slot = {**session_slot(session), "fixed_at": clock.now()}
+        visit.update(status="scheduled", session_id=session["_id"], venue=session["venue"], slot=slot)
+        visit["outbox"] = [_fixed_entry(visit, slot, rescheduled=False, recovered=False)]
     try:
         db.visits.insert_one(visit)  # the unique index on booking_id refuses a second visit
     except Exception as error:
         if not is_duplicate_key(error):
             raise
         return None
+    if session is not None:
+        db.sessions.update_one(
+            {"_id": session["_id"], "seats.booking_id": visit["booking_id"]},
+            {"$set": {"seats.$.visit_id": visit["_id"]}},
+        )
     return visit
+
+
+def _seated(db: Any, request: dict) -> dict | None:
+    """The session a sign-up has its seat in (booking took it before storing the booking). A seat
+    lost on the way (the session closed or filled meanwhile) leaves the request waiting as a home
+    visit: reception sees it in the waiting list, and nothing is lost."""
+    if not request.get("session_id"):
+        return None
+    try:
+        return sessions.take_seat(db, request["session_id"], request["booking_id"], request["household_size"])
+    except sessions.SeatRefused as refused:
+        log.warning("booking %s: no seat in session %s (%s)", request["booking_id"], request["session_id"], refused)
+        return None
+
+
+def session_slot(session: dict) -> dict:
+    """A session's window as a visit's slot: the household comes any time while it is open."""
+    start, end = session["start"], session["end"]
+    return {
+        "crew_id": session["crew_id"],
+        "date": session["date"],
+        "start": start,
+        "end": end,
+        "window_start": start,
+        "window_end": end,
+    }
 
 
 def place_of(visit: dict, city: Municipality) -> Place:
@@ -87,26 +130,30 @@ def as_local(moment: dt.datetime, city: Municipality) -> dt.datetime:
 
 
 def day_stops(db: Any, crew_id: str, day: dt.date, city: Municipality, exclude: str | None = None) -> list[RouteStop]:
-    """The crew's visits that day in the order of their windows (the order the route keeps)."""
-    found = db.visits.find({"slot.crew_id": crew_id, "slot.date": day.isoformat(), "status": {"$in": list(ACTIVE)}})
-    return sorted((stop_of(v, city) for v in found if v["_id"] != exclude), key=lambda s: s.window_start)
+    """The crew's stops that day in the order of their windows (the order the route keeps): its
+    visits, and its hall sessions each as one stop (the households signed up to one are not stops)."""
+    return stops_between(db, day, day, city, exclude).get((crew_id, day), [])
 
 
 def stops_between(db: Any, first: dt.date, last: dt.date, city: Municipality, exclude: str | None = None) -> dict:
-    """All occupied stops per (crew, day) in a date range, for suggestions."""
+    """All occupied stops per (crew, day) in a date range, for suggestions and fits."""
     found = db.visits.find(
         {
             "status": {"$in": list(ACTIVE)},
             "slot.date": {"$gte": first.isoformat(), "$lte": last.isoformat()},
+            "session_id": None,
         },
         {"slot": 1, "district": 1, "venue": 1, "duration_minutes": 1},
     )
+    held = sessions.occupying(db, {"date": {"$gte": first.isoformat(), "$lte": last.isoformat()}})
     by_crew_day: dict[tuple[str, dt.date], list[RouteStop]] = {}
     for visit in found:
-        if visit["_id"] == exclude:
-            continue
-        key = (visit["slot"]["crew_id"], dt.date.fromisoformat(visit["slot"]["date"]))
-        by_crew_day.setdefault(key, []).append(stop_of(visit, city))
+        if visit["_id"] != exclude:
+            key = (visit["slot"]["crew_id"], dt.date.fromisoformat(visit["slot"]["date"]))
+            by_crew_day.setdefault(key, []).append(stop_of(visit, city))
+    for session in held:
+        key = (session["crew_id"], dt.date.fromisoformat(session["date"]))
+        by_crew_day.setdefault(key, []).append(sessions.stop_of(session, city))
     for stops in by_crew_day.values():
         stops.sort(key=lambda s: s.window_start)
     return by_crew_day
@@ -131,34 +178,37 @@ def fix(db: Any, visit: dict, slot: dict, recovered: bool = False) -> dict:
     previous = visit.get("slot")
     if previous:
         entries.append(_released_entry(visit, previous, "rescheduled"))
-    entries.append(
-        _entry(
-            events.SLOT_FIXED,
-            {
-                "visit_id": visit["_id"],
-                "booking_id": visit["booking_id"],
-                "crew_id": slot["crew_id"],
-                "start": slot["start"],
-                "end": slot["end"],
-                "window_start": slot["window_start"],
-                "window_end": slot["window_end"],
-                "district": visit["district"],
-                "venue": visit.get("venue"),
-                "household_size": visit["household_size"],
-                "rescheduled": bool(previous),
-                "recovered": recovered,
-            },
-            visit,
-        )
-    )
-    update: dict[str, Any] = {
-        "$set": {"status": "scheduled", "slot": slot},
-        "$push": {"outbox": {"$each": entries}},
-    }
+    entries.append(_fixed_entry(visit, slot, rescheduled=bool(previous), recovered=recovered))
+    fields: dict[str, Any] = {"status": "scheduled", "slot": slot}
+    if visit.get("session_id"):  # out of its hall session, to the household's own window
+        sessions.release_seat(db, visit["session_id"], visit["booking_id"])
+        fields.update(session_id=None, venue=None)
+    update: dict[str, Any] = {"$set": fields, "$push": {"outbox": {"$each": entries}}}
     if previous:
         update["$push"]["history"] = {"slot": previous, "ended": "rescheduled", "at": clock.now()}
     db.visits.update_one({"_id": visit["_id"], "status": visit["status"]}, update)
     return db.visits.find_one({"_id": visit["_id"]}, {"outbox": 0})
+
+
+def _fixed_entry(visit: dict, slot: dict, rescheduled: bool, recovered: bool) -> dict:
+    return _entry(
+        events.SLOT_FIXED,
+        {
+            "visit_id": visit["_id"],
+            "booking_id": visit["booking_id"],
+            "crew_id": slot["crew_id"],
+            "start": slot["start"],
+            "end": slot["end"],
+            "window_start": slot["window_start"],
+            "window_end": slot["window_end"],
+            "district": visit["district"],
+            "venue": visit.get("venue"),
+            "household_size": visit["household_size"],
+            "rescheduled": rescheduled,
+            "recovered": recovered,
+        },
+        visit,
+    )
 
 
 def _released_entry(visit: dict, slot: dict, reason: str) -> dict:
@@ -181,6 +231,8 @@ def cancel(db: Any, booking_id: str) -> dict | None:
     if visit is None or visit["status"] in ("cancelled", "done"):
         return None
     update: dict[str, Any] = {"$set": {"status": "cancelled", "cancelled_at": clock.now()}}
+    if visit.get("session_id"):
+        sessions.release_seat(db, visit["session_id"], booking_id)
     if visit.get("slot"):
         update["$set"]["slot"] = None
         update["$push"] = {
@@ -210,8 +262,11 @@ def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dic
     )
     record = {**result, "recorded_at": clock.now(), "slot": slot}
     if result["outcome"] == "postponed":
+        waiting: dict[str, Any] = {"status": "unscheduled", "slot": None}
+        if visit.get("session_id"):  # postponed at a hall session: now waiting for a visit at home
+            waiting.update(session_id=None, venue=None)
         update = {
-            "$set": {"status": "unscheduled", "slot": None},
+            "$set": waiting,
             "$push": {
                 "outbox": entry,
                 "history": {"slot": slot, "ended": "postponed", "at": clock.now(), "result": record},
@@ -254,6 +309,7 @@ def view(visit: dict, city: Municipality) -> dict:
         "district": visit["district"],
         "district_name": district.name if district else visit["district"],
         "venue": visit.get("venue"),
+        "session_id": visit.get("session_id"),
         "household_size": visit["household_size"],
         "duration_minutes": visit["duration_minutes"],
         "preferred": visit["preferred"],
