@@ -79,16 +79,21 @@ def _visit_notice(
     venue: Venue | None,
     closing: str,
 ) -> str:
-    """The body of a message about a fixed visit: when, where, the reference, what to prepare."""
-    place = f"会場：{venue.name}（お申し込みの皆さまでお集まりください）\n" if venue else ""
+    """The body of a message about a fixed visit: when, where, the reference, what to prepare. At a
+    venue (a group, or a hall session) the household comes to the hall while the crew is there."""
+    if venue:
+        where = f"日時：{when(start, window_end)}\n会場：{venue.name}（この時間内に会場へお越しください）\n"
+        call = ""
+    else:
+        where, call = (
+            f"訪問日時：{when(start, window_end)} の間に伺います\n",
+            "当日は、伺う前に担当者からお電話します。",
+        )
     return (
         f"{to.name} 様\n\n{lead}\n\n"
-        f"訪問日時：{when(start, window_end)} の間に伺います\n"
-        f"{place}"
+        f"{where}"
         f"受付番号：{to.reference}\n\n"
-        f"当日は、伺う前に担当者からお電話します。{closing}\n\n"
-        + preparation.as_text(city, to.has_child)
-        + _footer(city, to)
+        f"{call}{closing}\n\n" + preparation.as_text(city, to.has_child) + _footer(city, to)
     )
 
 

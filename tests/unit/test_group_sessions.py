@@ -94,4 +94,5 @@ def test_the_confirmation_names_the_venue(db):
     )
     notification.on_slot_fixed(build(events.SLOT_FIXED, slot, booking_id))
     _, message, _ = notification.mailer.send.call_args.args
-    assert "会場：高崎地区公民館" in message.body
+    assert "会場：高崎地区公民館（この時間内に会場へお越しください）" in message.body
+    assert "伺う前に担当者からお電話します" not in message.body  # they come to the hall; nobody calls first
