@@ -37,6 +37,7 @@ HOUSEHOLD_LABELS = {
     "consent": "個人情報の取扱いへの同意",
     "guardian_present": "保護者の方の立ち会い",
     "applicants": "申請する方",
+    "session_id": "申込先の集団申請会",
     "form": "入力内容",
 }
 # The API's field paths, and the form's names for them.
@@ -111,6 +112,7 @@ def read_form(form: Any) -> HouseholdForm:
     values["guardian_present"] = "yes" if form.get("guardian_present") == "yes" else ""
     values["website"] = str(form.get("website", ""))[:200]  # the public form's honeypot, passed on as typed
     values["referral_id"] = str(form.get("referral_id", ""))[:64]  # reception completing a chair's referral
+    values["session_id"] = str(form.get("session_id", ""))[:64]  # a sign-up to a hall session
     for name in names:
         if name.endswith("_kana") and values[name]:
             with contextlib.suppress(ValidationError):  # left as typed; the schema will say what is wrong
@@ -130,8 +132,8 @@ def change_applicants(household: HouseholdForm, action: str) -> str | None:
     return None
 
 
-def new_form(phone: str = "") -> HouseholdForm:
-    return HouseholdForm(values={"phone": phone}, applicants=1)
+def new_form(phone: str = "", session_id: str = "") -> HouseholdForm:
+    return HouseholdForm(values={"phone": phone, "session_id": session_id}, applicants=1)
 
 
 def normalize_name(name: str) -> str:
@@ -188,8 +190,9 @@ def booking_body(household: HouseholdForm, channel: str = "phone", eligibility: 
         "needs": values["needs"],
         "consent": values["consent"] == "yes",
     }
-    if values.get("referral_id"):
-        body["referral_id"] = values["referral_id"]
+    for carried in ("referral_id", "session_id"):
+        if values.get(carried):
+            body[carried] = values[carried]
     if eligibility is not None:
         body["eligibility"] = {**eligibility, "guardian_present": values.get("guardian_present") == "yes"}
         body["website"] = values.get("website", "")

@@ -10,6 +10,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.portal import forms, japanese, views
+from services.portal.hall_sessions import session_for_form
 from services.portal.web import (
     Page,
     PageError,
@@ -68,7 +69,10 @@ class ReceptionPages:
         if referral_id:
             referral = self._waiting_referral(page, referral_id)
             return self._household_page(page, forms.referral_form(referral), referral=referral)
-        return self._household_page(page, forms.new_form())
+        session_id = page.request.args.get("session", "")[:64]
+        if session_id:
+            session_for_form(page, session_id)  # refused at once when the session is full or closed
+        return self._household_page(page, forms.new_form(session_id=session_id))
 
     # --- reception: referrals from community-hall chairs ---------------------------------------
 
@@ -129,6 +133,8 @@ class ReceptionPages:
             return self._household_page(page, household, status=422, referral=referral)
         if not answer.ok:
             raise refused(answer, "申込を保存できませんでした")
+        if household.values["session_id"]:  # its date is the session's: nothing to arrange
+            return redirect(f"/reception/sessions/{household.values['session_id']}?added={answer.body['reference']}")
         return redirect(f"/reception/bookings/{answer.body['booking_id']}/offers?new=1")
 
     def _household_page(
@@ -139,16 +145,24 @@ class ReceptionPages:
         focus: str = "",
         referral: dict | None = None,
     ) -> Response:
+        session_id = household.values.get("session_id")
         return page.render(
             "reception/household.html",
             status=status,
             form=household,
             referral=referral,
+            hall=self._hall_for_form(page, session_id) if session_id else None,
             districts=municipality.load().districts,
             max_applicants=forms.MAX_APPLICANTS,
             birth_date_help=japanese.BIRTH_DATE_HELP,
             focus=focus,
         )
+
+    @staticmethod
+    def _hall_for_form(page: Page, session_id: str) -> dict | None:
+        """The session shown above the form; None when it cannot be read now (the API still checks)."""
+        answer = page.backend.get("scheduling", f"/api/v1/sessions/{session_id}")
+        return views.hall_session(answer.body) if answer.ok else None
 
     # --- reception: offers on the same call --------------------------------------------------
 

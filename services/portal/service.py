@@ -11,6 +11,7 @@ from services.portal.api import OPENAPI
 from services.portal.chair import ChairPages
 from services.portal.chair_admin import ChairAdminPages
 from services.portal.crew import CrewPages
+from services.portal.hall_sessions import HallSessionPages
 from services.portal.reception import ReceptionPages
 from services.portal.report import ReportPages
 from services.portal.residents import ResidentPages
@@ -31,7 +32,15 @@ STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg
 
 
 class PortalService(
-    ResidentPages, ChairPages, SignInPages, ReceptionPages, CrewPages, ChairAdminPages, ReportPages, Operations
+    ResidentPages,
+    ChairPages,
+    SignInPages,
+    ReceptionPages,
+    HallSessionPages,
+    CrewPages,
+    ChairAdminPages,
+    ReportPages,
+    Operations,
 ):
     """The pages come from one mixin per audience (residents, community-hall chairs, signin,
     reception, crew, managers); here: the staff menu and files."""

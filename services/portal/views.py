@@ -285,9 +285,11 @@ def _crew_name(crew_id: str) -> str:
 
 def visit(found: dict) -> dict:
     slot = found.get("slot")
-    window = (
-        f"{window_label(_moment(slot['window_start']), _moment(slot['window_end']))} 到着" if slot else "（未調整）"
-    )
+    venue = municipality.load().venue(found["venue"]) if found.get("venue") else None
+    window = "（未調整）"
+    if slot:
+        when = window_label(_moment(slot["window_start"]), _moment(slot["window_end"]))
+        window = f"{when}・{venue.name}" if venue else f"{when} 到着"
     requested = _moment(found.get("requested_at"))
     return {
         **found,
@@ -299,29 +301,40 @@ def visit(found: dict) -> dict:
     }
 
 
+def _household(found: dict) -> dict:
+    """A household at a stop (a door, or a hall session), ready for its result form."""
+    return {
+        **found,
+        "status_label": VISIT_STATUS.get(found["status"], found["status"]),
+        "address": _address(found.get("address")),
+        # The key the tablet sends its result with: sent twice, it is recorded once.
+        "result_id": str(uuid.uuid4()),
+        "guardian_needed": any(a["guardian_needed"] for a in found.get("applicants") or []),
+    }
+
+
 def day_sheet(sheet: dict) -> dict:
     calls = {c["visit_id"]: c for c in sheet["calls"]}
     stops = []
     for number, stop in enumerate(sheet["stops"], start=1):
-        call = calls.get(stop["visit_id"]) or {}
-        stops.append(
-            {
-                **stop,
-                "number": number,
-                "arrive": time_label(_moment(stop["arrive"])),
-                "depart": time_label(_moment(stop["depart"])),
-                "window": _times(stop["window_start"], stop["window_end"]),
-                "end": time_label(_moment(stop["end"])),
-                "call_at": time_label(_moment(call["call_at"])) if call.get("call_at") else "",
-                "name": call.get("name"),
-                "phone": call.get("phone"),
-                "status_label": VISIT_STATUS.get(stop["status"], stop["status"]),
-                "address": _address(stop.get("address")),
-                # The key the tablet sends its result with: sent twice, it is recorded once.
-                "result_id": str(uuid.uuid4()),
-                "guardian_needed": any(a["guardian_needed"] for a in stop.get("applicants") or []),
-            }
-        )
+        call = calls.get(stop.get("visit_id")) or {}
+        shown = {
+            **stop,
+            "number": number,
+            "arrive": time_label(_moment(stop["arrive"])),
+            "depart": time_label(_moment(stop["depart"])),
+            "window": _times(stop["window_start"], stop["window_end"]),
+            "end": time_label(_moment(stop["end"])),
+            "call_at": time_label(_moment(call["call_at"])) if call.get("call_at") else "",
+            "name": call.get("name"),
+            "phone": call.get("phone"),
+        }
+        if stop["kind"] == "session":
+            shown["hours"] = _times(stop["opens"], stop["closes"])
+            shown["households"] = [_household(h) for h in stop["households"]]
+        else:
+            shown.update(_household(stop))
+        stops.append(shown)
     back = _moment(sheet.get("return_to_depot"))
     return {
         **sheet,
@@ -342,3 +355,15 @@ def _address(address: dict | None) -> str:
 def tel(phone: Any) -> str:
     """A tel: link's number: digits only."""
     return "".join(ch for ch in str(phone or "") if ch.isdigit())
+
+
+def hall_session(found: dict) -> dict:
+    """A hall session (集団申請) as reception's pages show it."""
+    start, end = _moment(found["start"]), _moment(found["end"])
+    return {
+        **found,
+        "day": day_label(start.date()),
+        "hours": f"{time_label(start)}〜{time_label(end)}",
+        "when": f"{day_label(start.date())} {time_label(start)}〜{time_label(end)}",
+        "filled": f"{found['persons_signed_up']}人／定員{found['capacity']}人",
+    }

@@ -118,6 +118,7 @@ class StopHousehold(Schema):
     reference = fields.Str(required=True)
     status = fields.Str(required=True)
     household_size = fields.Int(required=True)
+    name = fields.Str(allow_none=True, required=True, metadata={"description": "The household's contact"})
     address = fields.Nested(StopAddress, allow_none=True, required=True)
     needs = fields.Str(allow_none=True, required=True, metadata={"description": "配慮事項, as reception noted them"})
     applicants = fields.List(fields.Nested(StopApplicant), allow_none=True, required=True)
@@ -148,6 +149,7 @@ class Stop(Schema):
         metadata={"description": "False when the crew cannot arrive within the promised window: call the household"},
     )
     idle_minutes_before = fields.Int(required=True)
+    name = fields.Str(allow_none=True, metadata={"description": "kind visit: the household's contact"})
     address = fields.Nested(StopAddress, allow_none=True, metadata={"description": "kind visit"})
     needs = fields.Str(allow_none=True, metadata={"description": "kind visit: 配慮事項, as reception noted them"})
     applicants = fields.List(fields.Nested(StopApplicant), allow_none=True, metadata={"description": "kind visit"})

@@ -56,6 +56,7 @@ def build(
             "status": visit["status"],
             "household_size": visit["household_size"],
             # What the crew needs; None while booking cannot be asked.
+            "name": details.get("name"),
             "address": details.get("address"),
             "needs": details.get("needs"),
             "applicants": [_applicant(a, day) for a in details["applicants"]] if "applicants" in details else None,

@@ -346,8 +346,17 @@ class SchedulingService(Operations):
     def create_session(self, request: Request, staff: Staff) -> Response:
         data = load_body(request, SessionRequestSchema)
         city = municipality.load()
-        if city.crew(data["crew_id"]) is None:
+        crew = city.crew(data["crew_id"])
+        if crew is None:
             raise invalid_field("crew_id", "Unknown crew.", "班が見つかりません。")
+        most = sessions.most_persons(crew, data["start"], data["end"], city)
+        if data["capacity"] > most:
+            raise invalid_field(
+                "capacity",
+                f"More than the crew can help in that time: at most {most}.",
+                f"この時間で対応できるのは{most}人までです（1人約{city.visits.minutes_per_person}分・"
+                f"職員{len(crew.staff)}人）。定員を減らすか、終わりの時刻を遅くしてください。",
+            )
         try:
             session = slots.open_session(
                 self.db, data["venue"], data["crew_id"], data["start"], data["end"], data["capacity"], city

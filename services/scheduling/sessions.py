@@ -18,7 +18,7 @@ from typing import Any
 
 from services.scheduling.routes import RouteStop, minute_of
 from shared import clock
-from shared.municipality import Municipality
+from shared.municipality import Crew, Municipality
 
 SETUP_MINUTES = 30  # the crew arrives this long before the doors open, to set up the equipment
 UNCLAIMED_SEAT_MINUTES = 60  # a seat whose booking never arrived is given back after this
@@ -26,6 +26,13 @@ MAX_CAPACITY = 30
 MIN_CAPACITY = 5  # fewer people than this are visited at home
 STOP_PREFIX = "session:"
 INDEXES = [([("crew_id", 1), ("date", 1)], {}), ([("venue", 1), ("date", 1)], {})]
+
+
+def most_persons(crew: Crew, start: dt.datetime, end: dt.datetime, city: Municipality) -> int:
+    """How many people the crew can help while the session is open: each staff member helps one
+    person at a time, for the usual minutes per person."""
+    minutes = int((end - start).total_seconds() // 60)
+    return (minutes // city.visits.minutes_per_person) * max(1, len(crew.staff))
 
 
 class SeatRefused(Exception):

@@ -100,6 +100,11 @@ def test_a_session_takes_its_place_in_the_crew_day_and_a_clashing_visit_is_refus
         assert answer.status_code == 200, (day, start, response_json(answer))
 
 
+def test_a_longer_session_takes_more_people(scheduling):
+    status, body = open_session(scheduling, closes="14:00", capacity=16)  # four hours, lunch on site
+    assert status == 201, body
+
+
 def test_a_session_must_fit_the_crew_day_too(scheduling, db):
     home = request_received(district="himeki", household_size=1)
     scheduling.on_request_received(home)
@@ -122,6 +127,8 @@ def test_a_session_must_fit_the_crew_day_too(scheduling, db):
         ({"opens": "10時"}, "opens", "Not a valid time (HH:MM)."),
         ({"venue": "どこかの公民館"}, "venue", "Unknown venue."),
         ({"crew_id": "crew-9"}, "crew_id", "Unknown crew."),
+        # Two staff, 30 minutes a person: two hours help 8 people, not 9.
+        ({"capacity": 9}, "capacity", "More than the crew can help in that time: at most 8."),
     ],
 )
 def test_a_bad_session_is_a_422_naming_the_field_in_both_languages(scheduling, db, overrides, field, english):
