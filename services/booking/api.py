@@ -175,6 +175,9 @@ class ShortReferralView(Schema):
     phone = fields.Str(required=True)
     district = fields.Str(required=True)
     memo = fields.Str(required=True)
+    session_id = fields.Str(
+        allow_none=True, required=True, metadata={"description": "A hall session the neighbour would like to join"}
+    )
     community_hall = fields.Str(required=True)
     booking_id = fields.Str(required=True, allow_none=True)
 

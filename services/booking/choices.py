@@ -10,20 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import eventlet
-
 from shared import clock
+from shared.asking import TIMEOUT_SECONDS, ask
 from shared.http import ApiError, TemporarilyUnavailable, not_found
-
-TIMEOUT_SECONDS = 8
-
-
-def ask(method: Any, *args: Any) -> dict:
-    try:
-        with eventlet.Timeout(TIMEOUT_SECONDS):
-            return method(*args)
-    except eventlet.Timeout:
-        raise TemporarilyUnavailable("scheduling did not answer in time") from None
 
 
 def offers(scheduling: Any, booking_id: str) -> dict:

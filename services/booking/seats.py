@@ -9,8 +9,8 @@ import datetime as dt
 import logging
 from typing import Any
 
-from services.booking.choices import TIMEOUT_SECONDS, ask
 from shared import clock
+from shared.asking import TIMEOUT_SECONDS, ask
 from shared.http import TemporarilyUnavailable, invalid_field
 
 log = logging.getLogger(__name__)

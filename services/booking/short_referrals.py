@@ -27,6 +27,8 @@ class ShortReferral(Schema):
     district = DistrictField(required=True)
     memo = fields.Str(load_default="", validate=validate.Length(0, 200))
     community_hall = fields.Str(load_default="", validate=validate.Length(0, 60))
+    # A hall session the neighbour would like to join: reception signs them up when completing.
+    session_id = fields.Str(load_default=None, allow_none=True, validate=validate.Length(1, 64))
 
 
 class InvalidShortReferral(Exception):
@@ -71,6 +73,7 @@ def view(document: dict) -> dict:
         "district": opened["district"],
         "memo": opened["memo"],
         "community_hall": opened["community_hall"],
+        "session_id": opened.get("session_id"),
         "booking_id": document.get("booking_id"),
     }
 

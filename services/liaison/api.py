@@ -69,6 +69,18 @@ class LinkSent(Schema):
     message = fields.Nested(Message, required=True)
 
 
+class HallSession(Schema):
+    session_id = fields.Str(required=True)
+    venue_name = fields.Str(required=True)
+    start = fields.AwareDateTime(required=True, metadata={"description": "The doors open"})
+    end = fields.AwareDateTime(required=True, metadata={"description": "The doors close"})
+    seats_left = fields.Int(required=True, metadata={"description": "Persons"})
+
+
+class HallSessionList(Schema):
+    sessions = fields.List(fields.Nested(HallSession), required=True)
+
+
 class SessionEnded(Schema):
     ended = fields.Bool(required=True)
 
@@ -90,6 +102,16 @@ OPERATIONS = [
         "phones them and completes the household.",
         {201: ReferralAccepted, **errors(400, 413, 422)},
         body=ShortReferralSchema,
+        tags=("referrals",),
+        roles=("liaison",),
+        chair=True,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/hall-sessions",
+        "Hall sessions (集団申請会) in the referrer's district still taking sign-ups: a neighbour may be "
+        "referred for one.",
+        {200: HallSessionList, **errors(503)},
         tags=("referrals",),
         roles=("liaison",),
         chair=True,

@@ -27,6 +27,12 @@ class ShortReferralSchema(ConsentMixin):
     phone = Phone(required=True)
     district = DistrictField(required=True)
     memo = fields.Str(load_default="", validate=validate.Length(0, 200))
+    session_id = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 64),
+        metadata={"description": "A hall session the neighbour would like to join (GET /api/v1/hall-sessions)"},
+    )
 
 
 class ChairSchema(Schema):

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import uuid
 
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
@@ -27,11 +28,12 @@ from services.liaison.schemas import (
     ShortReferralSchema,
 )
 from shared import clock, events, municipality, outbox, sealing, settings
+from shared.asking import ask
 from shared.auth import Staff, forbidden, require_owner, staff
 from shared.db import Mongo
 from shared.handlers import on
 from shared.household import household_json
-from shared.http import ApiError, api, json_response, load_body, load_query, not_found
+from shared.http import ApiError, api, invalid_field, json_response, load_body, load_query, not_found
 from shared.mail import Mailer, Rendered
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 # Where a referral stands, in order; it only moves forward ("closed" is off this line).
 STEPS = ("referred", "booked", "slot_fixed", "visited")
 RETENTION_CHECK_SECONDS = 3600
+SESSION_DAYS_AHEAD = 120  # hall sessions a chair may refer a neighbour for, in calendar days
 STEP_DAYS = 30  # how long a booking's latest step is kept, waiting for its booking's own event
 
 
@@ -97,6 +100,7 @@ class LiaisonChannelService(Operations):
     )
     outbox = OutboxRelay("referrals")
     mailer = Mailer()
+    scheduling = RpcProxy("scheduling")  # hall sessions a neighbour may be referred for
 
     @http("POST", "/api/v1/referrals")
     @api
@@ -172,7 +176,15 @@ class LiaisonChannelService(Operations):
             raise forbidden()
         chair = chairs.find(self.db, staff.liaison_id)
         hall = chair.community_hall if chair else ""
-        short = {key: data[key] for key in ("name", "phone", "district", "memo")} | {"community_hall": hall}
+        if data["session_id"] and data["session_id"] not in {s["session_id"] for s in self._hall_sessions(chair)}:
+            raise invalid_field(
+                "session_id",
+                "No session open for sign-ups has this id.",
+                "この集団申請会には申し込めません（定員に達したか、締め切りました）。",
+            )
+        short = {key: data[key] for key in ("name", "phone", "district", "memo", "session_id")} | {
+            "community_hall": hall
+        }
         # For the chair's own list only, the name is kept, sealed to this referral (the phone is not).
         referral = self._refer(staff.liaison_id, hall, short, "short", keep_name=data["name"])
         return json_response(
@@ -185,6 +197,18 @@ class LiaisonChannelService(Operations):
             },
             status=201,
         )
+
+    @http("GET", "/api/v1/hall-sessions")
+    @api
+    @staff("liaison", other=CHAIR)
+    def hall_sessions(self, request: Request, staff: Staff) -> Response:
+        chair = chairs.find(self.db, staff.liaison_id) if staff.liaison_id else None
+        keys = ("session_id", "venue_name", "start", "end", "seats_left")
+        return json_response({"sessions": [{k: s[k] for k in keys} for s in self._hall_sessions(chair)]})
+
+    def _hall_sessions(self, chair: chairs.Chair | None) -> list[dict]:
+        """Sessions open for sign-ups in the chair's district (any district for another liaison)."""
+        return ask(self.scheduling.open_sessions, chair.district if chair else None, SESSION_DAYS_AHEAD)
 
     @http("GET", "/api/v1/referrals")
     @api

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.portal import views
 from services.portal.backend import Backend
 from services.portal.residents import office_contact, public_error, public_render, resident_page
 from services.portal.sessions import Session, Sessions
@@ -44,8 +45,15 @@ CLOSED_WORDS = {
     "already_booked": "すでにお申し込み済みでした",
     "applied_elsewhere": "ほかの方法で申請されました",
 }
-SHORT_FIELDS = ("name", "phone", "district", "memo", "consent")
-SHORT_LABELS = {"name": "お名前", "phone": "電話番号", "district": "地区", "memo": "メモ", "consent": "ご本人の同意"}
+SHORT_FIELDS = ("name", "phone", "district", "memo", "consent", "session_id")
+SHORT_LABELS = {
+    "name": "お名前",
+    "phone": "電話番号",
+    "district": "地区",
+    "memo": "メモ",
+    "consent": "ご本人の同意",
+    "session_id": "集団申請会",
+}
 
 
 def chair_error(error: PageError, session: Session | None = None) -> Response:
@@ -187,6 +195,8 @@ class ChairPages:
         if errors:
             return self._refer_page(page, values, errors, status=422)
         body = {**{k: values[k] for k in ("name", "phone", "district", "memo")}, "consent": True}
+        if values["session_id"]:
+            body["session_id"] = values["session_id"][:64]
         answer = page.backend.post("liaison", "/api/v1/referrals/short", body)
         if answer.status == 422:
             return self._refer_page(page, values, _short_form_errors(answer.field_errors()), status=422)
@@ -209,4 +219,12 @@ class ChairPages:
             values=values,
             errors=errors,
             districts=municipality.load().districts,
+            halls=self._hall_sessions(page),
         )
+
+    @staticmethod
+    def _hall_sessions(page: Page) -> list[dict]:
+        """Sessions in the chair's district a neighbour may join; none shown while unavailable (the
+        chair can still refer for a home visit)."""
+        answer = page.backend.get("liaison", "/api/v1/hall-sessions")
+        return [views.hall_session(s) for s in answer.body["sessions"]] if answer.ok else []

@@ -151,6 +151,7 @@ def referral_form(referral: dict) -> HouseholdForm:
         "phone": referral["phone"],
         "district": referral["district"],
         "referral_id": referral["referral_id"],
+        "session_id": referral.get("session_id") or "",  # the hall session the chair chose, if any
     }
     return HouseholdForm(values=values, applicants=1)
 

@@ -82,10 +82,13 @@ class ReceptionPages:
         answer = page.backend.get("booking", "/api/v1/short-referrals")
         if not answer.ok:
             raise refused(answer, "紹介の一覧を表示できませんでした")
+        sessions = page.backend.get("scheduling", "/api/v1/sessions", days=120)
+        halls = {s["session_id"]: views.hall_session(s) for s in (sessions.body or {}).get("sessions", [])}
         return page.render(
             "reception/referrals.html",
             referrals=[views.short_referral(r) for r in answer.body["referrals"]],
             reasons=views.REFERRAL_CLOSE_REASONS,
+            halls=halls if sessions.ok else {},
         )
 
     @http("POST", "/reception/referrals/<referral_id>/close")
@@ -121,6 +124,9 @@ class ReceptionPages:
         referral = (
             self._waiting_referral(page, household.values["referral_id"]) if household.values["referral_id"] else None
         )
+        if action == "drop_session":  # the household would rather be visited at home
+            household.values["session_id"] = ""
+            return self._household_page(page, household, referral=referral)
         focus = forms.change_applicants(household, action)
         if focus is not None:
             return self._household_page(page, household, focus=focus, referral=referral)

@@ -358,12 +358,14 @@ def tel(phone: Any) -> str:
 
 
 def hall_session(found: dict) -> dict:
-    """A hall session (集団申請) as reception's pages show it."""
+    """A hall session (集団申請) as the pages show it; `filled` only where the sign-ups are known."""
     start, end = _moment(found["start"]), _moment(found["end"])
-    return {
+    shown = {
         **found,
         "day": day_label(start.date()),
         "hours": f"{time_label(start)}〜{time_label(end)}",
         "when": f"{day_label(start.date())} {time_label(start)}〜{time_label(end)}",
-        "filled": f"{found['persons_signed_up']}人／定員{found['capacity']}人",
     }
+    if "capacity" in found:
+        shown["filled"] = f"{found['persons_signed_up']}人／定員{found['capacity']}人"
+    return shown

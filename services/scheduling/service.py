@@ -236,12 +236,14 @@ class SchedulingService(Operations):
             sessions.release_seat(self.db, session_id, booking_id)
 
     @rpc
-    def open_sessions(self, venue: str | None = None, days: int = 60) -> list[dict]:
-        """Hall sessions still taking sign-ups (the chairs' page and the forms' choice)."""
+    def open_sessions(self, district: str | None = None, days: int = 120) -> list[dict]:
+        """Hall sessions still taking sign-ups, at the halls of one district or all (a community-hall
+        chair's choice for a neighbour, through the liaison channel)."""
         city = municipality.load()
         first = clock.today()
-        found = sessions.in_range(self.db, first, first + dt.timedelta(days=max(1, min(int(days), 366))), venue)
-        return [v for v in (sessions.view(s, city) for s in found) if v["open_for_signups"]]
+        span = max(1, min(int(days) if isinstance(days, int) else 120, 366))
+        views = (sessions.view(s, city) for s in sessions.in_range(self.db, first, first + dt.timedelta(days=span)))
+        return [v for v in views if v["open_for_signups"] and v["seats_left"] > 0 and district in (None, v["district"])]
 
     @timer(interval=600)
     def release_unclaimed_seats(self) -> None:

@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 
 from shared import clock, municipality, workcalendar
 from tests.bus import wait_until
-from tests.e2e.browser import check_page, run, shoot, sign_in, sign_out
+from tests.e2e.browser import PUBLIC_SIZES, check_page, run, shoot, sign_in, sign_out
 from tests.factories import applicant, booking_body, signed_in
 
 pytestmark = pytest.mark.e2e
@@ -21,10 +21,10 @@ RECEPTION = "受付（demo-reception）"
 CREW = "訪問班（demo-crew-1）"
 
 
-def session_day() -> str:
+def session_day(ahead: int = 41) -> str:
     """A working day far enough ahead that the other browser tests' visits (fixed within the
     booking horizon) do not meet the session."""
-    days = list(workcalendar.working_days(clock.today(), 41, municipality.load().calendar))
+    days = list(workcalendar.working_days(clock.today(), ahead, municipality.load().calendar))
     return days[-1].isoformat()
 
 
@@ -151,3 +151,77 @@ def test_reception_fills_a_hall_session_and_the_crew_records_each_household(stac
         )
     )
     assert booking["session_id"] == seen["session_id"] and booking["window"]["venue"] == "yamada-hall"
+
+
+def test_a_chair_refers_a_neighbour_for_a_session_and_reception_signs_them_up(stack):
+    """The chair's form offers the sessions of their district; reception completes the referral
+    with the session already chosen, and the neighbour is seated in it."""
+    portal, office, email = stack.url("portal"), signed_in(stack, "reception"), "takazaki.chair@example.jp"
+    liaison, scheduling = stack.url("liaison"), stack.url("scheduling")
+    opened = office.post(
+        f"{scheduling}/api/v1/sessions",
+        json={
+            "venue": "takazaki-hall",
+            "crew_id": "crew-1",
+            "date": session_day(43),
+            "opens": "13:30",
+            "closes": "15:30",
+            "capacity": 8,
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    session_id = opened.json()["session_id"]
+    chair = {"name": "高崎 次郎", "email": email, "community_hall": "大牟田公民館", "district": "高崎"}
+    assert office.post(f"{liaison}/api/v1/chairs", json=chair).status_code == 201
+
+    async def chair_refers(page: Page) -> None:
+        await page.goto(f"{portal}/chair")
+        before = [m["Message-ID"] for m in stack.mails() if m["To"] == email]
+        await page.get_by_label("メールアドレス").fill(email)
+        await page.get_by_role("button", name="ログイン用のリンクを送る").click()
+        mail = wait_until(
+            lambda: next((m for m in stack.mails() if m["To"] == email and m["Message-ID"] not in before), None)
+        )
+        await page.goto(re.search(r"https?://\S+/chair/signin/\S+", mail.get_content()).group(0))
+        await page.get_by_role("button", name="ログインする").click()
+        await page.get_by_role("link", name="近所の方を紹介する").click()
+        await page.get_by_role("textbox", name=re.compile("^お名前")).fill("大牟田 トメ")
+        await page.get_by_role("textbox", name=re.compile("^電話番号")).fill("0986-62-7777")
+        await page.get_by_label("お住まいの地区").select_option(label="高崎")
+        sessions = page.get_by_role("group", name=re.compile("^集団申請会への参加"))
+        await expect(sessions.get_by_label("会には参加しない（ご自宅への訪問を希望）")).to_be_checked()
+        await sessions.get_by_label(re.compile("高崎地区公民館（残り8人分）")).check()
+        await page.get_by_label(re.compile("ご本人が、市に")).check()
+        await check_page(page, "chair-refer-session", PUBLIC_SIZES)
+        await page.get_by_role("button", name="紹介する").click()
+        await expect(page.get_by_role("status")).to_contain_text("ご紹介を受け付けました")
+
+    async def reception_completes(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.goto(f"{portal}/reception/referrals")
+        row = page.get_by_role("row", name=re.compile("大牟田 トメ"))
+        await expect(row).to_contain_text("集団申請会を希望")
+        await expect(row).to_contain_text("高崎地区公民館")
+        await row.get_by_role("link", name=re.compile("申込を入力する")).click()
+        await expect(page.locator("#session_id")).to_contain_text("高崎地区公民館")
+        await page.locator("#a0_family_name_kana").fill("おおむた")
+        await page.locator("#a0_given_name_kana").fill("とめ")
+        await page.locator("#a0_birth_date").fill("昭和9年1月20日")
+        await page.get_by_label(re.compile("^郵便番号")).fill("889-4505")
+        await page.get_by_label(re.compile("^住所")).fill("高崎町大牟田 88")
+        await page.get_by_label(re.compile("同意をいただきました")).check()
+        await page.get_by_role("button", name="この内容で受け付ける").click()
+        await expect(page.get_by_text("申し込みました")).to_be_visible()
+        await expect(page.locator(".big")).to_contain_text("高崎地区公民館へお越しください")
+
+    run(chair_refers)
+    run(reception_completes)
+    detail = wait_until(
+        lambda: (lambda d: d if d["signups"] else None)(office.get(f"{scheduling}/api/v1/sessions/{session_id}").json())
+    )
+    [signup] = detail["signups"]
+    assert detail["seats_left"] == 7 and signup["status"] == "scheduled"
+    [booking] = office.get(f"{stack.url('booking')}/api/v1/bookings", params={"phone": "0986-62-7777"}).json()[
+        "bookings"
+    ]
+    assert booking["channel"] == "liaison" and booking["session_id"] == session_id

@@ -11,9 +11,10 @@ import uuid
 import pytest
 
 from services.booking.service import BookingService
+from services.liaison.service import LiaisonChannelService
 from services.scheduling import sessions
 from services.scheduling.service import SchedulingService
-from shared import events, municipality
+from shared import events, municipality, public, sealing
 from tests.factories import (
     advance_clock,
     applicant,
@@ -25,6 +26,7 @@ from tests.factories import (
     worker,
     working_day,
 )
+from tests.unit.test_liaison_chairs import NEIGHBOUR, as_chair, registered, signed_in
 
 CITY = municipality.load()
 DAY = working_day(3)
@@ -275,3 +277,27 @@ def test_a_household_moved_out_of_the_session_to_a_home_window_frees_its_seat(bo
     assert moved.status_code == 200, response_json(moved)
     assert response_json(moved)["session_id"] is None and response_json(moved)["venue"] is None
     assert db.sessions.find_one({"_id": session["session_id"]})["free"] == 5
+
+
+# --- a community-hall chair refers a neighbour for a session in their district -----------------------
+
+
+def test_a_chair_sees_the_sessions_of_their_district_and_refers_a_neighbour_for_one(scheduling, db):
+    public.reset()
+    liaison = worker(LiaisonChannelService, db)
+    liaison.scheduling.open_sessions = scheduling.open_sessions  # the real RPC method, without the transport
+    registered(liaison)  # a chair of 庄内 (test_liaison_chairs.CHAIR)
+    _, shonai = open_session(scheduling, venue="庄内地区公民館")
+    _, yamada = open_session(scheduling, venue="山田地区公民館", date=working_day(6).isoformat())
+    token = signed_in(liaison)
+    listed = response_json(liaison.hall_sessions(as_chair(token, method="GET")))["sessions"]
+    assert [s["session_id"] for s in listed] == [shonai["session_id"]] and listed[0]["venue_name"] == "庄内地区公民館"
+    assert set(listed[0]) == {"session_id", "venue_name", "start", "end", "seats_left"}  # nobody's sign-ups
+    refused = liaison.create_short_referral(as_chair(token, body={**NEIGHBOUR, "session_id": yamada["session_id"]}))
+    assert refused.status_code == 422 and response_json(refused)["fields"][0]["field"] == "session_id"
+    assert db.referrals.count_documents({}) == 0
+    made = liaison.create_short_referral(as_chair(token, body={**NEIGHBOUR, "session_id": shonai["session_id"]}))
+    assert made.status_code == 201
+    [entry] = db.referrals.find_one({"_id": response_json(made)["referral_id"]})["outbox"]
+    sealed = events.parse(entry["event"], events.REFERRAL_RECEIVED).payload["sealed_household"]
+    assert sealing.keyring().open(sealed, response_json(made)["referral_id"])["session_id"] == shonai["session_id"]

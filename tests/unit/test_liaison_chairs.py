@@ -120,6 +120,7 @@ def test_a_chair_refers_a_neighbour_with_the_short_form(service, db):
         "district": "shonai",
         "memo": "耳が遠いです",
         "community_hall": "庄内地区公民館",
+        "session_id": None,
     }
     assert "霧島" not in str({k: v for k, v in stored.items() if k != "outbox"})  # the name is sealed
 
