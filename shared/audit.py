@@ -13,6 +13,11 @@ fields and the previous entry's MAC. Someone who can write to the database but h
 cannot change, remove or insert an entry without `python -m shared.audit verify` finding the break.
 
     python -m shared.audit verify     # MONGODB_URI and DATA_KEYS as booking's; exit 1 on a break
+    python -m shared.audit verify --checkpoint SEQ:MAC   # and that entry SEQ is still there
+
+Removing the newest entries leaves a chain that holds, so the newest number and MAC are also noted
+outside the database every hour (booking's log line "audit checkpoint" and the gauge
+`mynacar_audit_last_seq`, whose fall raises an alert).
 """
 
 from __future__ import annotations
@@ -124,20 +129,54 @@ def view(entry: dict) -> dict:
 INDEXES = [("at", {}), ("booking_ids", {}), ("subject", {}), ("seq", {"unique": True, "sparse": True})]
 
 
-def check(db: Any) -> tuple[int, str | None]:
-    """The whole chained log of this database, verified in order."""
-    return verify(db.audit.find({"seq": {"$exists": True}}).sort("seq", 1), _chain_key())
+def check(db: Any, checkpoint: tuple[int, str] | None = None) -> tuple[int, str | None]:
+    """The whole chained log of this database, verified in order. The chain alone cannot show its
+    newest entries removed, so `checkpoint` (seq, MAC), noted outside the database earlier (the
+    hourly log line and the `audit_last_seq` gauge), must still be there unchanged."""
+    checked, broken = verify(db.audit.find({"seq": {"$exists": True}}).sort("seq", 1), _chain_key())
+    if broken:
+        return checked, broken
+    first = db.audit.find_one({"seq": {"$exists": True}}, {"at": 1}, sort=[("seq", 1)])
+    if first is not None:
+        # An entry without a number is never shown (GET /audit sorts by it) nor checked: since the
+        # chain began, every entry has one, so one without was stripped of it.
+        hidden = db.audit.count_documents({"seq": {"$exists": False}, "at": {"$gte": first["at"]}})
+        if hidden:
+            return checked, f"{hidden} entries without a number since the chain began (hidden from the log)"
+    if checkpoint is not None:
+        seq, mac = checkpoint
+        kept = db.audit.find_one({"seq": seq}, {"mac": 1})
+        if kept is None or not hmac.compare_digest(kept["mac"], mac):
+            return checked, f"entry {seq} of the checkpoint is gone or changed (the newest entries removed?)"
+    return checked, None
+
+
+def newest(db: Any) -> tuple[int, str] | None:
+    """The newest entry's (seq, MAC): a checkpoint to note outside the database."""
+    last = db.audit.find_one({"seq": {"$exists": True}}, {"seq": 1, "mac": 1}, sort=[("seq", -1)])
+    return (last["seq"], last["mac"]) if last else None
+
+
+def parse_checkpoint(text: str) -> tuple[int, str]:
+    """SEQ:MAC, as the hourly log line prints it."""
+    seq, _, mac = text.partition(":")
+    if not seq.isdigit() or len(mac) != 64:
+        raise argparse.ArgumentTypeError("a checkpoint is SEQ:MAC, e.g. 1042:3f9a…(64 hex digits)")
+    return int(seq), mac
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.audit", description="Check the audit log's chain.")
     parser.add_argument("command", choices=["verify"])
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--checkpoint", type=parse_checkpoint, help="SEQ:MAC from an earlier 'audit checkpoint' log line"
+    )
+    args = parser.parse_args(argv)
     from shared.db import get_database
 
     db = get_database("booking")
     unchained = db.audit.count_documents({"seq": {"$exists": False}})
-    checked, broken = check(db)
+    checked, broken = check(db, args.checkpoint)
     print(f"{checked} entries in order" + (f"; {unchained} from before the chain" if unchained else ""))
     if broken:
         print(f"BROKEN: {broken}")

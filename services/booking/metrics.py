@@ -35,6 +35,12 @@ audit_chain_broken = Gauge(
     "1 when the last check found the audit log's chain broken (an entry changed, missing or re-linked).",
     registry=_registry,
 )
+audit_last_seq = Gauge(
+    PREFIX + "audit_last_seq",
+    "The audit log's newest entry number at the last check: kept by Prometheus, outside the database, so "
+    "removing the newest entries shows as a fall.",
+    registry=_registry,
+)
 rpc_refused = Counter(
     PREFIX + "rpc_refused_total",
     "RPC calls refused for malformed arguments (not a booking id, too many, a malformed actor), by entrypoint.",

@@ -285,6 +285,11 @@ class BookingService(Operations):
         m.audit_chain_broken.set(1 if broken else 0)
         if broken:
             log.error("audit chain broken after %d entries in order: %s", checked, broken)
+        last = audit.newest(self.db)
+        if last is not None:
+            m.audit_last_seq.set(last[0])
+            # Shipped with the logs, out of the database's reach: `verify --checkpoint SEQ:MAC`.
+            log.info("audit checkpoint %d:%s", *last)
 
     @timer(interval=RETENTION_CHECK_SECONDS)
     def erase_expired(self) -> None:

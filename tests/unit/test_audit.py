@@ -155,3 +155,32 @@ def test_the_hourly_check_raises_the_gauge_the_alert_watches(service, db):
     db.audit.update_one({"_id": ids[0]}, {"$set": {"action": "search"}})
     service.check_audit_chain()
     assert m.audit_chain_broken._value.get() == 1
+
+
+def test_an_entry_stripped_of_its_number_is_found(service, db):
+    ids = chained_log(service, db, reads=3)
+    db.audit.update_one({"_id": ids[-1]}, {"$unset": {"seq": ""}})  # the newest: no gap is left
+    assert verdict(db) == (2, "1 entries without a number since the chain began (hidden from the log)")
+
+
+def test_removing_the_newest_entries_is_found_against_a_checkpoint_noted_outside(service, db, monkeypatch, capsys):
+    import shared.db
+    from services.booking import metrics as m
+
+    ids = chained_log(service, db, reads=4)
+    service.check_audit_chain()  # the hourly check notes the newest entry outside the database
+    assert m.audit_last_seq._value.get() == 4
+    seq, mac = audit.newest(db)
+    for removed in ids[2:]:
+        db.audit.delete_one({"_id": removed})
+    assert verdict(db) == (2, None)  # what is left still chains: the chain alone cannot tell
+    assert (
+        audit.check(db, (seq, mac))[1] == "entry 4 of the checkpoint is gone or changed (the newest entries removed?)"
+    )
+    service.check_audit_chain()
+    assert m.audit_last_seq._value.get() == 2  # the fall the alert MynacarAuditEntriesRemoved watches
+    monkeypatch.setattr(shared.db, "get_database", lambda name: db)
+    assert audit.main(["verify", "--checkpoint", f"{seq}:{mac}"]) == 1
+    assert "BROKEN: entry 4 of the checkpoint" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        audit.main(["verify", "--checkpoint", "4:short"])
