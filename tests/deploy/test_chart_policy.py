@@ -107,6 +107,14 @@ def test_network_policies_let_in_only_the_ingress_controller_prometheus_and_the_
         assert sorted(map(str, egress_ports)) == sorted(map(str, expected)), name
 
 
+def test_no_pod_may_reach_the_whole_internet(value_set):
+    for policy in of_kind(manifests(value_set), "NetworkPolicy"):
+        for rule in policy["spec"]["egress"]:
+            for peer in rule["to"]:
+                cidr = peer.get("ipBlock", {}).get("cidr")
+                assert cidr is None or not cidr.endswith("/0"), (policy["metadata"]["name"], cidr)
+
+
 def test_the_services_verify_staff_tokens_with_the_providers_keys_or_a_secret():
     configs = {c["metadata"]["name"]: c["data"] for c in of_kind(manifests("defaults"), "ConfigMap")}
     for name, data in configs.items():
@@ -251,6 +259,10 @@ def test_the_default_values_hold_no_secret():
         ({"securityContext": {"readOnlyRootFilesystem": False}}, "/securityContext/readOnlyRootFilesystem"),
         ({"rabbitmq": {"existingSecret": ""}}, "/rabbitmq/existingSecret"),
         ({"services": {"booking": {"env": {"lower_case": "x"}}}}, "/services/booking/env"),
+        # Egress to the whole Internet is not a setting: the provider's and the relay's own ranges are.
+        ({"auth": {"providerCidr": "0.0.0.0/0"}}, "/auth/providerCidr"),
+        ({"networkPolicy": {"smtpCidr": "0.0.0.0/0"}}, "/networkPolicy/smtpCidr"),
+        ({"networkPolicy": {"smtpCidr": "::/0"}}, "/networkPolicy/smtpCidr"),
     ],
 )
 def test_the_values_schema_refuses_a_wrong_value_and_says_where(values, where):
