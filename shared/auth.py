@@ -21,6 +21,7 @@ import jwt
 from werkzeug.wrappers import Request, Response
 
 from shared.http import ApiError
+from shared.provider_keys import ProviderKeys
 from shared.settings import env
 
 ROLES = ("reception", "crew", "liaison", "manager", "operator")
@@ -92,13 +93,9 @@ class AuthSettings:
 class Verifier:
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
-        # The key set is cached for jwks_seconds, each key with it: PyJWKClient's own per-key cache
-        # (cache_keys) never expires, so a key the provider removed would stay trusted.
-        self._client = (
-            jwt.PyJWKClient(settings.jwks_url, cache_keys=False, lifespan=settings.jwks_seconds)
-            if settings.jwks_url
-            else None
-        )
+        # The key set is kept for jwks_seconds, each key with it, so a key the provider removed stops
+        # working; an unknown key id stalls no other sign-in (shared/provider_keys.py).
+        self._provider = ProviderKeys(settings.jwks_url, settings.jwks_seconds) if settings.jwks_url else None
         self._keys = self._static_keys(settings)
         self._verified: dict[str, tuple[Staff, float]] = {}
 
@@ -111,9 +108,11 @@ class Verifier:
         return {key.key_id or "": key for key in keys}
 
     def _key(self, token: str) -> Any:
-        if self._client is not None:
-            return self._client.get_signing_key_from_jwt(token).key
         kid = jwt.get_unverified_header(token).get("kid") or ""
+        if not isinstance(kid, str):  # a number or a list where a key id belongs names no key
+            raise jwt.InvalidKeyError("malformed key id")
+        if self._provider is not None:
+            return self._provider.key(kid).key
         if kid not in self._keys:
             raise jwt.InvalidKeyError("unknown key id")
         return self._keys[kid].key

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from deploy.local.devauth import AUDIENCE, ISSUER, KEY_ID, DevKeys
 from services.scheduling.service import SchedulingService
-from shared import auth
+from shared import auth, provider_keys
 from shared.http import ApiError
 from tests.factories import json_request, response_json, staff_token, worker
 
@@ -120,13 +120,15 @@ def provider(staff_auth):
     """The city's provider's jwks_uri on a local HTTP server: what it serves (`served["jwks"]`, the
     development key set at first) can change, and every path asked for is kept in `fetched`."""
     import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    state = {"jwks": staff_auth.jwks_path.read_bytes(), "fetched": []}
+    state = {"jwks": staff_auth.jwks_path.read_bytes(), "fetched": [], "hold": None}
 
     class Provider(BaseHTTPRequestHandler):
         def do_GET(self):
             state["fetched"].append(self.path)
+            if state["hold"] is not None:  # a slow provider: answers once the test lets it
+                state["hold"].wait(10)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -135,7 +137,7 @@ def provider(staff_auth):
         def log_message(self, *args):
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Provider)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state["url"] = f"http://127.0.0.1:{server.server_port}/realms/city/certs"
     try:
@@ -168,3 +170,58 @@ def test_a_key_the_provider_removes_stops_working_once_its_key_set_is_fetched_ag
     time.sleep(0.1)
     with pytest.raises(ApiError):
         auth.verifier().verify(token, cache=False)
+
+
+def unknown_key_token(kid: object = "made-up") -> str:
+    """A token signed by the development key but naming a key id the provider does not have."""
+    good = staff_token("reception")
+    header, payload, signature = good.split(".")
+    forged = json.loads(base64.urlsafe_b64decode(header + "=="))
+    forged["kid"] = kid
+    encoded = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    return f"{encoded}.{payload}.{signature}"
+
+
+def test_a_token_with_an_unknown_key_id_stalls_no_other_sign_in(monkeypatch, staff_auth, provider):
+    import threading
+
+    token, stranger_token = staff_token("reception"), unknown_key_token()
+    monkeypatch.delenv("AUTH_JWKS_FILE")
+    monkeypatch.setenv("AUTH_JWKS_URL", provider["url"])
+    auth.reset()
+    assert auth.verifier().verify(token, cache=False).roles == {"reception"}
+    monkeypatch.setattr(provider_keys, "REFETCH_SECONDS", 0.0)  # the unknown key id fetches again at once
+    provider["hold"] = threading.Event()  # ...from a provider that hangs
+    stranger = threading.Thread(target=lambda: refused(stranger_token), daemon=True)
+    stranger.start()
+    deadline = time.monotonic() + 5
+    while len(provider["fetched"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(provider["fetched"]) == 2  # the stranger's fetch is under way, and hangs
+    answered = []
+    member = threading.Thread(target=lambda: answered.append(auth.verifier().verify(token, cache=False)), daemon=True)
+    member.start()
+    member.join(5)
+    still_fetching = not provider["hold"].is_set()
+    provider["hold"].set()
+    stranger.join(5)
+    assert answered and still_fetching  # the known key answered while the other fetch hung
+
+
+def test_a_flood_of_unknown_key_ids_fetches_the_keys_once_and_odd_key_ids_are_refused(
+    monkeypatch, staff_auth, provider
+):
+    token = staff_token("reception")
+    strangers = [unknown_key_token(f"made-up-{n}") for n in range(20)]
+    odd = [unknown_key_token(kid) for kid in (7, ["a"], {"k": 1})]
+    monkeypatch.delenv("AUTH_JWKS_FILE")
+    monkeypatch.setenv("AUTH_JWKS_URL", provider["url"])
+    auth.reset()
+    assert verify(token).roles == {"reception"}
+    assert all(refused(stranger) for stranger in strangers[:10])
+    assert len(provider["fetched"]) == 1  # the set was fetched moments ago: no new look yet
+    monkeypatch.setattr(provider_keys, "REFETCH_SECONDS", 0.05)
+    time.sleep(0.1)
+    assert all(refused(stranger) for stranger in strangers[10:])
+    assert len(provider["fetched"]) == 2  # one look for a rotated key, not ten
+    assert all(refused(token) for token in odd)
