@@ -60,6 +60,12 @@ class Window(Schema):
     venue = fields.Str(allow_none=True, required=True)
 
 
+class VisitNote(Schema):
+    visit_id = fields.Str(required=True)
+    at = fields.AwareDateTime(required=True)
+    note = fields.Str(required=True)
+
+
 class Booking(Schema):
     booking_id = fields.Str(required=True)
     reference = fields.Str(required=True)
@@ -84,6 +90,9 @@ class Booking(Schema):
         metadata={"description": "the answers to the public form's questions (null when staff took it)"},
     )
     window = fields.Nested(Window, allow_none=True, required=True, metadata={"description": "once a slot is fixed"})
+    visit_notes = fields.List(
+        fields.Nested(VisitNote), required=True, metadata={"description": "the crews' notes, erased with the household"}
+    )
     erased_at = fields.AwareDateTime(
         allow_none=True, required=True, metadata={"description": "when the personal data was erased (retention)"}
     )

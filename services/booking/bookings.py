@@ -159,9 +159,37 @@ def erase_expired(db: Any, cutoff: dt.datetime, now: dt.datetime) -> int:
             "personal": {"$ne": None},
             "$or": [{"visited_at": {"$lt": cutoff}}, {"cancelled_at": {"$lt": cutoff}}],
         },
-        {"$set": {"personal": None, "erased_at": now}, "$unset": {"phone_hash": ""}},
+        {"$set": {"personal": None, "erased_at": now}, "$unset": {"phone_hash": "", "visit_notes": ""}},
     )
     return result.modified_count
+
+
+def keep_visit_note(db: Any, booking_id: str, visit_id: str, result_id: str, note: str) -> str:
+    """Keeps the crew's note of a visit with the household, sealed like it and erased with it.
+    Returns "kept", "already" (this result's note is here: the tablet sent it again), or "gone"
+    (no such booking, or its personal data erased)."""
+    if db.bookings.find_one({"_id": booking_id, "personal": {"$ne": None}}, {"_id": 1}) is None:
+        return "gone"
+    entry = {
+        "visit_id": visit_id,
+        "result_id": result_id,
+        "at": clock.now(),
+        "sealed": sealing.keyring().seal({"note": note}, booking_id),
+    }
+    kept = db.bookings.update_one(
+        {"_id": booking_id, "personal": {"$ne": None}, "visit_notes.result_id": {"$ne": result_id}},
+        {"$push": {"visit_notes": entry}},
+    )
+    return "kept" if kept.modified_count else "already"
+
+
+def visit_notes(booking: dict) -> list[dict]:
+    """The crew's notes of earlier visits, oldest first, opened."""
+    ring = sealing.keyring()
+    return [
+        {"visit_id": n["visit_id"], "at": clock.iso(n["at"]), "note": ring.open(n["sealed"], booking["_id"])["note"]}
+        for n in booking.get("visit_notes") or []
+    ]
 
 
 def sealed_household(booking_id: str, household: dict) -> dict:
@@ -203,6 +231,7 @@ def public_view(booking: dict) -> dict:
         "link_code": links.phone_code(booking["_id"]),
         "eligibility": (booking.get("facts") or {}).get("eligibility"),
         "window": window_of(booking),
+        "visit_notes": visit_notes(booking),
         "erased_at": clock.iso(booking["erased_at"]) if booking.get("erased_at") else None,
     }
 
@@ -250,6 +279,7 @@ def visit_details(booking: dict) -> dict | None:
         **_reach(booking, household),
         "address": {"postal_code": address["postal_code"], "district": address["district"], "line": address["line"]},
         "needs": household.get("needs") or "",
+        "visit_notes": [n["note"] for n in visit_notes(booking)],  # what the last crew noted for the next
         "applicants": [
             {
                 "name": f"{a['family_name']} {a['given_name']}",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.auth import ROLES
-from shared.validation import is_booking_id
+from shared.validation import contains_individual_number, has_hidden_characters, is_booking_id
 
 MAX_CONTACTS = 500  # a crew's day or a day's call list is a few dozen
 
@@ -34,4 +34,23 @@ def contacts_request_ok(booking_ids: Any, actor: Any, details: Any) -> bool:
         and all(is_booking_id(b) for b in booking_ids)
         and actor_ok(actor)
         and isinstance(details, bool)
+    )
+
+
+MAX_NOTE = 500
+
+
+def note_ok(booking_id: Any, visit_id: Any, result_id: Any, note: Any, actor: Any) -> bool:
+    return (
+        is_booking_id(booking_id)
+        and isinstance(visit_id, str)
+        and 0 < len(visit_id) <= 64
+        and isinstance(result_id, str)
+        and 0 < len(result_id) <= 64
+        and isinstance(note, str)
+        and 0 < len(note) <= MAX_NOTE
+        and not contains_individual_number(note)
+        and not has_hidden_characters(note)
+        and actor is not None
+        and actor_ok(actor)
     )

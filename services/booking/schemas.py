@@ -15,7 +15,11 @@ HONEYPOT_MESSAGE = "This field must be left empty."
 
 
 class BookingRequestSchema(HouseholdSchema, ConsentMixin):
-    channel = fields.Str(required=True, validate=CHANNEL_NAME)
+    channel = fields.Str(
+        required=True,
+        validate=CHANNEL_NAME,
+        metadata={"description": "`web` without a staff token (the public form); staff may book for any channel"},
+    )
     # The web form's hidden field: people never see it, form-filling scripts fill it in.
     website = fields.Str(
         load_default="",

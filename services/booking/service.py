@@ -87,6 +87,13 @@ class BookingService(Operations):
                 "Only reception signs households up to a session.",
                 "会（集団申請）への申込は、受付でお受けします。",
             )
+        if caller is None and channel != "web":
+            # The public door is the web channel's: a phone or a channel's booking comes from staff.
+            raise invalid_field(
+                "channel",
+                "The public form books for the web channel only.",
+                "インターネットからの申込のみ受け付けます。",
+            )
         if household["eligibility"] is None and not is_reception:
             # The public door asks who the car is for; only staff on the phone judge it in conversation.
             raise invalid_field("eligibility", "Missing data for required field.", "必須項目です。")
@@ -312,6 +319,17 @@ class BookingService(Operations):
             return self._refuse("get_contact", None)
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
         return bookings.message_contact(booking) if booking else None
+
+    @rpc
+    def keep_visit_note(self, booking_id: str, visit_id: str, result_id: str, note: str, actor: dict) -> dict:
+        """The crew's free-text note of a visit, kept sealed with the household (scheduling holds no
+        keys); `actor` is the crew member, and the change is recorded."""
+        if not rpc_args.note_ok(booking_id, visit_id, result_id, note, actor):
+            return self._refuse("keep_visit_note", {"result": "refused"})
+        kept = bookings.keep_visit_note(self.db, booking_id, visit_id, result_id, note)
+        if kept == "kept":
+            audit.record(self.db, actor, "change", [booking_id])
+        return {"result": kept}
 
     @rpc
     def get_contacts(self, booking_ids: list[str], actor: dict | None = None, details: bool = False) -> dict[str, dict]:

@@ -62,6 +62,9 @@ def booking_summary(booking: dict) -> dict:
         "needs": household.get("needs") or "",
         "eligibility": eligibility_labels(booking.get("eligibility"), city),
         "link_code": booking.get("link_code") or "",
+        "visit_notes": [
+            {"day": day_label(_moment(n["at"]).date()), "note": n["note"]} for n in booking.get("visit_notes") or []
+        ],
     }
 
 

@@ -28,7 +28,7 @@ class Slot(Schema):
 class Result(Schema):
     outcome = fields.Str(required=True)
     persons_applied = fields.Int(required=True)
-    note = fields.Str()
+    has_note = fields.Bool(metadata={"description": "The crew wrote a note: booking keeps it, sealed"})
     applicants = fields.List(fields.Nested(ApplicantResultSchema), metadata={"description": "Per applicant, in order"})
 
 
@@ -112,6 +112,9 @@ class StopApplicant(Schema):
     )
 
 
+NOTES = "What crews noted at earlier visits, oldest first (kept by booking)"
+
+
 class StopHousehold(Schema):
     visit_id = fields.Str(required=True)
     booking_id = fields.Str(required=True)
@@ -121,6 +124,7 @@ class StopHousehold(Schema):
     name = fields.Str(allow_none=True, required=True, metadata={"description": "The household's contact"})
     address = fields.Nested(StopAddress, allow_none=True, required=True)
     needs = fields.Str(allow_none=True, required=True, metadata={"description": "配慮事項, as reception noted them"})
+    visit_notes = fields.List(fields.Str(), allow_none=True, required=True, metadata={"description": NOTES})
     applicants = fields.List(fields.Nested(StopApplicant), allow_none=True, required=True)
 
 
@@ -152,6 +156,7 @@ class Stop(Schema):
     name = fields.Str(allow_none=True, metadata={"description": "kind visit: the household's contact"})
     address = fields.Nested(StopAddress, allow_none=True, metadata={"description": "kind visit"})
     needs = fields.Str(allow_none=True, metadata={"description": "kind visit: 配慮事項, as reception noted them"})
+    visit_notes = fields.List(fields.Str(), allow_none=True, metadata={"description": "kind visit: " + NOTES})
     applicants = fields.List(fields.Nested(StopApplicant), allow_none=True, metadata={"description": "kind visit"})
     session_id = fields.Str(metadata={"description": "kind session"})
     opens = fields.AwareDateTime(metadata={"description": "kind session: the doors open (the crew sets up before)"})

@@ -59,6 +59,7 @@ def build(
             "name": details.get("name"),
             "address": details.get("address"),
             "needs": details.get("needs"),
+            "visit_notes": details.get("visit_notes"),
             "applicants": [_applicant(a, day) for a in details["applicants"]] if "applicants" in details else None,
         }
 

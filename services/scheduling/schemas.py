@@ -33,7 +33,11 @@ class VisitResultSchema(Schema):
     outcome = fields.Str(load_default=None, validate=validate.OneOf(OUTCOMES))
     persons_applied = fields.Int(load_default=None, strict=True, validate=validate.Range(0, 10))
     applicants = fields.List(fields.Nested(ApplicantResultSchema), load_default=None, validate=validate.Length(1, 10))
-    note = fields.Str(load_default="", validate=validate.Length(0, 500))
+    note = fields.Str(
+        load_default="",
+        validate=validate.Length(0, 500),
+        metadata={"description": "Free text for the next visit: booking keeps it sealed with the household"},
+    )
     # The tablet's key for this result: sending it again (a queue replayed after a lost answer)
     # answers with the visit as recorded instead of refusing.
     result_id = fields.Str(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9-]{8,64}$"))

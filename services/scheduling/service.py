@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -27,6 +28,7 @@ from services.scheduling.schemas import (
 from services.scheduling.stall import stalled_working_days
 from services.scheduling.travel import default_model
 from shared import audit, clock, events, municipality, workcalendar
+from shared.asking import ask
 from shared.auth import Staff, require_owner, staff
 from shared.contacts import contacts
 from shared.db import Mongo
@@ -38,6 +40,8 @@ from shared.outbox import OutboxRelay
 from shared.validation import is_booking_id
 
 log = logging.getLogger(__name__)
+
+NOTE_TIMEOUT_SECONDS = 5  # how long a result with a note waits for booking to keep the note
 
 
 def _option_view(option: planning.Option) -> dict:
@@ -334,6 +338,8 @@ class SchedulingService(Operations):
             raise invalid_field(
                 "persons_applied", "Must not be more than the household size.", "世帯の人数を超えています。"
             )
+        if result["note"]:
+            self._keep_note(visit, result, staff)
         updated = visits.record_result(self.db, visit, result, municipality.load())
         m.visits_done.labels(result["outcome"]).inc()
         if result["outcome"] == "postponed":
@@ -464,6 +470,26 @@ class SchedulingService(Operations):
         return json_response(sheet)
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _keep_note(self, visit: dict, result: dict, staff: Staff) -> None:
+        """The crew's free text goes to booking, which seals it with the household and erases it
+        with it: scheduling keeps only that there is one. Booking away: 503 before anything is
+        recorded, and the tablet sends the whole result again."""
+        result["result_id"] = result["result_id"] or str(uuid.uuid4())
+        actor = audit.actor(staff, "visit note")
+        note = result.pop("note")
+        answer = ask(
+            self.booking.keep_visit_note,
+            visit["booking_id"],
+            visit["_id"],
+            result["result_id"],
+            note,
+            actor,
+            seconds=NOTE_TIMEOUT_SECONDS,
+        )
+        if answer.get("result") == "refused":
+            raise invalid_field("note", "The note cannot be kept.", "メモを保存できませんでした。")
+        result["has_note"] = answer.get("result") in ("kept", "already")
 
     def _fixed(self, fixed: slots.Fixed, crew_id: str, city: municipality.Municipality) -> None:
         """After any fix (staff's or the resident's own): the metrics, and the events out at once."""

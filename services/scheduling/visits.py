@@ -260,7 +260,8 @@ def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dic
         },
         visit,
     )
-    record = {**result, "recorded_at": clock.now(), "slot": slot}
+    # The crew's free text is never kept here: booking seals it with the household (service._keep_note).
+    record = {**{k: v for k, v in result.items() if k != "note"}, "recorded_at": clock.now(), "slot": slot}
     if result["outcome"] == "postponed":
         waiting: dict[str, Any] = {"status": "unscheduled", "slot": None}
         if visit.get("session_id"):  # postponed at a hall session: now waiting for a visit at home
@@ -331,7 +332,7 @@ def view(visit: dict, city: Municipality) -> dict:
         else None,
         "result": {
             k: visit["result"][k]
-            for k in ("outcome", "persons_applied", "note", "applicants")
+            for k in ("outcome", "persons_applied", "has_note", "applicants")
             if visit["result"].get(k)
         }
         if visit.get("result")

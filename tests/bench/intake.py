@@ -56,7 +56,7 @@ wrk.body = [[%s]]
 
 def wrk(url: str, seconds: int) -> dict:
     """Runs wrk and returns requests/s, latency percentiles (ms) and the count of non-2xx answers."""
-    body = json.dumps(booking_body(), ensure_ascii=False)
+    body = json.dumps(booking_body(channel="web"), ensure_ascii=False)  # the public door
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as script:
         script.write(LUA % body)
     out = subprocess.run(
@@ -168,7 +168,7 @@ def wait_for_acknowledgements(notification_url: str, count: float, timeout: floa
 def bench_pipeline(amqp_uri: str, rate: float) -> dict:
     """Offers `rate` bookings/s to the whole stack; samples the backlog (accepted but not yet
     acknowledged) every second; then waits for it to drain."""
-    body = json.dumps(booking_body(), ensure_ascii=False).encode()
+    body = json.dumps(booking_body(channel="web"), ensure_ascii=False).encode()  # the public door
     with tempfile.TemporaryDirectory() as var:
         stack = Stack(
             amqp_uri=amqp_uri,

@@ -173,7 +173,7 @@ def test_prometheus_scrapes_every_service_and_sees_a_booking_arrive(chart_stack,
 
     before = bookings()
     booking = next(w for w in running if w.name == "booking")
-    answer = requests.post(f"{booking.url}/api/v1/bookings", json=booking_body(), timeout=10)
+    answer = requests.post(f"{booking.url}/api/v1/bookings", json=booking_body(channel="web"), timeout=10)
     assert answer.status_code == 201, answer.text
     assert wait_for(lambda: bookings() >= before + 1, 30, "the booking never reached Prometheus")
 

@@ -162,7 +162,10 @@ def test_the_crew_records_results_per_applicant_without_signal_and_they_are_sent
     assert visit["status"] == "done" and visit["result"]["outcome"] == "partial"
     assert visit["result"]["persons_applied"] == 1
     assert [a["result"] for a in visit["result"]["applicants"]] == ["applied", "missing_documents"]
-    assert visit["result"]["note"] == "2人目は保険証を探しておくとのこと"
+    # The note is kept by booking, sealed with the household; scheduling only knows there is one.
+    assert visit["result"]["has_note"] is True and "note" not in visit["result"]
+    booking = office.get(f"{stack.url('booking')}/api/v1/bookings/{visit['booking_id']}").json()
+    assert [n["note"] for n in booking["visit_notes"]] == ["2人目は保険証を探しておくとのこと"]
     # The resident heard of the fixed window by e-mail; the funnel counts the visit.
     assert wait_until(lambda: [m for m in stack.mails() if m["To"] == "offline.family@example.jp"])
 

@@ -145,3 +145,15 @@ def test_a_body_without_a_length_is_read_only_up_to_the_limit():
     with pytest.raises(ApiError) as refused:
         read_json(Request(environ))
     assert refused.value.status == 413 and stream.taken <= MAX_BODY_BYTES + 128 * 1024
+
+
+@pytest.mark.parametrize("claimed", ["phone", "liaison"])
+def test_the_public_form_cannot_book_for_another_channel(service, db, claimed):
+    answer = service.create_booking(json_request(booking_body(channel=claimed), token=None))
+    assert answer.status_code == 422
+    [error] = response_json(answer)["fields"]
+    assert error["field"] == "channel" and error["ja"] == "インターネットからの申込のみ受け付けます。"
+    assert db.bookings.count_documents({}) == 0
+    # Staff on the phone book for the phone channel; the public door for the web.
+    assert service.create_booking(json_request(booking_body(channel=claimed))).status_code == 201
+    assert service.create_booking(json_request(booking_body(channel="web"), token=None)).status_code == 201
