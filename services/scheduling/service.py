@@ -11,16 +11,26 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.scheduling import campaign, daysheet, planning, sessions, slots, solver, visits, waitlist
+from services.scheduling import (
+    answers,
+    campaign,
+    daysheet,
+    own_choices,
+    planning,
+    sessions,
+    slots,
+    solver,
+    visits,
+    waitlist,
+)
 from services.scheduling import metrics as m
 from services.scheduling.api import OPENAPI
+from services.scheduling.hall_session_entrypoints import HallSessionEntrypoints
 from services.scheduling.locks import Busy
 from services.scheduling.routes import CachedTravel
 from services.scheduling.schemas import (
     FixSlotSchema,
     PlanRequestSchema,
-    SessionQuerySchema,
-    SessionRequestSchema,
     SuggestionQuerySchema,
     VisitQuerySchema,
     VisitResultSchema,
@@ -34,7 +44,7 @@ from shared.contacts import contacts
 from shared.db import Mongo
 from shared.delivery import rpc
 from shared.handlers import on
-from shared.http import ApiError, api, conflict, invalid_field, json_response, load_body, load_query, not_found
+from shared.http import ApiError, api, invalid_field, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
 from shared.validation import is_booking_id
@@ -44,55 +54,7 @@ log = logging.getLogger(__name__)
 NOTE_TIMEOUT_SECONDS = 5  # how long a result with a note waits for booking to keep the note
 
 
-def _option_view(option: planning.Option) -> dict:
-    return {
-        "crew_id": option.crew_id,
-        "start": clock.iso(option.start),
-        "window_end": clock.iso(option.window_end),
-        "estimated_start": clock.iso(option.estimated_start),
-        "end": clock.iso(option.end),
-        "added_drive_minutes": option.added_drive_minutes,
-        "matches_preference": option.matches_preference,
-    }
-
-
-def not_a_working_time() -> ApiError:
-    return ApiError(
-        422,
-        "not_a_working_time",
-        "The start must be on a future working day.",
-        "開始日時は今後の業務日を指定してください。",
-    )
-
-
-def crew_off(suggestions: list[dict]) -> ApiError:
-    return conflict(
-        "crew_off", "The crew does not go out that day.", "この班はその日は訪問できません。", suggestions=suggestions
-    )
-
-
-def does_not_fit(suggestions: list[dict]) -> ApiError:
-    return conflict(
-        "slot_unavailable",
-        "That window does not fit the crew's day (other promises, drive time, hours or lunch).",
-        "その時間帯はほかの訪問・移動時間・業務時間と重なるため指定できません。",
-        suggestions=suggestions,
-    )
-
-
-def busy() -> ApiError:
-    return ApiError(
-        503, "busy", "The crew's day is being changed; try again.", "ただいま混み合っています。もう一度お試しください。"
-    )
-
-
-def wrong_status(status: str) -> ApiError:
-    return conflict(
-        "wrong_status", f"The visit is {status}.", "この訪問は現在の状態では変更できません。", visit_status=status
-    )
-
-
-class SchedulingService(Operations):
+class SchedulingService(HallSessionEntrypoints, Operations):
     name = "scheduling"
     openapi = OPENAPI
 
@@ -152,49 +114,20 @@ class SchedulingService(Operations):
         return {
             "status": visit["status"],
             "waitlist": [waitlist.view(o, city) for o in waitlist.open_offers(self.db, visit["booking_id"])],
-            "suggestions": [_option_view(o) for o in options],
+            "suggestions": [answers.option_view(o) for o in options],
         }
 
     @rpc
     def fix_for_booking(self, booking_id: str, crew_id: str, start: str, offer_id: str | None, deadline: str) -> dict:
         """The resident picks a window (an offer from the waiting list, or a current suggestion).
         Past `deadline` (booking stopped waiting for this answer) nothing is done."""
-        try:
-            if clock.now() > dt.datetime.fromisoformat(str(deadline)):
-                return {"result": "expired"}
-            moment = dt.datetime.fromisoformat(str(start)) if start else None
-        except ValueError:
-            return {"result": "gone"}  # a malformed time names no window
-        if not is_booking_id(booking_id) or not isinstance(offer_id, str | None) or not isinstance(crew_id, str):
-            return {"result": "unknown"}
         city = municipality.load()
-        visit = self.db.visits.find_one({"booking_id": booking_id}, {"outbox": 0})
-        offer = self.db.offers.find_one({"_id": offer_id, "booking_id": booking_id}) if offer_id else None
-        if visit is None:
-            return {"result": "unknown"}
-        if offer_id and offer is None:  # no such offer, or another booking's
-            return {"result": "gone"}
-        if offer is not None:
-            if offer["status"] != "open" or clock.aware(offer["expires_at"]) <= clock.now():
-                return {"result": "gone"}
-            crew_id, moment = offer["crew_id"], visits.as_local(offer["start"], city)
-        elif moment is None:
-            return {"result": "gone"}
-        try:
-            fixed = slots.fix(self.db, visit["_id"], crew_id, moment, city, recovered=offer is not None)
-        except (slots.DoesNotFit, slots.CrewOff, slots.NotAWorkingTime, KeyError):
-            if offer is not None:
-                waitlist.close(self.db, offer, taken=False)
-            return {"result": "gone"}
-        except slots.WrongStatus as error:
-            return {"result": "wrong_status", "status": error.status}
-        except (Busy, LookupError):
-            return {"result": "busy"}
-        if offer is not None:
-            waitlist.close(self.db, offer, taken=True)
-            m.slots_recovered.inc()
-        self._fixed(fixed, crew_id, city)
-        return {"result": "fixed", "visit": visits.view(fixed.visit, city)}
+        answer, fixed, recovered = own_choices.pick(self.db, booking_id, crew_id, start, offer_id, deadline, city)
+        if fixed is not None:
+            if recovered:
+                m.slots_recovered.inc()
+            self._fixed(fixed, fixed.visit["slot"]["crew_id"], city)
+        return answer
 
     @rpc
     def prefer_dates(self, booking_id: str, preferred: list[dict]) -> dict:
@@ -213,47 +146,6 @@ class SchedulingService(Operations):
             {"booking_id": booking_id, "status": "unscheduled"}, {"$set": {"preferred": wishes}}
         )
         return {"result": "saved" if result.matched_count else "wrong_status"}
-
-    # --- RPC: hall-session seats, for booking (which stores the sign-up) ----------------------------
-
-    @rpc
-    def take_session_seat(self, session_id: str, booking_id: str, persons: int, deadline: str) -> dict:
-        """Seats a household in a hall session before booking stores it. Past `deadline` (booking
-        stopped waiting) nothing is taken."""
-        try:
-            if clock.now() > dt.datetime.fromisoformat(str(deadline)):
-                return {"result": "expired"}
-        except ValueError:
-            return {"result": "expired"}
-        if not (isinstance(session_id, str) and is_booking_id(booking_id) and isinstance(persons, int)):
-            return {"result": "unknown"}
-        try:
-            session = sessions.take_seat(self.db, session_id, booking_id, max(1, persons))
-        except sessions.SeatRefused as refused:
-            return {"result": refused.reason, "seats_left": refused.free}
-        return {"result": "taken", "session": sessions.view(session, municipality.load())}
-
-    @rpc
-    def release_session_seat(self, session_id: str, booking_id: str) -> None:
-        """A sign-up booking could not store gives its seat back."""
-        if isinstance(session_id, str) and is_booking_id(booking_id):
-            sessions.release_seat(self.db, session_id, booking_id)
-
-    @rpc
-    def open_sessions(self, district: str | None = None, days: int = 120) -> list[dict]:
-        """Hall sessions still taking sign-ups, at the halls of one district or all (a community-hall
-        chair's choice for a neighbour, through the liaison channel)."""
-        city = municipality.load()
-        first = clock.today()
-        span = max(1, min(int(days) if isinstance(days, int) else 120, 366))
-        views = (sessions.view(s, city) for s in sessions.in_range(self.db, first, first + dt.timedelta(days=span)))
-        return [v for v in views if v["open_for_signups"] and v["seats_left"] > 0 and district in (None, v["district"])]
-
-    @timer(interval=600)
-    def release_unclaimed_seats(self) -> None:
-        released = sessions.release_unclaimed(self.db)
-        if released:
-            log.warning("%d hall-session seats given back: their bookings never arrived", released)
 
     @timer(interval=15)
     def refresh_gauges(self) -> None:
@@ -288,7 +180,7 @@ class SchedulingService(Operations):
         visit = self._visit(visit_id)
         self._require(visit, ("unscheduled", "scheduled"))
         options = self._options(visit, query["start"], query["days"], query["limit"])
-        return json_response({"visit_id": visit_id, "suggestions": [_option_view(o) for o in options]})
+        return json_response({"visit_id": visit_id, "suggestions": [answers.option_view(o) for o in options]})
 
     @http("POST", "/api/v1/visits/<visit_id>/slot")
     @api
@@ -303,18 +195,20 @@ class SchedulingService(Operations):
         try:
             fixed = slots.fix(self.db, visit_id, data["crew_id"], data["start"], city)
         except slots.NotAWorkingTime:
-            raise not_a_working_time() from None
+            raise answers.not_a_working_time() from None
         except slots.CrewOff:
-            raise crew_off([_option_view(o) for o in self._options(visit, None, None, 5)]) from None
+            raise answers.crew_off([answers.option_view(o) for o in self._options(visit, None, None, 5)]) from None
         except slots.DoesNotFit:
             m.slot_clashes.inc()
-            raise does_not_fit([_option_view(o) for o in self._options(self._visit(visit_id), None, None, 5)]) from None
+            raise answers.does_not_fit(
+                [answers.option_view(o) for o in self._options(self._visit(visit_id), None, None, 5)]
+            ) from None
         except slots.WrongStatus as error:
-            raise wrong_status(error.status) from None
+            raise answers.wrong_status(error.status) from None
         except LookupError:  # removed while we waited for the crew's day
             raise not_found("visit") from None
         except Busy:
-            raise busy() from None
+            raise answers.busy() from None
         self._fixed(fixed, data["crew_id"], city)
         return json_response({**visits.view(fixed.visit, city), "added_drive_minutes": fixed.added_drive_minutes})
 
@@ -347,60 +241,6 @@ class SchedulingService(Operations):
         m.persons_applied.labels(visit["channel"], visit["district"]).inc(result["persons_applied"])
         self.outbox.kick("visits", visit_id)
         return json_response(visits.view(updated, municipality.load()))
-
-    @http("POST", "/api/v1/sessions")
-    @api
-    @staff("reception")
-    def create_session(self, request: Request, staff: Staff) -> Response:
-        data = load_body(request, SessionRequestSchema)
-        city = municipality.load()
-        crew = city.crew(data["crew_id"])
-        if crew is None:
-            raise invalid_field("crew_id", "Unknown crew.", "班が見つかりません。")
-        most = sessions.most_persons(crew, data["start"], data["end"], city)
-        if data["capacity"] > most:
-            raise invalid_field(
-                "capacity",
-                f"More than the crew can help in that time: at most {most}.",
-                f"この時間で対応できるのは{most}人までです（1人約{city.visits.minutes_per_person}分・"
-                f"職員{len(crew.staff)}人）。定員を減らすか、終わりの時刻を遅くしてください。",
-            )
-        try:
-            session = slots.open_session(
-                self.db, data["venue"], data["crew_id"], data["start"], data["end"], data["capacity"], city
-            )
-        except slots.NotAWorkingTime:
-            raise not_a_working_time() from None
-        except slots.CrewOff:
-            raise crew_off([]) from None
-        except slots.DoesNotFit:
-            raise does_not_fit([]) from None
-        except Busy:
-            raise busy() from None
-        log.info("hall session %s opened at %s on %s", session["_id"], session["venue"], session["date"])
-        return json_response(sessions.view(session, city), status=201)
-
-    @http("GET", "/api/v1/sessions")
-    @api
-    @staff("reception", "crew", "manager")
-    def list_sessions(self, request: Request, staff: Staff) -> Response:
-        query = load_query(request, SessionQuerySchema)
-        first = query["start"] or clock.today()
-        found = sessions.in_range(self.db, first, first + dt.timedelta(days=query["days"] - 1), query["venue"])
-        city = municipality.load()
-        return json_response({"sessions": [sessions.view(s, city) for s in found]})
-
-    @http("GET", "/api/v1/sessions/<session_id>")
-    @api
-    @staff("reception", "crew")
-    def get_session(self, request: Request, session_id: str, staff: Staff) -> Response:
-        session = self.db.sessions.find_one({"_id": session_id})
-        if session is None:
-            raise not_found("session")
-        require_owner(staff, session["crew_id"], "crew", ("reception",))
-        city = municipality.load()
-        members = self.db.visits.find({"session_id": session_id}, {"outbox": 0}).sort("reference", 1)
-        return json_response({**sessions.view(session, city), "signups": [visits.view(v, city) for v in members]})
 
     @http("POST", "/api/v1/plans")
     @api
@@ -517,7 +357,7 @@ class SchedulingService(Operations):
     @staticmethod
     def _require(visit: dict, statuses: tuple[str, ...]) -> None:
         if visit["status"] not in statuses:
-            raise wrong_status(visit["status"])
+            raise answers.wrong_status(visit["status"])
 
     def _options(self, visit: dict, first: dt.date | None, days: int | None, limit: int) -> list:
         city = municipality.load()

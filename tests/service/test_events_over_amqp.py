@@ -27,7 +27,7 @@ SCHEDULING_REQUESTS = "evt-booking-request_received--scheduling.on_request_recei
 def test_an_accepted_booking_is_published_to_booking_events(start, listener):
     bus = listener("booking.events")
     booking = start(BookingService)
-    answer = requests.post(f"{booking}/api/v1/bookings", json=booking_body(), timeout=10)
+    answer = requests.post(f"{booking}/api/v1/bookings", json=booking_body(channel="web"), timeout=10)
     assert answer.status_code == 201
     booking_id = answer.json()["booking_id"]
     [body] = bus.wait_for(lambda _: bus.of_type("booking.request_received"))
@@ -99,7 +99,9 @@ def test_a_new_outreach_channel_needs_no_change_to_any_service(start, listener, 
 def test_notification_asks_booking_for_the_address_and_sends_over_smtp(start, mail_sink):
     booking = start(BookingService)
     start(NotificationService, SMTP_HOST="127.0.0.1", SMTP_PORT=mail_sink.port)
-    answer = requests.post(f"{booking}/api/v1/bookings", json=booking_body(email="ichiro@example.jp"), timeout=10)
+    answer = requests.post(
+        f"{booking}/api/v1/bookings", json=booking_body(channel="web", email="ichiro@example.jp"), timeout=10
+    )
     reference = answer.json()["reference"]
     [mail] = wait_until(mail_sink.messages)
     assert mail["To"] == "ichiro@example.jp"

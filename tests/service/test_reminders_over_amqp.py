@@ -40,7 +40,9 @@ def test_one_day_before_notice_per_visit_across_a_restart(
 
     first = notification()
     email = "reminder.amqp@example.jp"
-    booked = requests.post(f"{booking}/api/v1/bookings", json=booking_body(email=email), timeout=10).json()
+    booked = requests.post(
+        f"{booking}/api/v1/bookings", json=booking_body(channel="web", email=email), timeout=10
+    ).json()
     visits = f"{scheduling}/api/v1/visits"
     [visit] = wait_until(
         lambda: requests.get(
