@@ -100,7 +100,13 @@ class SlotReleased(Schema):
     booking_id = fields.Str(required=True)
     crew_id = fields.Str(required=True)
     start = fields.AwareDateTime(required=True)
-    reason = fields.Str(required=True)
+    reason = fields.Str(
+        required=True,
+        metadata={
+            "description": "cancelled, rescheduled, postponed, absent, or session_cancelled (the hall "
+            "session was called off: the household is told and waits for a home visit)"
+        },
+    )
 
 
 class SlotOffered(Schema):

@@ -16,7 +16,17 @@ class Notification(Schema):
     booking_id = fields.Str(required=True)
     kind = fields.Str(
         required=True,
-        metadata={"enum": ["acknowledgement", "confirmation", "reminder", "slot_offer", "after_visit", "cancellation"]},
+        metadata={
+            "enum": [
+                "acknowledgement",
+                "confirmation",
+                "reminder",
+                "slot_offer",
+                "after_visit",
+                "cancellation",
+                "session_cancelled",
+            ]
+        },
     )
     status = fields.Str(
         required=True,

@@ -84,7 +84,11 @@ class NotificationService(Operations):
 
     @on(events.SLOT_RELEASED)
     def on_slot_released(self, event: events.Event) -> None:
-        calltasks.cancel(self.db, event.payload["visit_id"], event.payload["start"])
+        released = event.payload
+        calltasks.cancel(self.db, released["visit_id"], released["start"])
+        if released["reason"] == "session_cancelled":  # nobody else would tell them not to come
+            details = {"start": released["start"].isoformat()}
+            self._notify("session_cancelled", event, details, occasion=f"{released['visit_id']}-session")
 
     @on(events.VISIT_DONE)
     def on_visit_done(self, event: events.Event) -> None:
@@ -243,4 +247,6 @@ class NotificationService(Operations):
             )
         if message["kind"] == "after_visit":
             return templates.after_visit(to, details["outcome"], city)
+        if message["kind"] == "session_cancelled":
+            return templates.session_cancelled(to, dt.datetime.fromisoformat(details["start"]), city)
         return templates.cancellation(to, city)

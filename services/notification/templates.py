@@ -180,6 +180,21 @@ def after_visit(to: Addressee, outcome: str, city: Municipality) -> Rendered:
     )
 
 
+def session_cancelled(to: Addressee, start: dt.datetime, city: Municipality) -> Rendered:
+    local = start.astimezone(city.timezone)
+    day = f"{local.month}月{local.day}日"
+    return Rendered(
+        subject=f"【{city.name}】{day}の集団申請会は中止になりました（受付番号 {to.reference}）",
+        body=(
+            f"{to.name} 様\n\n"
+            f"お申し込みいただいた{day}の集団申請会（公民館での申請補助）は、中止になりました。"
+            "会場にお越しいただく必要はありません。ご迷惑をおかけして申し訳ありません。\n\n"
+            "お申し込みは取り消されていません。ご自宅への訪問の日時を、改めて担当者からご相談します。\n"
+            f"受付番号：{to.reference}" + _footer(city, to)
+        ),
+    )
+
+
 def cancellation(to: Addressee, city: Municipality) -> Rendered:
     return Rendered(
         subject=f"【{city.name}】お申し込みの取り消しを承りました（受付番号 {to.reference}）",

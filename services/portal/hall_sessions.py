@@ -114,17 +114,37 @@ class HallSessionPages:
     @http("GET", "/reception/sessions/<session_id>")
     @page("reception")
     def hall_session(self, page: Page, session_id: str) -> Response:
+        return self._session_page(page, session_id)
+
+    def _session_page(self, page: Page, session_id: str, status: int = 200, error: str | None = None) -> Response:
         answer = page.backend.get("scheduling", f"/api/v1/sessions/{session_id}")
         if answer.status in (404, 422):
             raise not_found()
         found = accepted(answer, "集団申請会を表示できませんでした").body
+        moved = page.request.args.get("cancelled", "")
         return page.render(
             "reception/session.html",
+            status=status,
             hall=views.hall_session(found),
             signups=[views.visit(v) for v in found["signups"]],
             opened=page.request.args.get("opened") == "1",
             added=reference_or_none(page.request.args.get("added")),
+            moved=int(moved) if moved.isdigit() else None,
+            error=error,
         )
+
+    @http("POST", "/reception/sessions/<session_id>/cancel")
+    @page("reception")
+    def cancel_hall_session(self, page: Page, session_id: str) -> Response:
+        if page.request.form.get("confirm") != "yes":
+            return self._session_page(
+                page, session_id, status=422, error="中止してよいことを確かめて、チェックを入れてください。"
+            )
+        answer = page.backend.post("scheduling", f"/api/v1/sessions/{session_id}/cancel")
+        if answer.status == 404:
+            raise not_found()
+        found = accepted(answer, "集団申請会を中止できませんでした").body
+        return redirect(f"/reception/sessions/{session_id}?cancelled={int(found['households_moved'])}")
 
     def _session_form(self, page: Page, session_form: SessionForm, status: int = 200) -> Response:
         city = municipality.load()

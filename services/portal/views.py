@@ -115,6 +115,7 @@ MESSAGE_KINDS = {
     "slot_offer": "キャンセル待ちのご案内",
     "after_visit": "訪問後のお知らせ",
     "cancellation": "取消のお知らせ",
+    "session_cancelled": "集団申請会の中止のお知らせ",
 }
 MESSAGE_STATUS = {
     "pending": "送信待ち",
@@ -159,6 +160,12 @@ def phone_script(found: dict, reference: str, code: str = "") -> str:
         )
     if found["kind"] == "after_visit":
         return f"訪問の結果（{OUTCOMES.get(details.get('outcome', ''), '記録済み')}）をお伝えします。"
+    if found["kind"] == "session_cancelled" and details.get("start"):
+        day = day_label(_moment(details["start"]).date())
+        return (
+            f"{day}の集団申請会は中止になりました。会場にお越しいただく必要はありません。"
+            "お申し込みは取り消されていません。ご自宅への訪問の日時を、この電話でご相談できます。"
+        )
     return "お申し込みの取り消しを承りました。"
 
 

@@ -206,12 +206,17 @@ class Session(Schema):
     persons_signed_up = fields.Int(required=True)
     households_signed_up = fields.Int(required=True)
     seats_left = fields.Int(required=True)
-    status = fields.Str(required=True, metadata={"enum": ["open"]})
+    status = fields.Str(required=True, metadata={"enum": ["open", "cancelled"]})
     open_for_signups = fields.Bool(required=True, metadata={"description": "Open, and not started yet"})
+    can_cancel = fields.Bool(required=True, metadata={"description": "Open, and not over yet"})
 
 
 class SessionList(Schema):
     sessions = fields.List(fields.Nested(Session), required=True)
+
+
+class SessionCancelled(Session):
+    households_moved = fields.Int(required=True, metadata={"description": "Back to waiting for a home visit"})
 
 
 class SessionDetail(Session):
@@ -325,6 +330,14 @@ OPERATIONS = [
         {200: SessionDetail, **errors(404)},
         tags=("sessions",),
         roles=("reception", "crew"),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/sessions/<session_id>/cancel",
+        "Call a hall session off: each household signed up waits for a home visit again and is told.",
+        {200: SessionCancelled, 409: Error, **errors(404)},
+        tags=("sessions",),
+        roles=("reception",),
     ),
     Operation(
         "POST",

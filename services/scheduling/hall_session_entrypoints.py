@@ -18,7 +18,7 @@ from services.scheduling.schemas import SessionQuerySchema, SessionRequestSchema
 from shared import clock, municipality
 from shared.auth import Staff, require_owner, staff
 from shared.delivery import rpc
-from shared.http import api, invalid_field, json_response, load_body, load_query, not_found
+from shared.http import api, conflict, invalid_field, json_response, load_body, load_query, not_found
 from shared.validation import is_booking_id
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 class HallSessionEntrypoints:
     db: Any  # scheduling's database (shared.db.Mongo), given by the service
+    outbox: Any  # its outbox relay (shared.outbox.OutboxRelay)
 
     @rpc
     def take_session_seat(self, session_id: str, booking_id: str, persons: int, deadline: str) -> dict:
@@ -121,3 +122,22 @@ class HallSessionEntrypoints:
         city = municipality.load()
         members = self.db.visits.find({"session_id": session_id}, {"outbox": 0}).sort("reference", 1)
         return json_response({**sessions.view(session, city), "signups": [visits.view(v, city) for v in members]})
+
+    @http("POST", "/api/v1/sessions/<session_id>/cancel")
+    @api
+    @staff("reception")
+    def cancel_session(self, request: Request, session_id: str, staff: Staff) -> Response:
+        """Calls the session off: each household signed up waits for a home visit again and is told."""
+        found = self.db.sessions.find_one({"_id": session_id})
+        if found is None:
+            raise not_found("session")
+        if found["status"] == "open" and clock.aware(found["end"]) <= clock.now():
+            raise conflict("session_over", "The session is over.", "この会はすでに終わっています。")
+        session = sessions.cancel(self.db, session_id)
+        moved = 0
+        for visit in self.db.visits.find({"session_id": session_id, "status": "scheduled"}, {"outbox": 0}):
+            if visits.leave_cancelled_session(self.db, visit):
+                moved += 1
+                self.outbox.kick("visits", visit["_id"])
+        log.info("hall session %s cancelled; %d households wait for a home visit again", session_id, moved)
+        return json_response({**sessions.view(session, municipality.load()), "households_moved": moved})

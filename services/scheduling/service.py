@@ -81,6 +81,8 @@ class SchedulingService(HallSessionEntrypoints, Operations):
         visit = visits.create_from_request(self.db, event, municipality.load())
         if visit:
             log.info("visit %s created for booking %s", visit["_id"], visit["booking_id"])
+            if visit.get("outbox"):  # fixed to a hall session (or told it was called off): out at once
+                self.outbox.kick("visits", visit["_id"], visit["outbox"])
 
     @on(events.REQUEST_CANCELLED)
     def on_request_cancelled(self, event: events.Event) -> None:

@@ -101,9 +101,11 @@ def take_seat(db: Any, session_id: str, booking_id: str, persons: int) -> dict:
     session = db.sessions.find_one({"_id": session_id})
     if session is None:
         raise SeatRefused("unknown")
+    if session["status"] != "open":
+        raise SeatRefused("closed")  # called off, even for a household seated before
     if any(s["booking_id"] == booking_id for s in session["seats"]):
         return session  # seated already (the same sign-up sent again)
-    if session["status"] != "open" or clock.aware(session["start"]) <= clock.now():
+    if clock.aware(session["start"]) <= clock.now():
         raise SeatRefused("closed")
     raise SeatRefused("full", session["free"])
 
@@ -138,6 +140,16 @@ def release_unclaimed(db: Any) -> int:
     return released
 
 
+def cancel(db: Any, session_id: str) -> dict | None:
+    """Calls the session off (weather, illness): it no longer occupies the crew's day and takes no
+    sign-ups. Returns the session as it is now; None when there is no such session. The households
+    signed up are moved by the caller (visits.leave_cancelled_session)."""
+    db.sessions.update_one(
+        {"_id": session_id, "status": "open"}, {"$set": {"status": "cancelled", "cancelled_at": clock.now()}}
+    )
+    return db.sessions.find_one({"_id": session_id})
+
+
 def in_range(db: Any, first: dt.date, last: dt.date, venue: str | None = None) -> list[dict]:
     match: dict[str, Any] = {"date": {"$gte": first.isoformat(), "$lte": last.isoformat()}}
     if venue:
@@ -166,4 +178,5 @@ def view(session: dict, city: Municipality) -> dict:
         "seats_left": session["free"],
         "status": session["status"],
         "open_for_signups": session["status"] == "open" and clock.aware(session["start"]) > clock.now(),
+        "can_cancel": session["status"] == "open" and clock.aware(session["end"]) > clock.now(),
     }

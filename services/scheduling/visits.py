@@ -66,6 +66,11 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
         slot = {**session_slot(session), "fixed_at": clock.now()}
         visit.update(status="scheduled", session_id=session["_id"], venue=session["venue"], slot=slot)
         visit["outbox"] = [_fixed_entry(visit, slot, rescheduled=False, recovered=False)]
+    elif request.get("session_id"):
+        called_off = db.sessions.find_one({"_id": request["session_id"], "status": "cancelled"})
+        if called_off is not None:
+            # Signed up just before the session was called off: told not to come, like the others.
+            visit["outbox"] = [_released_entry(visit, session_slot(called_off), "session_cancelled")]
     try:
         db.visits.insert_one(visit)  # the unique index on booking_id refuses a second visit
     except Exception as error:
@@ -241,6 +246,21 @@ def cancel(db: Any, booking_id: str) -> dict | None:
         }
     db.visits.update_one({"_id": visit["_id"], "status": visit["status"]}, update)
     return visit
+
+
+def leave_cancelled_session(db: Any, visit: dict) -> bool:
+    """The visit's hall session was called off: the household waits for a visit at home again,
+    and its window is released (reason session_cancelled: notification tells the household)."""
+    if visit["status"] != "scheduled" or not visit.get("slot"):
+        return False
+    update = {
+        "$set": {"status": "unscheduled", "slot": None, "session_id": None, "venue": None},
+        "$push": {
+            "outbox": _released_entry(visit, visit["slot"], "session_cancelled"),
+            "history": {"slot": visit["slot"], "ended": "session_cancelled", "at": clock.now()},
+        },
+    }
+    return db.visits.update_one({"_id": visit["_id"], "status": "scheduled"}, update).modified_count == 1
 
 
 def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dict:

@@ -225,3 +225,33 @@ def test_a_chair_refers_a_neighbour_for_a_session_and_reception_signs_them_up(st
         "bookings"
     ]
     assert booking["channel"] == "liaison" and booking["session_id"] == session_id
+
+    async def reception_calls_it_off(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.goto(f"{portal}/reception/sessions/{session_id}")
+        await page.get_by_role("button", name="この会を中止する").click()
+        await expect(page.get_by_role("alert")).to_contain_text("チェックを入れてください")
+        await check_page(page, "session-cancel-error")
+        await page.get_by_label("この会を中止して、申し込んだ方にお知らせします").check()
+        await page.get_by_role("button", name="この会を中止する").click()
+        await expect(page.get_by_role("status")).to_contain_text("申し込んでいた1世帯は「未調整の申込」に戻り")
+        await expect(page.get_by_role("heading", name=re.compile("集団申請会（高崎地区公民館）"))).to_contain_text(
+            "中止"
+        )
+        await expect(page.get_by_role("button", name="この会を中止する")).to_have_count(0)
+        await check_page(page, "session-cancelled")
+
+    # The hall session is called off (a typhoon): the neighbour waits for a home visit again and,
+    # without e-mail, is on reception's list to phone with what to say.
+    run(reception_calls_it_off)
+    visits = f"{scheduling}/api/v1/visits"
+    [visit] = office.get(visits, params={"booking_id": booking["booking_id"]}).json()["visits"]
+    assert (visit["status"], visit["session_id"], visit["slot"]) == ("unscheduled", None, None)
+    notifications = f"{stack.url('notification')}/api/v1/notifications"
+
+    def told():
+        found = office.get(notifications, params={"booking_id": booking["booking_id"]}).json()["notifications"]
+        return [n for n in found if n["kind"] == "session_cancelled"]
+
+    [message] = wait_until(told)
+    assert message["status"] == "to_call"

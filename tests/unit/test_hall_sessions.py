@@ -301,3 +301,62 @@ def test_a_chair_sees_the_sessions_of_their_district_and_refers_a_neighbour_for_
     [entry] = db.referrals.find_one({"_id": response_json(made)["referral_id"]})["outbox"]
     sealed = events.parse(entry["event"], events.REFERRAL_RECEIVED).payload["sealed_household"]
     assert sealing.keyring().open(sealed, response_json(made)["referral_id"])["session_id"] == shonai["session_id"]
+
+
+# --- a session called off ------------------------------------------------------------------------
+
+
+def test_a_cancelled_session_frees_the_crew_day_and_each_household_waits_for_a_home_visit(booking, scheduling, db):
+    from services.notification.service import NotificationService
+    from tests.unit.test_notification_service import CONTACT
+
+    _, session = open_session(scheduling)
+    members = []
+    for size in (2, 1):
+        _, body = sign_up(booking, session["session_id"], size=size)
+        members.append(deliver(db, scheduling, body["booking_id"]))
+    refused = scheduling.cancel_session(json_request({}, token=staff_token("crew")), session["session_id"])
+    assert refused.status_code == 403
+    answer = scheduling.cancel_session(json_request({}), session["session_id"])
+    body = response_json(answer)
+    assert answer.status_code == 200 and (body["status"], body["households_moved"]) == ("cancelled", 2)
+    assert not (body["open_for_signups"] or body["can_cancel"])
+    released = []
+    for member in members:
+        visit = db.visits.find_one({"_id": member["_id"]})
+        assert (visit["status"], visit["session_id"], visit["slot"]) == ("unscheduled", None, None)
+        event = events.parse(visit["outbox"][-1]["event"], events.SLOT_RELEASED)
+        assert event.payload["reason"] == "session_cancelled"
+        released.append(visit["outbox"][-1]["event"])
+    # The crew's day is free again; no one signs up any more.
+    home = request_received(district="takazaki", household_size=1)
+    scheduling.on_request_received(home)
+    visit = db.visits.find_one({"booking_id": home["payload"]["booking_id"]})
+    fixed = scheduling.fix_slot(
+        json_request({"start": f"{DAY.isoformat()}T10:30:00+09:00", "crew_id": "crew-1"}), visit["_id"]
+    )
+    assert fixed.status_code == 200
+    status, late = sign_up(booking, session["session_id"])
+    assert status == 422 and late["fields"][0]["en"] == "The session no longer takes sign-ups."
+    assert scheduling.cancel_session(json_request({}), "no-such-session").status_code == 404
+    # Each household is told not to come: by e-mail, or on reception's list to phone.
+    notification = worker(NotificationService, db, config={})
+    notification.booking.get_contact.return_value = dict(CONTACT)
+    notification.on_slot_released(released[0])
+    notification.on_slot_released(released[0])  # delivered again: told once
+    assert notification.mailer.send.call_count == 1
+    to, message, _ = notification.mailer.send.call_args.args
+    assert to == CONTACT["email"] and "中止になりました" in message.subject
+    assert "会場にお越しいただく必要はありません" in message.body and "取り消されていません" in message.body
+
+
+def test_a_household_seated_before_the_session_was_called_off_is_told_and_waits_for_a_home_visit(
+    booking, scheduling, db
+):
+    _, session = open_session(scheduling)
+    _, body = sign_up(booking, session["session_id"])  # its event still on the way...
+    scheduling.cancel_session(json_request({}), session["session_id"])
+    visit = deliver(db, scheduling, body["booking_id"])  # ...arrives after the session was called off
+    assert (visit["status"], visit.get("session_id")) == ("unscheduled", None)
+    [entry] = visit["outbox"]  # told not to come, as those already fixed to it were
+    assert events.parse(entry["event"], events.SLOT_RELEASED).payload["reason"] == "session_cancelled"
