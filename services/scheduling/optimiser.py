@@ -227,11 +227,36 @@ def plan_batch(requests: Sequence[Request], fleet: Fleet) -> Plan:
     return plan
 
 
+Jobs = dict[int, tuple[str, "RouteStop | Request"]]  # VROOM job id -> ("fixed" | "request", what it is)
+
+
 def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
-    day, depot, travel, days = fleet.day, fleet.depot, fleet.travel, fleet.days
-    locations = Locations(depot)
-    vehicles, jobs, vehicle_of = [], [], {}
-    for day_index in range(days):
+    """One solve: the fleet's crew-days as vehicles, the promises already made and the waiting
+    requests as jobs; the solution read back as proposals and what stays unplanned."""
+    locations = Locations(fleet.depot)
+    vehicles, vehicle_of = _vehicles(fleet)
+    jobs, job_of = _fixed_jobs(fleet, vehicle_of, locations)
+    plan = Plan()
+    jobs += _request_jobs(requests, fleet, locations, job_of, plan)
+    if not jobs:
+        return plan
+    problem = {
+        "matrix": locations.matrix(fleet.travel),
+        "vehicles": vehicles,
+        "jobs": jobs,
+        "exploration": exploration_for(len(jobs)) if fleet.exploration is None else fleet.exploration,
+        "timeout_seconds": fleet.timeout_seconds,
+        "threads": 2,
+    }
+    _read_solution(fleet.solve(problem), fleet, vehicle_of, job_of, plan)
+    return plan
+
+
+def _vehicles(fleet: Fleet) -> tuple[list[dict], dict[int, tuple[str, int]]]:
+    """One vehicle per crew and working day it goes out, on one long time axis (a day per
+    MINUTES_PER_DAY); later days cost a little more, so the work comes forward."""
+    vehicles, vehicle_of = [], {}
+    for day_index in range(fleet.days):
         base = day_index * MINUTES_PER_DAY
         for crew in fleet.crews:
             if (crew, day_index) in fleet.crew_off:
@@ -241,33 +266,46 @@ def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
             vehicles.append(
                 {
                     "id": number,
-                    "time_window": [base + day.start, base + day.end],
+                    "time_window": [base + fleet.day.start, base + fleet.day.end],
                     "skills": [number],
                     "fixed_cost": LATER_DAY_COST * day_index,
                 }
             )
-    job_of: dict[int, tuple[str, RouteStop | Request]] = {}
+    return vehicles, vehicle_of
+
+
+def _fixed_jobs(fleet: Fleet, vehicle_of: dict[int, tuple[str, int]], locations: Locations) -> tuple[list, Jobs]:
+    """The promises already made: each stays on its crew's day (a skill only that vehicle has)."""
+    jobs, job_of = [], {}
     for number, (crew, day_index) in vehicle_of.items():
         base = day_index * MINUTES_PER_DAY
         for stop in fleet.fixed.get((crew, day_index), ()):
             job_id = len(job_of) + 1
             job_of[job_id] = ("fixed", stop)
-            windows = day.allowed_starts(stop.window_start, stop.window_end, stop.duration)
+            windows = fleet.day.allowed_starts(stop.window_start, stop.window_end, stop.duration)
             jobs.append(
                 {
                     "id": job_id,
                     "location": locations.of(stop.place),
                     "service": stop.duration,
                     "time_windows": [(base + a, base + b) for a, b in windows],
-                    "skills": [number],  # stays on its crew's day
+                    "skills": [number],
                     "priority": PRIORITY_OVERDUE,
                 }
             )
-    plan = Plan()
+    return jobs, job_of
+
+
+def _request_jobs(
+    requests: Sequence[Request], fleet: Fleet, locations: Locations, job_of: Jobs, plan: Plan
+) -> list[dict]:
+    """The waiting requests as jobs with their allowed windows and priorities; a request with no
+    working time in the horizon is unplanned at once."""
+    jobs = []
     any_overdue = any(r.overdue(fleet.wait_bound) for r in requests)
     for request in requests:
-        last = min(days, OVERDUE_WITHIN_DAYS) if request.overdue(fleet.wait_bound) else days
-        windows = _request_windows(request, last, day)
+        last = min(fleet.days, OVERDUE_WITHIN_DAYS) if request.overdue(fleet.wait_bound) else fleet.days
+        windows = _request_windows(request, last, fleet.day)
         if not windows:
             plan.unplanned[request.visit_id] = "no_working_time_in_horizon"
             continue
@@ -279,20 +317,18 @@ def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
                 "location": locations.of(request.place),
                 "service": request.duration,
                 "time_windows": windows,
-                "priority": priority_of(request, fleet.wait_bound, travel, depot, any_overdue),
+                "priority": priority_of(request, fleet.wait_bound, fleet.travel, fleet.depot, any_overdue),
             }
         )
-    if not jobs:
-        return plan
-    problem = {
-        "matrix": locations.matrix(travel),
-        "vehicles": vehicles,
-        "jobs": jobs,
-        "exploration": exploration_for(len(jobs)) if fleet.exploration is None else fleet.exploration,
-        "timeout_seconds": fleet.timeout_seconds,
-        "threads": 2,
-    }
-    solution = fleet.solve(problem)
+    return jobs
+
+
+def _read_solution(
+    solution: dict, fleet: Fleet, vehicle_of: dict[int, tuple[str, int]], job_of: Jobs, plan: Plan
+) -> None:
+    """Each route as proposals (window starts on the slot grid) and its drive minutes; each job left
+    out as unplanned, with why."""
+    travel, depot = fleet.travel, fleet.depot
     for route in solution.get("routes", []):
         crew, day_index = vehicle_of[route["vehicle"]]
         visit_ids = []
@@ -301,9 +337,8 @@ def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
             if step["type"] != "job":
                 continue
             kind, item = job_of[step["id"]]
-            place_now = item.place
-            plan.drive_minutes += travel.minutes(place, place_now)
-            place = place_now
+            plan.drive_minutes += travel.minutes(place, item.place)
+            place = item.place
             visit_ids.append(item.visit_id)
             if kind == "request":
                 start = step["arrival"] + step["waiting_time"] - day_index * MINUTES_PER_DAY
@@ -319,4 +354,3 @@ def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
             plan.unplanned[item.visit_id] = "no_room_within_wait_bound" if bounded else "no_room_in_horizon"
         else:  # a promise the optimiser could not keep: never moved silently, reported instead
             plan.unplanned[item.visit_id] = "fixed_visit_not_routable"
-    return plan
