@@ -47,10 +47,9 @@ def require_open(visit: dict) -> None:
         raise WrongStatus(visit["status"])
 
 
-def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipality, recovered: bool = False) -> Fixed:
-    """Fixes the visit at `start` for the crew, or raises why not. Under the crew-day lease the visit
-    is read again and fitted into the day as it stands; the lease is confirmed just before writing
-    (Busy, from locks, when another holder has the day)."""
+def require_crew_out(crew_id: str, start: dt.datetime, city: Municipality) -> None:
+    """The crew exists (KeyError), `start` is on a future working day (NotAWorkingTime), and the
+    crew goes out that day (CrewOff): what any promise of its time needs first."""
     crew = city.crew(crew_id)
     if crew is None:
         raise KeyError(crew_id)
@@ -58,6 +57,13 @@ def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipa
         raise NotAWorkingTime()
     if not city.crew_goes_out(crew, start.date()):
         raise CrewOff()
+
+
+def fix(db: Any, visit_id: str, crew_id: str, start: dt.datetime, city: Municipality, recovered: bool = False) -> Fixed:
+    """Fixes the visit at `start` for the crew, or raises why not. Under the crew-day lease the visit
+    is read again and fitted into the day as it stands; the lease is confirmed just before writing
+    (Busy, from locks, when another holder has the day)."""
+    require_crew_out(crew_id, start, city)
     with crew_day_lock(db, crew_id, start.date()) as lease:
         fresh = db.visits.find_one({"_id": visit_id}, {"outbox": 0})
         if fresh is None:
@@ -83,13 +89,7 @@ def open_session(
 ) -> dict:
     """Puts a hall session in its crew's day, or raises why not (the same refusals as a visit's
     fix): the crew must reach the hall SETUP_MINUTES before it opens without breaking a promise."""
-    crew = city.crew(crew_id)
-    if crew is None:
-        raise KeyError(crew_id)
-    if start <= clock.now() or not workcalendar.is_working_day(start.date(), city.calendar):
-        raise NotAWorkingTime()
-    if not city.crew_goes_out(crew, start.date()):
-        raise CrewOff()
+    require_crew_out(crew_id, start, city)
     session = sessions.document(venue_id, crew_id, start, end, capacity, city.code)
     stop = sessions.stop_of(session, city)
     with crew_day_lock(db, crew_id, start.date()) as lease:

@@ -73,6 +73,13 @@ def sign_up(booking, session_id: str, size: int = 1, **overrides) -> tuple[int, 
     return answer.status_code, response_json(answer)
 
 
+def fix_at(scheduling, visit: dict, day: dt.date, time: str):
+    """Reception fixes the visit for crew-1 at `time` (HH:MM) on `day`."""
+    return scheduling.fix_slot(
+        json_request({"start": f"{day.isoformat()}T{time}:00+09:00", "crew_id": "crew-1"}), visit["_id"]
+    )
+
+
 def deliver(db, scheduling, booking_id: str) -> dict:
     """The booking's request_received, as the broker would hand it to scheduling."""
     [entry] = db.bookings.find_one({"_id": booking_id})["outbox"]
@@ -90,15 +97,11 @@ def test_a_session_takes_its_place_in_the_crew_day_and_a_clashing_visit_is_refus
     visit = db.visits.find_one({"booking_id": home["payload"]["booking_id"]})
     # 11:00 is inside the session; 9:30 would leave no time to reach the hall for setting up at 9:30.
     for start in ("11:00", "09:30"):
-        answer = scheduling.fix_slot(
-            json_request({"start": f"{DAY.isoformat()}T{start}:00+09:00", "crew_id": "crew-1"}), visit["_id"]
-        )
+        answer = fix_at(scheduling, visit, DAY, start)
         assert answer.status_code == 409, start
     # Another day is free then, and the afternoon leaves room to drive back from Takazaki.
     for day, start in ((working_day(6), "11:00"), (DAY, "14:00")):
-        answer = scheduling.fix_slot(
-            json_request({"start": f"{day.isoformat()}T{start}:00+09:00", "crew_id": "crew-1"}), visit["_id"]
-        )
+        answer = fix_at(scheduling, visit, day, start)
         assert answer.status_code == 200, (day, start, response_json(answer))
 
 
@@ -111,9 +114,7 @@ def test_a_session_must_fit_the_crew_day_too(scheduling, db):
     home = request_received(district="himeki", household_size=1)
     scheduling.on_request_received(home)
     visit = db.visits.find_one({"booking_id": home["payload"]["booking_id"]})
-    fixed = scheduling.fix_slot(
-        json_request({"start": f"{DAY.isoformat()}T10:30:00+09:00", "crew_id": "crew-1"}), visit["_id"]
-    )
+    fixed = fix_at(scheduling, visit, DAY, "10:30")
     assert fixed.status_code == 200
     status, body = open_session(scheduling)
     assert status == 409 and body["error"] == "slot_unavailable"
@@ -233,7 +234,7 @@ def test_the_day_sheet_shows_the_session_as_one_stop_with_each_household(booking
     home = request_received(district="himeki", household_size=1)
     scheduling.on_request_received(home)
     visit = db.visits.find_one({"booking_id": home["payload"]["booking_id"]})
-    scheduling.fix_slot(json_request({"start": f"{DAY.isoformat()}T14:00:00+09:00", "crew_id": "crew-1"}), visit["_id"])
+    fix_at(scheduling, visit, DAY, "14:00")
     scheduling.booking.get_contacts.return_value = {}
     sheet = response_json(scheduling.crew_day(json_request(method="GET"), "crew-1", DAY.isoformat()))
     assert [s["kind"] for s in sheet["stops"]] == ["session", "visit"]
@@ -271,9 +272,7 @@ def test_a_household_moved_out_of_the_session_to_a_home_window_frees_its_seat(bo
     _, session = open_session(scheduling)
     _, body = sign_up(booking, session["session_id"], size=2)
     visit = deliver(db, scheduling, body["booking_id"])
-    moved = scheduling.fix_slot(
-        json_request({"start": f"{working_day(6).isoformat()}T10:00:00+09:00", "crew_id": "crew-1"}), visit["_id"]
-    )
+    moved = fix_at(scheduling, visit, working_day(6), "10:00")
     assert moved.status_code == 200, response_json(moved)
     assert response_json(moved)["session_id"] is None and response_json(moved)["venue"] is None
     assert db.sessions.find_one({"_id": session["session_id"]})["free"] == 5
@@ -332,9 +331,7 @@ def test_a_cancelled_session_frees_the_crew_day_and_each_household_waits_for_a_h
     home = request_received(district="takazaki", household_size=1)
     scheduling.on_request_received(home)
     visit = db.visits.find_one({"booking_id": home["payload"]["booking_id"]})
-    fixed = scheduling.fix_slot(
-        json_request({"start": f"{DAY.isoformat()}T10:30:00+09:00", "crew_id": "crew-1"}), visit["_id"]
-    )
+    fixed = fix_at(scheduling, visit, DAY, "10:30")
     assert fixed.status_code == 200
     status, late = sign_up(booking, session["session_id"])
     assert status == 422 and late["fields"][0]["en"] == "The session no longer takes sign-ups."
