@@ -13,7 +13,16 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from shared import clock
 
-PHONE_MESSAGE = "Must be a Japanese phone number (landline 0986-23-2111, mobile 090-1234-5678)."
+MOBILE_EXAMPLE = "090-1234-5678"
+
+
+def phone_message() -> str:
+    """What a wrong phone number is told, with the municipality's own office number as the landline
+    example (a number people there know the shape of), from its file."""
+    from shared import municipality  # the configuration, loaded at the first wrong number
+
+    return f"Must be a Japanese phone number (landline {municipality.load().contact_phone}, mobile {MOBILE_EXAMPLE})."
+
 
 # Marshmallow's own messages and ours, with their Japanese. Patterns cover messages with numbers.
 _JA_EXACT = {
@@ -29,7 +38,6 @@ _JA_EXACT = {
     "Not a valid email address.": "メールアドレスの形式が正しくありません。",
     "Invalid input type.": "入力の形式が正しくありません。",
     "Invalid value.": "値が正しくありません。",
-    PHONE_MESSAGE: "電話番号の形式が正しくありません（例: 0986-23-2111、090-1234-5678）。",
     "Must be a postal code like 885-0000.": "郵便番号は 885-0000 の形式で入力してください。",
     "Must be written in katakana or hiragana.": "フリガナはカタカナまたはひらがなで入力してください。",
     "Unknown district.": "地区名が正しくありません。",
@@ -74,6 +82,10 @@ _JA_EXACT = {
     ),
 }
 _JA_PATTERNS = [
+    (
+        re.compile(r"^Must be a Japanese phone number \(landline (\S+), mobile (\S+)\)\.$"),
+        "電話番号の形式が正しくありません（例: {0}、{1}）。",
+    ),
     (re.compile(r"^Must be one of: (.*)\.$"), "次のいずれかを指定してください: {0}"),
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "{0}〜{1} 件（文字）で入力してください。"),
     (re.compile(r"^Shorter than minimum length (\d+)\.$"), "{0} 件（文字）以上で入力してください。"),
@@ -265,7 +277,7 @@ def normalize_phone(text: str) -> str:
     """Returns the phone number as digits and hyphens as typed, or raises ValidationError."""
     folded = re.sub(r"[\s\-‐－ー―()（）]", "", normalize(text))
     if not (_PHONE_MOBILE.match(folded) or _PHONE_LANDLINE.match(folded)):
-        raise ValidationError(PHONE_MESSAGE)
+        raise ValidationError(phone_message())
     return folded
 
 

@@ -21,8 +21,8 @@ from services.portal.web import (
     refused,
 )
 from shared import municipality, preparation
-from shared.validation import PHONE_MESSAGE, normalize_phone
 from shared.validation import japanese as japanese_message
+from shared.validation import normalize_phone, phone_message
 
 VISIT_WAIT_SECONDS = 5  # a new booking's visit appears once scheduling has the event
 OFFERS = 5
@@ -51,7 +51,7 @@ class ReceptionPages:
                 "reception/phone.html",
                 status=422,
                 phone=typed,
-                error=japanese_message(PHONE_MESSAGE),
+                error=japanese_message(phone_message()),
                 found=None,
                 referred=[],
             )

@@ -20,7 +20,8 @@ from services.portal import japanese
 from services.portal.backend import Answer, Backend, ServiceUnavailable
 from services.portal.oidc import OidcSettings
 from services.portal.sessions import STAFF_HOME, Session, Sessions
-from shared import clock
+from shared import clock, municipality
+from shared.validation import MOBILE_EXAMPLE
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,14 @@ _templates = Environment(
     lstrip_blocks=True,
 )
 _templates.filters.update(day_label=japanese.day_label, era=japanese.era_of)
+
+
+def _phone_examples() -> str:
+    """The phone field's hint: the municipality's office number and a mobile one (its file)."""
+    return f"{municipality.load().contact_phone}、{MOBILE_EXAMPLE}"
+
+
+_templates.globals["phone_examples"] = _phone_examples
 
 
 class PageError(Exception):

@@ -113,3 +113,27 @@ def test_field_errors_are_flattened_with_japanese():
 def test_messages_with_numbers_are_translated_and_unknown_ones_fall_back():
     assert validation.japanese("Length must be between 1 and 10.") == "1〜10 件（文字）で入力してください。"
     assert validation.japanese("Something new.") == "入力内容を確認してください。"
+
+
+def test_a_wrong_phone_number_is_shown_the_towns_own_office_number_as_an_example(tmp_path, monkeypatch):
+    import yaml
+
+    from shared import municipality, settings
+    from shared.household import Phone
+    from shared.validation import japanese
+
+    data = yaml.safe_load(settings.municipality_config_path().read_text(encoding="utf-8"))
+    data["contact"]["phone"] = "0237-22-1111"  # a town in a valley, its own office
+    town = tmp_path / "town.yaml"
+    town.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("MUNICIPALITY_CONFIG", str(town))
+    municipality.load.cache_clear()
+    try:
+        with pytest.raises(ValidationError) as refused:
+            Phone().deserialize("12")
+        [message] = refused.value.messages
+        assert "0237-22-1111" in message and "0986" not in message
+        assert japanese(message) == "電話番号の形式が正しくありません（例: 0237-22-1111、090-1234-5678）。"
+    finally:
+        monkeypatch.delenv("MUNICIPALITY_CONFIG")
+        municipality.load.cache_clear()
