@@ -59,7 +59,8 @@ def test_reception_fills_a_hall_session_and_the_crew_records_each_household(stac
         seen["session_id"] = page.url.split("/reception/sessions/")[1].split("?")[0]
 
         # A household of two on the phone, through the usual form with the session carried along.
-        await page.get_by_role("link", name="この会に申し込む（電話受付）").click()
+        await page.get_by_role("link", name="この会に申し込む（電話受付）").focus()
+        await page.keyboard.press("Enter")
         await expect(page.get_by_role("heading", name="新しい申込（集団申請会）")).to_be_visible()
         await expect(page.locator("#session_id")).to_contain_text("山田地区公民館")
         await expect(page.locator("#session_id")).to_contain_text("残り5人分")
@@ -232,8 +233,13 @@ def test_a_chair_refers_a_neighbour_for_a_session_and_reception_signs_them_up(st
         await page.get_by_role("button", name="この会を中止する").click()
         await expect(page.get_by_role("alert")).to_contain_text("チェックを入れてください")
         await check_page(page, "session-cancel-error")
-        await page.get_by_label("この会を中止して、申し込んだ方にお知らせします").check()
-        await page.get_by_role("button", name="この会を中止する").click()
+        # By keyboard alone: the summary's link leads to the box, Space ticks it, Tab and Enter send.
+        await page.get_by_role("alert").get_by_role("link").click()
+        await expect(page.locator("#confirm")).to_be_focused()
+        await page.keyboard.press("Space")
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("button", name="この会を中止する")).to_be_focused()
+        await page.keyboard.press("Enter")
         await expect(page.get_by_role("status")).to_contain_text("申し込んでいた1世帯は「未調整の申込」に戻り")
         await expect(page.get_by_role("heading", name=re.compile("集団申請会（高崎地区公民館）"))).to_contain_text(
             "中止"
