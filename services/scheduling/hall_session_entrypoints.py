@@ -120,7 +120,10 @@ class HallSessionEntrypoints:
             raise not_found("session")
         require_owner(staff, session["crew_id"], "crew", ("reception",))
         city = municipality.load()
-        members = self.db.visits.find({"session_id": session_id}, {"outbox": 0}).sort("reference", 1)
+        # Those signed up now, and, once it is called off, those it sent back to waiting (their seats).
+        seated = [seat["visit_id"] for seat in session["seats"] if seat.get("visit_id")]
+        match = {"$or": [{"session_id": session_id}, {"_id": {"$in": seated}}]}
+        members = self.db.visits.find(match, {"outbox": 0}).sort("reference", 1)
         return json_response({**sessions.view(session, city), "signups": [visits.view(v, city) for v in members]})
 
     @http("POST", "/api/v1/sessions/<session_id>/cancel")

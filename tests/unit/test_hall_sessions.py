@@ -336,6 +336,10 @@ def test_a_cancelled_session_frees_the_crew_day_and_each_household_waits_for_a_h
     status, late = sign_up(booking, session["session_id"])
     assert status == 422 and late["fields"][0]["en"] == "The session no longer takes sign-ups."
     assert scheduling.cancel_session(json_request({}), "no-such-session").status_code == 404
+    # Reception still sees whom the call-off sent back to waiting.
+    detail = response_json(scheduling.get_session(json_request(method="GET"), session["session_id"]))
+    assert sorted(v["visit_id"] for v in detail["signups"]) == sorted(m["_id"] for m in members)
+    assert {v["status"] for v in detail["signups"]} == {"unscheduled"}
     # Each household is told not to come: by e-mail, or on reception's list to phone.
     notification = worker(NotificationService, db, config={})
     notification.booking.get_contact.return_value = dict(CONTACT)
