@@ -55,3 +55,34 @@ def test_a_plan_is_shown_by_day_in_time_order_with_what_is_still_open():
     assert shown["open_count"] == 2
     assert shown["unplanned_rows"][0]["reason_label"] == "計画の期間に空きがありません"
     assert shown["first"] == "12月2日（水）" and shown["last"] == "12月4日（金）"
+
+
+def test_the_own_page_asks_a_hall_session_household_to_come_to_the_hall():
+    from services.portal.residents import STATUS_WORDS, public_render
+
+    found = {
+        "reference": "261201-001",
+        "status": "received",
+        "given_name": "花子",
+        "district": "takazaki",
+        "household_size": 1,
+        "has_child": False,
+        "window": {
+            "window_start": "2027-02-03T10:00:00+09:00",
+            "window_end": "2027-02-03T12:00:00+09:00",
+            "venue": "takazaki-hall",
+        },
+        "created_at": "2026-12-01T10:00:00+09:00",
+        "cancelled_at": None,
+        "code": "123456",
+    }
+
+    def page(window_venue):
+        booking = views.own_booking({**found, "window": {**found["window"], "venue": window_venue}}, STATUS_WORDS)
+        context = {"token": "t", "choices": None, "error": None, "new": False, "cancelled": False, "dates": False}
+        return public_render("public/own.html", booking=booking, fixed=True, **context).get_data(as_text=True)
+
+    at_the_hall = page("takazaki-hall")
+    assert "高崎地区公民館へお越しください" in at_the_hall and "伺います" not in at_the_hall
+    at_home = page(None)
+    assert "の間に伺います" in at_home and "お越しください" not in at_home
