@@ -151,6 +151,9 @@ def phone_script(found: dict, reference: str, code: str = "") -> str:
     if found["kind"] in ("confirmation", "reminder") and details.get("start") and details.get("window_end"):
         window = window_label(_moment(details["start"]), _moment(details["window_end"]))
         lead = "訪問の日が近づきましたのでお知らせします。" if found["kind"] == "reminder" else ""
+        venue = municipality.load().venue(details["venue"]) if details.get("venue") else None
+        if venue is not None:  # a hall session (or a group at a venue): they come to the hall
+            return f"{lead}{window} の間に、{venue.name}へお越しください。"
         return f"{lead}{window} の間に伺います。当日、伺う前にお電話します。"
     if found["kind"] == "slot_offer" and details.get("start") and details.get("window_end"):
         window = window_label(_moment(details["start"]), _moment(details["window_end"]))

@@ -18,6 +18,10 @@ def test_the_phone_script_says_what_the_email_would_have_said():
     assert (
         views.phone_script(confirmation, "x") == "12月3日（木）9:30〜10:00 の間に伺います。当日、伺う前にお電話します。"
     )
+    at_the_hall = {**confirmation, "details": {**confirmation["details"], "venue": "yamada-hall"}}
+    assert views.phone_script(at_the_hall, "x") == "12月3日（木）9:30〜10:00 の間に、山田地区公民館へお越しください。"
+    called_off = {"kind": "session_cancelled", "details": {"start": "2026-12-03T09:30:00+09:00"}}
+    assert views.phone_script(called_off, "x").startswith("12月3日（木）の集団申請会は中止になりました。")
     assert views.phone_script({"kind": "after_visit", "details": {"outcome": "partial"}}, "x") == (
         "訪問の結果（一部申請）をお伝えします。"
     )
