@@ -69,7 +69,7 @@ deploy: venv ## helm upgrade --install through Helm's Go SDK: make deploy VALUES
 	$(PY) -m deploy.chart deploy -f $(VALUES) --namespace $(NAMESPACE) --release $(RELEASE)
 
 docs: venv ## regenerate docs/asyncapi.yaml and docs/openapi/*.yaml from the schemas
-	$(PY) -m shared.apidocs
+	$(PY) -m deploy.tools.apidocs
 
 venv: $(STAMP)
 

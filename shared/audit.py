@@ -10,10 +10,10 @@ they act for, so booking records the read.
 Entries form a chain that shows tampering: each has the next number (`seq`, a unique index) and a
 MAC (HMAC-SHA256 under a key derived from the data keys, which the database does not hold) over its
 fields and the previous entry's MAC. Someone who can write to the database but has not the keys
-cannot change, remove or insert an entry without `python -m shared.audit verify` finding the break.
+cannot change, remove or insert an entry without `python -m deploy.tools.audit verify` finding the break.
 
-    python -m shared.audit verify     # MONGODB_URI and DATA_KEYS as booking's; exit 1 on a break
-    python -m shared.audit verify --checkpoint SEQ:MAC   # and that entry SEQ is still there
+    python -m deploy.tools.audit verify     # MONGODB_URI and DATA_KEYS as booking's; exit 1 on a break
+    python -m deploy.tools.audit verify --checkpoint SEQ:MAC   # and that entry SEQ is still there
 
 Removing the newest entries leaves a chain that holds, so the newest number and MAC are also noted
 outside the database every hour (booking's log line "audit checkpoint" and the gauge
@@ -22,12 +22,10 @@ outside the database every hour (booking's log line "audit checkpoint" and the g
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import hmac
 import json
-import sys
 import threading
 import uuid
 from collections.abc import Iterable
@@ -155,34 +153,3 @@ def newest(db: Any) -> tuple[int, str] | None:
     """The newest entry's (seq, MAC): a checkpoint to note outside the database."""
     last = db.audit.find_one({"seq": {"$exists": True}}, {"seq": 1, "mac": 1}, sort=[("seq", -1)])
     return (last["seq"], last["mac"]) if last else None
-
-
-def parse_checkpoint(text: str) -> tuple[int, str]:
-    """SEQ:MAC, as the hourly log line prints it."""
-    seq, _, mac = text.partition(":")
-    if not seq.isdigit() or len(mac) != 64:
-        raise argparse.ArgumentTypeError("a checkpoint is SEQ:MAC, e.g. 1042:3f9a…(64 hex digits)")
-    return int(seq), mac
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.audit", description="Check the audit log's chain.")
-    parser.add_argument("command", choices=["verify"])
-    parser.add_argument(
-        "--checkpoint", type=parse_checkpoint, help="SEQ:MAC from an earlier 'audit checkpoint' log line"
-    )
-    args = parser.parse_args(argv)
-    from shared.db import get_database
-
-    db = get_database("booking")
-    unchained = db.audit.count_documents({"seq": {"$exists": False}})
-    checked, broken = check(db, args.checkpoint)
-    print(f"{checked} entries in order" + (f"; {unchained} from before the chain" if unchained else ""))
-    if broken:
-        print(f"BROKEN: {broken}")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

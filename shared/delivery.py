@@ -7,7 +7,7 @@ Our entrypoints (`event_handler`, `consume`) change what happens after a failure
   (`mynacar.retry.<seconds>s`: a quorum queue with a TTL whose expired messages go back to the
   consumer's own queue through the default exchange); only then is the original acked;
 - after the last attempt, or at once for a message that breaks the contract, it is parked in the
-  consumer's dead-letter queue `<queue>.dead`, with headers saying why; `python -m shared.deadletters`
+  consumer's dead-letter queue `<queue>.dead`, with headers saying why; `python -m deploy.tools.deadletters`
   lists, shows, replays and purges them;
 - a message that cannot even be decoded is parked the same way instead of being dropped;
 - when the broker cannot take the retry, the original is requeued, never acked and lost;

@@ -40,11 +40,19 @@ def test_the_dockerfile_pins_its_base_runs_as_non_root_and_starts_the_service():
 
 def test_the_image_copies_everything_the_entrypoint_imports():
     copied = " ".join(re.findall(r"^COPY (?!--from)(.+)$", DOCKERFILE.read_text(), re.M))
-    for needed in ("shared/", "services/", "deploy/serve.py", "deploy/services.py", "deploy/config.yaml"):
+    for needed in (
+        "shared/",
+        "services/",
+        "deploy/serve.py",
+        "deploy/services.py",
+        "deploy/config.yaml",
+        "deploy/tools/",
+    ):
         assert needed in copied
     ignore = path_of(".dockerignore").read_text()
     for needed in ("!shared/", "!services/", "!deploy/serve.py", "!deploy/services.py", "!deploy/config.yaml"):
         assert needed in ignore
+    assert "!deploy/tools/" in ignore  # the operators' tools, run in the pods
 
 
 def skaffold() -> dict:

@@ -351,7 +351,7 @@ def test_the_audit_log_of_the_story_verifies_as_an_unbroken_chain(story, stack):
 
     signed_in(stack).get(f"{stack.url('booking')}/api/v1/bookings/{story['booking']['booking_id']}", timeout=5)
     checked = subprocess.run(
-        [sys.executable, "-m", "shared.audit", "verify"],
+        [sys.executable, "-m", "deploy.tools.audit", "verify"],
         env=stack.env(),
         capture_output=True,
         text=True,

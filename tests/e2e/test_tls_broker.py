@@ -14,7 +14,8 @@ from kombu.exceptions import OperationalError
 
 from deploy.local.stack import Stack
 from deploy.local.tls import CA_FILE, CLIENT_CERT, TLS_PORT, over_tls
-from shared import broker, deadletters
+from deploy.tools import deadletters
+from shared import broker
 from tests.bus import wait_until
 from tests.factories import booking_body, signed_in
 

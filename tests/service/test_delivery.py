@@ -7,8 +7,9 @@ import uuid
 import pytest
 from kombu import Connection
 
+from deploy.tools import deadletters
 from services.scheduling.service import SchedulingService
-from shared import deadletters, events
+from shared import events
 from shared.delivery import ATTEMPT_HEADER, ERROR_HEADER, FAILED_QUEUE_HEADER, dead_letter_queue, event_handler
 from tests.bus import publish, wait_until
 

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from deploy.tools import audit as audit_tool
 from services.booking.service import BookingService
 from shared import audit, clock
 from shared.auth import Staff
@@ -143,10 +144,10 @@ def test_the_operators_command_says_whether_the_chain_holds(service, db, monkeyp
 
     ids = chained_log(service, db, reads=3)
     monkeypatch.setattr(shared.db, "get_database", lambda name: db)
-    assert audit.main(["verify"]) == 0
+    assert audit_tool.main(["verify"]) == 0
     assert "3 entries in order" in capsys.readouterr().out
     db.audit.delete_one({"_id": ids[1]})
-    assert audit.main(["verify"]) == 1
+    assert audit_tool.main(["verify"]) == 1
     assert "BROKEN: entry 2 is missing" in capsys.readouterr().out
 
 
@@ -184,7 +185,7 @@ def test_removing_the_newest_entries_is_found_against_a_checkpoint_noted_outside
     service.check_audit_chain()
     assert m.audit_last_seq._value.get() == 2  # the fall the alert MynacarAuditEntriesRemoved watches
     monkeypatch.setattr(shared.db, "get_database", lambda name: db)
-    assert audit.main(["verify", "--checkpoint", f"{seq}:{mac}"]) == 1
+    assert audit_tool.main(["verify", "--checkpoint", f"{seq}:{mac}"]) == 1
     assert "BROKEN: entry 4 of the checkpoint" in capsys.readouterr().out
     with pytest.raises(SystemExit):
-        audit.main(["verify", "--checkpoint", "4:short"])
+        audit_tool.main(["verify", "--checkpoint", "4:short"])

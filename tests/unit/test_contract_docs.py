@@ -7,7 +7,8 @@ from nameko.web.handlers import HttpRequestHandler
 from openapi_spec_validator import validate
 
 from deploy.local.stack import SERVICES
-from shared import apidocs, asyncapi, events
+from deploy.tools import apidocs, asyncapi
+from shared import events
 
 
 def test_the_documents_in_docs_are_current():

@@ -1,4 +1,4 @@
-"""Writes the generated contract documents into docs/: `python -m shared.apidocs` (or `make docs`).
+"""Writes the generated contract documents into docs/: `python -m deploy.tools.apidocs` (or `make docs`).
 A test fails when the files in docs/ are not what the code generates."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 
 from deploy.services import SERVICES
-from shared import asyncapi
+from deploy.tools import asyncapi
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def rendered() -> dict[Path, str]:

@@ -1,9 +1,9 @@
 """The operator's tool for dead letters: messages a consumer gave up on (see shared.delivery).
 
-    python -m shared.deadletters list
-    python -m shared.deadletters show  QUEUE [--limit N]
-    python -m shared.deadletters replay QUEUE [--limit N]   # back to the consumer's queue, attempts reset
-    python -m shared.deadletters purge QUEUE
+    python -m deploy.tools.deadletters list
+    python -m deploy.tools.deadletters show  QUEUE [--limit N]
+    python -m deploy.tools.deadletters replay QUEUE [--limit N]   # back to the consumer's queue, attempts reset
+    python -m deploy.tools.deadletters purge QUEUE
 
 QUEUE is a dead-letter queue (`<consumer queue>.dead`, as `list` shows). Uses AMQP_URI and the
 RabbitMQ management API (RABBITMQ_MANAGEMENT_URL, default http://guest:guest@localhost:15672).
@@ -156,7 +156,9 @@ def purge(amqp_uri: str, name: str) -> int:
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.deadletters", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m deploy.tools.deadletters",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--amqp-uri", default=settings.amqp_uri())
     commands = parser.add_subparsers(dest="command", required=True)
