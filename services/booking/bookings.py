@@ -184,12 +184,17 @@ def keep_visit_note(db: Any, booking_id: str, visit_id: str, result_id: str, not
 
 
 def visit_notes(booking: dict) -> list[dict]:
-    """The crew's notes of earlier visits, oldest first, opened."""
+    """The crew's notes of earlier visits, oldest first, opened. A note that does not open (its key
+    rotated away before re-sealing) is left out rather than failing the whole booking."""
     ring = sealing.keyring()
-    return [
-        {"visit_id": n["visit_id"], "at": clock.iso(n["at"]), "note": ring.open(n["sealed"], booking["_id"])["note"]}
-        for n in booking.get("visit_notes") or []
-    ]
+    opened = []
+    for note in booking.get("visit_notes") or []:
+        try:
+            text = ring.open(note["sealed"], booking["_id"])["note"]
+        except sealing.SealError:
+            continue
+        opened.append({"visit_id": note["visit_id"], "at": clock.iso(note["at"]), "note": text})
+    return opened
 
 
 def sealed_household(booking_id: str, household: dict) -> dict:

@@ -39,6 +39,13 @@ def rekey(db: Any, everything: bool = False) -> Rekeyed:
             result.resealed += 1
         else:
             result.changed_meanwhile += 1  # erased or re-sealed by someone else: nothing to do
+    # The crews' notes, sealed with the household (bookings.keep_visit_note).
+    for booking in db.bookings.find({"visit_notes.0": {"$exists": True}}, {"visit_notes": 1}):
+        notes = booking["visit_notes"]
+        if all(ring.is_current(n["sealed"]) for n in notes) and not everything:
+            continue
+        resealed = [{**n, "sealed": ring.seal(ring.open(n["sealed"], booking["_id"]), booking["_id"])} for n in notes]
+        db.bookings.update_one({"_id": booking["_id"], "visit_notes": notes}, {"$set": {"visit_notes": resealed}})
     # Short referrals still waiting for reception (services/booking/short_referrals.py).
     waiting = reseal_field(
         db.short_referrals, "sealed", everything, lambda opened: {"phone_hash": ring.lookup_hash(opened["phone"])}

@@ -321,6 +321,15 @@ class BookingService(Operations):
         return bookings.message_contact(booking) if booking else None
 
     @rpc
+    def existing_bookings(self, booking_ids: list[str]) -> list[str]:
+        """Which of these bookings are stored and still open (ids only): scheduling keeps a
+        hall-session seat for one whose event has not arrived yet, and gives back the others'."""
+        if not rpc_args.contacts_request_ok(booking_ids, None, False):
+            return self._refuse("existing_bookings", [])
+        found = self.db.bookings.find({"_id": {"$in": list(booking_ids)}, "status": "received"}, {"_id": 1})
+        return [b["_id"] for b in found]
+
+    @rpc
     def keep_visit_note(self, booking_id: str, visit_id: str, result_id: str, note: str, actor: dict) -> dict:
         """The crew's free-text note of a visit, kept sealed with the household (scheduling holds no
         keys); `actor` is the crew member, and the change is recorded."""

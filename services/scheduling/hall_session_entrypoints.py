@@ -16,6 +16,7 @@ from services.scheduling import answers, sessions, slots, visits
 from services.scheduling.locks import Busy
 from services.scheduling.schemas import SessionQuerySchema, SessionRequestSchema
 from shared import clock, municipality
+from shared.asking import ask
 from shared.auth import Staff, require_owner, staff
 from shared.delivery import rpc
 from shared.http import api, conflict, invalid_field, json_response, load_body, load_query, not_found
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 class HallSessionEntrypoints:
     db: Any  # scheduling's database (shared.db.Mongo), given by the service
     outbox: Any  # its outbox relay (shared.outbox.OutboxRelay)
+    booking: Any  # booking's RPC proxy
 
     @rpc
     def take_session_seat(self, session_id: str, booking_id: str, persons: int, deadline: str) -> dict:
@@ -63,7 +65,7 @@ class HallSessionEntrypoints:
 
     @timer(interval=600)
     def release_unclaimed_seats(self) -> None:
-        released = sessions.release_unclaimed(self.db)
+        released = sessions.release_unclaimed(self.db, self._stored_bookings)
         if released:
             log.warning("%d hall-session seats given back: their bookings never arrived", released)
 
@@ -144,3 +146,12 @@ class HallSessionEntrypoints:
                 self.outbox.kick("visits", visit["_id"])
         log.info("hall session %s cancelled; %d households wait for a home visit again", session_id, moved)
         return json_response({**sessions.view(session, municipality.load()), "households_moved": moved})
+
+    def _stored_bookings(self, booking_ids: list[str]) -> set[str]:
+        """Which bookings booking has stored; all of them while booking cannot say (nothing is given
+        back on a guess)."""
+        try:
+            return set(ask(self.booking.existing_bookings, booking_ids))
+        except Exception:  # booking away: keep every seat until the next round
+            log.warning("booking did not say which sign-ups it stored; seats kept")
+            return set(booking_ids)

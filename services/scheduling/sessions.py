@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from services.scheduling.routes import RouteStop, minute_of
@@ -126,18 +127,38 @@ def release_seat(db: Any, session_id: str, booking_id: str, unclaimed_only: bool
     )
 
 
-def release_unclaimed(db: Any) -> int:
-    """Gives back seats taken for a booking that never arrived (booking took the seat, then could
-    not store the booking, nor give the seat back). Should the booking's event come after all, its
-    visit takes a seat again if one is free (visits.create_from_request). Returns how many."""
+def release_unclaimed(db: Any, stored: Callable[[list[str]], set[str]]) -> int:
+    """Gives back seats taken for a booking that never was (booking took the seat, then could not
+    store the booking, nor give the seat back). A seat older than UNCLAIMED_SEAT_MINUTES is kept
+    when its visit exists (the seat is marked now) or its booking is stored (`stored` asks booking;
+    the event is on its way). Returns how many were given back."""
     cutoff = clock.now() - dt.timedelta(minutes=UNCLAIMED_SEAT_MINUTES)
     released = 0
     for session in db.sessions.find({"seats": {"$elemMatch": {"visit_id": None, "taken_at": {"$lt": cutoff}}}}):
-        for seat in session["seats"]:
-            if seat["visit_id"] is None and clock.aware(seat["taken_at"]) < cutoff:
-                release_seat(db, session["_id"], seat["booking_id"], unclaimed_only=True)
+        old = [s for s in session["seats"] if s["visit_id"] is None and clock.aware(s["taken_at"]) < cutoff]
+        waiting = []
+        for seat in old:
+            visit = db.visits.find_one({"booking_id": seat["booking_id"], "session_id": session["_id"]}, {"_id": 1})
+            if visit is not None:
+                claim_seat(db, session["_id"], seat["booking_id"], visit["_id"])
+            else:
+                waiting.append(seat["booking_id"])
+        if not waiting:
+            continue
+        booked = stored(waiting)
+        for booking_id in waiting:
+            if booking_id not in booked:
+                release_seat(db, session["_id"], booking_id, unclaimed_only=True)
                 released += 1
     return released
+
+
+def claim_seat(db: Any, session_id: str, booking_id: str, visit_id: str) -> bool:
+    """Marks the household's seat as held by its visit; False when the seat is not there."""
+    claimed = db.sessions.update_one(
+        {"_id": session_id, "seats.booking_id": booking_id}, {"$set": {"seats.$.visit_id": visit_id}}
+    )
+    return claimed.matched_count == 1
 
 
 def cancel(db: Any, session_id: str) -> dict | None:

@@ -41,8 +41,11 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
         raise UnknownDistrict(request["district"])
     if request.get("venue") and city.venue(request["venue"]) is None:
         raise UnknownDistrict(request["venue"])  # the same remedy: mend the configuration, replay
-    if db.visits.find_one({"booking_id": request["booking_id"]}, {"_id": 1}):
-        return None  # delivered again: seat nobody twice (a cancelled sign-up gave its seat back)
+    existing = db.visits.find_one({"booking_id": request["booking_id"]}, {"_id": 1, "session_id": 1})
+    if existing is not None:  # delivered again: seat nobody twice (a cancelled sign-up gave its seat back)
+        if existing.get("session_id"):  # ...but mark its seat, should the first delivery have stopped short
+            sessions.claim_seat(db, existing["session_id"], request["booking_id"], existing["_id"])
+        return None
     session = _seated(db, request)
     visit = {
         "_id": str(uuid.uuid4()),
@@ -78,10 +81,11 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
             raise
         return None
     if session is not None:
-        db.sessions.update_one(
-            {"_id": session["_id"], "seats.booking_id": visit["booking_id"]},
-            {"$set": {"seats.$.visit_id": visit["_id"]}},
-        )
+        sessions.claim_seat(db, session["_id"], visit["booking_id"], visit["_id"])
+        if db.sessions.find_one({"_id": session["_id"], "status": "cancelled"}, {"_id": 1}):
+            # Called off between the seat and this write: sent back to waiting and told, like the rest.
+            leave_cancelled_session(db, visit)
+            return db.visits.find_one({"_id": visit["_id"]})
     return visit
 
 
@@ -186,12 +190,13 @@ def fix(db: Any, visit: dict, slot: dict, recovered: bool = False) -> dict:
     entries.append(_fixed_entry(visit, slot, rescheduled=bool(previous), recovered=recovered))
     fields: dict[str, Any] = {"status": "scheduled", "slot": slot}
     if visit.get("session_id"):  # out of its hall session, to the household's own window
-        sessions.release_seat(db, visit["session_id"], visit["booking_id"])
         fields.update(session_id=None, venue=None)
     update: dict[str, Any] = {"$set": fields, "$push": {"outbox": {"$each": entries}}}
     if previous:
         update["$push"]["history"] = {"slot": previous, "ended": "rescheduled", "at": clock.now()}
-    db.visits.update_one({"_id": visit["_id"], "status": visit["status"]}, update)
+    written = db.visits.update_one({"_id": visit["_id"], "status": visit["status"]}, update)
+    if written.modified_count and visit.get("session_id"):
+        sessions.release_seat(db, visit["session_id"], visit["booking_id"])
     return db.visits.find_one({"_id": visit["_id"]}, {"outbox": 0})
 
 
@@ -236,15 +241,15 @@ def cancel(db: Any, booking_id: str) -> dict | None:
     if visit is None or visit["status"] in ("cancelled", "done"):
         return None
     update: dict[str, Any] = {"$set": {"status": "cancelled", "cancelled_at": clock.now()}}
-    if visit.get("session_id"):
-        sessions.release_seat(db, visit["session_id"], booking_id)
     if visit.get("slot"):
         update["$set"]["slot"] = None
         update["$push"] = {
             "outbox": _released_entry(visit, visit["slot"], "cancelled"),
             "history": {"slot": visit["slot"], "ended": "cancelled", "at": clock.now()},
         }
-    db.visits.update_one({"_id": visit["_id"], "status": visit["status"]}, update)
+    written = db.visits.update_one({"_id": visit["_id"], "status": visit["status"]}, update)
+    if written.modified_count and visit.get("session_id"):
+        sessions.release_seat(db, visit["session_id"], booking_id)
     return visit
 
 
@@ -295,7 +300,9 @@ def record_result(db: Any, visit: dict, result: dict, city: Municipality) -> dic
         }
     else:
         update = {"$set": {"status": "done", "result": record}, "$push": {"outbox": entry}}
-    db.visits.update_one({"_id": visit["_id"], "status": "scheduled"}, update)
+    written = db.visits.update_one({"_id": visit["_id"], "status": "scheduled"}, update)
+    if written.modified_count and result["outcome"] == "postponed" and visit.get("session_id"):
+        sessions.release_seat(db, visit["session_id"], visit["booking_id"])  # its seat is someone else's now
     return db.visits.find_one({"_id": visit["_id"]}, {"outbox": 0})
 
 

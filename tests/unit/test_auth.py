@@ -122,14 +122,14 @@ def provider(staff_auth):
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    state = {"jwks": staff_auth.jwks_path.read_bytes(), "fetched": [], "hold": None}
+    state = {"jwks": staff_auth.jwks_path.read_bytes(), "fetched": [], "hold": None, "status": 200}
 
     class Provider(BaseHTTPRequestHandler):
         def do_GET(self):
             state["fetched"].append(self.path)
             if state["hold"] is not None:  # a slow provider: answers once the test lets it
                 state["hold"].wait(10)
-            self.send_response(200)
+            self.send_response(state["status"])
             self.send_header("Content-Type", "application/json")
             self.end_headers()
             self.wfile.write(state["jwks"])
@@ -225,3 +225,17 @@ def test_a_flood_of_unknown_key_ids_fetches_the_keys_once_and_odd_key_ids_are_re
     assert all(refused(stranger) for stranger in strangers[10:])
     assert len(provider["fetched"]) == 2  # one look for a rotated key, not ten
     assert all(refused(token) for token in odd)
+
+
+def test_while_the_provider_is_away_its_last_keys_hold_and_nobody_waits_on_it_again(monkeypatch, staff_auth, provider):
+    token, other = staff_token("reception"), staff_token("crew")
+    monkeypatch.delenv("AUTH_JWKS_FILE")
+    monkeypatch.setenv("AUTH_JWKS_URL", provider["url"])
+    monkeypatch.setenv("AUTH_JWKS_CACHE_SECONDS", "0.05")
+    auth.reset()
+    assert auth.verifier().verify(token, cache=False).roles == {"reception"}
+    provider["status"] = 503  # the provider goes away, and the key set grows old
+    time.sleep(0.1)
+    for _ in range(5):
+        assert auth.verifier().verify(other, cache=False).roles == {"crew"}
+    assert len(provider["fetched"]) == 2  # one look that failed; the next sign-ins did not wait on another

@@ -361,3 +361,60 @@ def test_a_household_seated_before_the_session_was_called_off_is_told_and_waits_
     assert (visit["status"], visit.get("session_id")) == ("unscheduled", None)
     [entry] = visit["outbox"]  # told not to come, as those already fixed to it were
     assert events.parse(entry["event"], events.SLOT_RELEASED).payload["reason"] == "session_cancelled"
+
+
+# --- seats kept and given back at the right moments (a review of the above) ----------------------
+
+
+def test_an_unclaimed_seat_is_kept_while_its_booking_is_stored_and_marked_once_its_visit_exists(
+    booking, scheduling, db, monkeypatch
+):
+    _, session = open_session(scheduling)
+    _, stored = sign_up(booking, session["session_id"], size=2)  # its event is late
+    never = str(uuid.uuid4())
+    sessions.take_seat(db, session["session_id"], never, 1)  # a booking that was never stored
+    scheduling.booking.existing_bookings = booking.existing_bookings  # the real RPC method
+    advance_clock(monkeypatch, sessions.UNCLAIMED_SEAT_MINUTES * 60 + 1)
+    scheduling.release_unclaimed_seats()
+    kept = db.sessions.find_one({"_id": session["session_id"]})
+    assert [s["booking_id"] for s in kept["seats"]] == [stored["booking_id"]] and kept["free"] == 3
+    visit = deliver(db, scheduling, stored["booking_id"])  # the late event: its seat is still there
+    assert visit["status"] == "scheduled"
+    assert db.sessions.find_one({"_id": session["session_id"]})["seats"][0]["visit_id"] == visit["_id"]
+
+
+def test_a_redelivered_sign_up_marks_a_seat_its_first_delivery_left_unmarked(booking, scheduling, db):
+    _, session = open_session(scheduling)
+    _, body = sign_up(booking, session["session_id"])
+    visit = deliver(db, scheduling, body["booking_id"])
+    db.sessions.update_one({"_id": session["session_id"]}, {"$set": {"seats.0.visit_id": None}})  # a crash
+    [entry] = db.bookings.find_one({"_id": body["booking_id"]})["outbox"]
+    # Handled again (the first handling stopped before it was marked done, so it is not deduplicated).
+    scheduling.on_request_received({**entry["event"], "event_id": str(uuid.uuid4())})
+    assert db.sessions.find_one({"_id": session["session_id"]})["seats"][0]["visit_id"] == visit["_id"]
+
+
+def test_a_session_called_off_while_a_sign_up_was_being_written_sends_it_back_too(booking, scheduling, db, monkeypatch):
+    _, session = open_session(scheduling)
+    _, body = sign_up(booking, session["session_id"])
+    seat = sessions.take_seat
+
+    def seat_then_called_off(*args):
+        taken = seat(*args)
+        sessions.cancel(db, session["session_id"])  # reception, at that very moment
+        return taken
+
+    monkeypatch.setattr(sessions, "take_seat", seat_then_called_off)
+    visit = deliver(db, scheduling, body["booking_id"])
+    assert (visit["status"], visit["session_id"]) == ("unscheduled", None)
+    released = events.parse(visit["outbox"][-1]["event"], events.SLOT_RELEASED).payload
+    assert released["reason"] == "session_cancelled"
+
+
+def test_a_household_postponed_before_the_session_gives_its_seat_back(booking, scheduling, db):
+    _, session = open_session(scheduling)
+    _, body = sign_up(booking, session["session_id"], size=2)
+    visit = deliver(db, scheduling, body["booking_id"])
+    postponed = scheduling.visit_done(json_request({"outcome": "postponed", "persons_applied": 0}), visit["_id"])
+    assert postponed.status_code == 200
+    assert db.sessions.find_one({"_id": session["session_id"]})["free"] == 5

@@ -120,3 +120,21 @@ def test_retention_erases_the_notes_with_the_household(booking, scheduling, db, 
 def test_malformed_note_calls_are_refused_and_store_nothing(booking, db, args):
     assert booking.keep_visit_note(*args) == {"result": "refused"}
     assert db.audit.count_documents({}) == 0
+
+
+def test_key_rotation_reseals_the_notes_too(booking, scheduling, db, monkeypatch, staff_auth):
+    from services.booking import rekey
+    from shared import sealing
+
+    visit = fixed_visit(booking, scheduling, db)
+    record(scheduling, visit["_id"], NOTE)
+    old = json.loads(staff_auth.data_keys_path.read_text())
+    new = sealing.Keyring.generate("2027-01")
+    both = {"active": "2027-01", "keys": {**old["keys"], **new["keys"]}, "hash_key": old["hash_key"]}
+    monkeypatch.setenv("DATA_KEYS", json.dumps(both))
+    sealing.reset()
+    rekey.rekey(db)
+    monkeypatch.setenv("DATA_KEYS", json.dumps({**both, "keys": new["keys"]}))  # the old key gone
+    sealing.reset()
+    shown = response_json(booking.get_booking(json_request(method="GET"), visit["booking_id"]))
+    assert [n["note"] for n in shown["visit_notes"]] == [NOTE]
