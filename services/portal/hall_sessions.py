@@ -159,6 +159,13 @@ class HallSessionPages:
         )
 
 
+def shown_session(page: Page, session_id: str) -> dict | None:
+    """The session shown above the household form; None when it cannot be read now (booking still
+    checks the seat when the form is sent)."""
+    answer = page.backend.get("scheduling", f"/api/v1/sessions/{session_id}")
+    return views.hall_session(answer.body) if answer.ok else None
+
+
 def session_for_form(page: Page, session_id: str) -> dict:
     """The session a household is being signed up to, for the phone form's notice; refuses one that
     no longer takes sign-ups before reception types a whole household."""

@@ -10,7 +10,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.portal import forms, japanese, views
-from services.portal.hall_sessions import session_for_form
+from services.portal.hall_sessions import session_for_form, shown_session
 from services.portal.web import (
     Page,
     PageError,
@@ -70,9 +70,9 @@ class ReceptionPages:
             referral = self._waiting_referral(page, referral_id)
             return self._household_page(page, forms.referral_form(referral), referral=referral)
         session_id = page.request.args.get("session", "")[:64]
-        if session_id:
-            session_for_form(page, session_id)  # refused at once when the session is full or closed
-        return self._household_page(page, forms.new_form(session_id=session_id))
+        # Refused at once when the session is full or closed, before reception types a household.
+        hall = session_for_form(page, session_id) if session_id else None
+        return self._household_page(page, forms.new_form(session_id=session_id), hall=hall)
 
     # --- reception: referrals from community-hall chairs ---------------------------------------
 
@@ -150,25 +150,23 @@ class ReceptionPages:
         status: int = 200,
         focus: str = "",
         referral: dict | None = None,
+        hall: dict | None = None,
     ) -> Response:
+        """The household form; `hall`: the session it signs up to, when the caller has read it."""
         session_id = household.values.get("session_id")
+        if hall is None and session_id:
+            hall = shown_session(page, session_id)
         return page.render(
             "reception/household.html",
             status=status,
             form=household,
             referral=referral,
-            hall=self._hall_for_form(page, session_id) if session_id else None,
+            hall=hall,
             districts=municipality.load().districts,
             max_applicants=forms.MAX_APPLICANTS,
             birth_date_help=japanese.BIRTH_DATE_HELP,
             focus=focus,
         )
-
-    @staticmethod
-    def _hall_for_form(page: Page, session_id: str) -> dict | None:
-        """The session shown above the form; None when it cannot be read now (the API still checks)."""
-        answer = page.backend.get("scheduling", f"/api/v1/sessions/{session_id}")
-        return views.hall_session(answer.body) if answer.ok else None
 
     # --- reception: offers on the same call --------------------------------------------------
 
