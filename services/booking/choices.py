@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from shared import clock
-from shared.asking import TIMEOUT_SECONDS, ask
+from shared.asking import ask, deadline
 from shared.http import ApiError, TemporarilyUnavailable, not_found
 
 
@@ -20,11 +20,9 @@ def offers(scheduling: Any, booking_id: str) -> dict:
 
 
 def pick(scheduling: Any, booking_id: str, choice: dict) -> dict:
-    deadline = clock.iso(clock.now() + dt.timedelta(seconds=TIMEOUT_SECONDS))
+    by = deadline()
     start = clock.iso(choice["start"]) if choice.get("start") else ""
-    answer = ask(
-        scheduling.fix_for_booking, booking_id, choice.get("crew_id") or "", start, choice.get("offer_id"), deadline
-    )
+    answer = ask(scheduling.fix_for_booking, booking_id, choice.get("crew_id") or "", start, choice.get("offer_id"), by)
     if answer["result"] == "fixed":
         return answer
     if answer["result"] == "gone":

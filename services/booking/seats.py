@@ -5,12 +5,10 @@ that waited in the queue while scheduling was away takes nothing when it finally
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
-from shared import clock
-from shared.asking import TIMEOUT_SECONDS, ask
+from shared.asking import ask, deadline
 from shared.http import TemporarilyUnavailable, invalid_field
 
 log = logging.getLogger(__name__)
@@ -24,8 +22,7 @@ REFUSALS = {  # scheduling's answer: (English, Japanese)
 
 def take(scheduling: Any, session_id: str, booking_id: str, persons: int) -> dict:
     """The session the household is seated in, or a 422 on `session_id` saying why not."""
-    deadline = clock.iso(clock.now() + dt.timedelta(seconds=TIMEOUT_SECONDS))
-    answer = ask(scheduling.take_session_seat, session_id, booking_id, persons, deadline)
+    answer = ask(scheduling.take_session_seat, session_id, booking_id, persons, deadline())
     if answer["result"] == "taken":
         return answer["session"]
     if answer["result"] in REFUSALS:

@@ -16,7 +16,7 @@ from services.scheduling import answers, sessions, slots, visits
 from services.scheduling.locks import Busy
 from services.scheduling.schemas import SessionQuerySchema, SessionRequestSchema
 from shared import clock, municipality
-from shared.asking import ask
+from shared.asking import ask, passed
 from shared.auth import Staff, require_owner, staff
 from shared.delivery import rpc
 from shared.http import api, conflict, invalid_field, json_response, load_body, load_query, not_found
@@ -34,10 +34,7 @@ class HallSessionEntrypoints:
     def take_session_seat(self, session_id: str, booking_id: str, persons: int, deadline: str) -> dict:
         """Seats a household in a hall session before booking stores it. Past `deadline` (booking
         stopped waiting) nothing is taken."""
-        try:
-            if clock.now() > dt.datetime.fromisoformat(str(deadline)):
-                return {"result": "expired"}
-        except ValueError:
+        if passed(deadline) is not False:  # past, or naming no moment
             return {"result": "expired"}
         if not (isinstance(session_id, str) and is_booking_id(booking_id) and isinstance(persons, int)):
             return {"result": "unknown"}

@@ -11,6 +11,7 @@ from typing import Any
 from services.scheduling import slots, visits, waitlist
 from services.scheduling.locks import Busy
 from shared import clock
+from shared.asking import passed
 from shared.municipality import Municipality
 from shared.validation import is_booking_id
 
@@ -19,11 +20,14 @@ def pick(
     db: Any, booking_id: Any, crew_id: Any, start: Any, offer_id: Any, deadline: Any, city: Municipality
 ) -> tuple[dict, slots.Fixed | None, bool]:
     """(the answer, the fix if one was made, whether it was a waiting-list offer taken)."""
+    late = passed(deadline)
+    if late:
+        return {"result": "expired"}, None, False
     try:
-        if clock.now() > dt.datetime.fromisoformat(str(deadline)):
-            return {"result": "expired"}, None, False
         moment = dt.datetime.fromisoformat(str(start)) if start else None
     except ValueError:
+        moment = None
+    if late is None or (start and moment is None):
         return {"result": "gone"}, None, False  # a malformed time names no window
     if not is_booking_id(booking_id) or not isinstance(offer_id, str | None) or not isinstance(crew_id, str):
         return {"result": "unknown"}, None, False

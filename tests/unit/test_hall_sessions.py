@@ -14,7 +14,7 @@ from services.booking.service import BookingService
 from services.liaison.service import LiaisonChannelService
 from services.scheduling import sessions
 from services.scheduling.service import SchedulingService
-from shared import events, municipality, public, sealing
+from shared import clock, events, municipality, public, sealing
 from tests.factories import (
     advance_clock,
     applicant,
@@ -417,4 +417,13 @@ def test_a_household_postponed_before_the_session_gives_its_seat_back(booking, s
     visit = deliver(db, scheduling, body["booking_id"])
     postponed = scheduling.visit_done(json_request({"outcome": "postponed", "persons_applied": 0}), visit["_id"])
     assert postponed.status_code == 200
+    assert db.sessions.find_one({"_id": session["session_id"]})["free"] == 5
+
+
+def test_a_seat_asked_for_after_the_caller_gave_up_or_with_no_deadline_is_not_taken(scheduling, db):
+    _, session = open_session(scheduling)
+    booking_id = str(uuid.uuid4())
+    before = clock.iso(clock.now() - dt.timedelta(seconds=1))
+    for deadline in (before, "soon", "2099-01-01T10:00:00"):
+        assert scheduling.take_session_seat(session["session_id"], booking_id, 1, deadline) == {"result": "expired"}
     assert db.sessions.find_one({"_id": session["session_id"]})["free"] == 5

@@ -93,6 +93,8 @@ def test_an_offer_is_for_its_own_booking_and_a_late_call_does_nothing(service, d
     assert service.fix_for_booking("no-such-booking", "", "", None, deadline()) == {"result": "unknown"}
     past = clock.iso(clock.now() - dt.timedelta(seconds=1))
     assert service.fix_for_booking(one["booking_id"], "", "", offer_for_one["_id"], past) == {"result": "expired"}
+    for nowhen in ("soon", "2099-01-01T10:00:00"):  # malformed, or without a time zone: names no moment
+        assert service.fix_for_booking(one["booking_id"], "", "", offer_for_one["_id"], nowhen) == {"result": "gone"}
     assert db.visits.find_one({"_id": one["_id"]})["status"] == "unscheduled"
 
 
