@@ -201,129 +201,147 @@ class ShortReferralList(Schema):
     referrals = fields.List(fields.Nested(ShortReferralView), required=True)
 
 
+GET_AUDIT = Operation(
+    "GET",
+    "/api/v1/audit",
+    "Who read or changed residents' personal data, newest first.",
+    {200: AuditLog, **errors(422)},
+    query=AuditQuery,
+    tags=("audit",),
+    roles=("manager",),
+)
+
+POST_BOOKINGS = Operation(
+    "POST",
+    "/api/v1/bookings",
+    "Book a visit for a household (phone, web, e-mail or an outreach channel). Open to anyone and "
+    "rate-limited per client; reception staff who send their token are not limited.",
+    {201: BookingAccepted, **errors(400, 401, 409, 413, 422, 429)},
+    body=BookingRequestSchema,
+    tags=("bookings",),
+)
+
+GET_SHORT_REFERRALS = Operation(
+    "GET",
+    "/api/v1/short-referrals",
+    "Channels' short referrals (a name, a phone number and a district) that reception has still to phone "
+    "and complete with POST /api/v1/bookings and their referral_id, the longest waiting first.",
+    {200: ShortReferralList},
+    tags=("bookings",),
+    roles=("reception",),
+)
+
+POST_SHORT_REFERRAL_CLOSE = Operation(
+    "POST",
+    "/api/v1/short-referrals/<referral_id>/close",
+    "Close a waiting short referral without a booking (the neighbour declined, could not be reached, was "
+    "already booked or applied elsewhere); the channel hears it as booking.referral_closed.",
+    {200: ReferralClosedView, **errors(400, 404, 413, 422)},
+    body=CloseReferralSchema,
+    tags=("bookings",),
+    roles=("reception",),
+)
+
+GET_BOOKINGS = Operation(
+    "GET",
+    "/api/v1/bookings",
+    "A household's bookings by phone number, newest first (to spot a repeat booking on the phone).",
+    {200: BookingList, **errors(422)},
+    query=BookingQuery,
+    tags=("bookings",),
+    roles=("reception",),
+)
+
+GET_BOOKING = Operation(
+    "GET",
+    "/api/v1/bookings/<booking_id>",
+    "One booking.",
+    {200: Booking, **errors(404)},
+    tags=("bookings",),
+    roles=("reception",),
+)
+
+POST_BOOKING_CANCEL = Operation(
+    "POST",
+    "/api/v1/bookings/<booking_id>/cancel",
+    "Cancel a booking (again is harmless).",
+    {200: Booking, **errors(400, 404, 413, 422)},
+    body=CancelSchema,
+    tags=("bookings",),
+    roles=("reception",),
+)
+
 OPERATIONS = [
-    Operation(
-        "GET",
-        "/api/v1/audit",
-        "Who read or changed residents' personal data, newest first.",
-        {200: AuditLog, **errors(422)},
-        query=AuditQuery,
-        tags=("audit",),
-        roles=("manager",),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/bookings",
-        "Book a visit for a household (phone, web, e-mail or an outreach channel). Open to anyone and "
-        "rate-limited per client; reception staff who send their token are not limited.",
-        {201: BookingAccepted, **errors(400, 401, 409, 413, 422, 429)},
-        body=BookingRequestSchema,
-        tags=("bookings",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/short-referrals",
-        "Channels' short referrals (a name, a phone number and a district) that reception has still to phone "
-        "and complete with POST /api/v1/bookings and their referral_id, the longest waiting first.",
-        {200: ShortReferralList},
-        tags=("bookings",),
-        roles=("reception",),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/short-referrals/<referral_id>/close",
-        "Close a waiting short referral without a booking (the neighbour declined, could not be reached, was "
-        "already booked or applied elsewhere); the channel hears it as booking.referral_closed.",
-        {200: ReferralClosedView, **errors(400, 404, 413, 422)},
-        body=CloseReferralSchema,
-        tags=("bookings",),
-        roles=("reception",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/bookings",
-        "A household's bookings by phone number, newest first (to spot a repeat booking on the phone).",
-        {200: BookingList, **errors(422)},
-        query=BookingQuery,
-        tags=("bookings",),
-        roles=("reception",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/bookings/<booking_id>",
-        "One booking.",
-        {200: Booking, **errors(404)},
-        tags=("bookings",),
-        roles=("reception",),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/bookings/<booking_id>/cancel",
-        "Cancel a booking (again is harmless).",
-        {200: Booking, **errors(400, 404, 413, 422)},
-        body=CancelSchema,
-        tags=("bookings",),
-        roles=("reception",),
-    ),
+    GET_AUDIT,
+    POST_BOOKINGS,
+    GET_SHORT_REFERRALS,
+    POST_SHORT_REFERRAL_CLOSE,
+    GET_BOOKINGS,
+    GET_BOOKING,
+    POST_BOOKING_CANCEL,
 ]
 
-OPERATIONS += [
-    Operation(
-        "POST",
-        "/api/v1/links",
-        "Exchange a booking's reference and the 6-digit code read out on the phone for a private-link "
-        "token. Five wrong codes lock the reference for an hour (429).",
-        {200: LinkToken, **errors(400, 401, 413, 422, 429)},
-        body=CodeExchangeSchema,
-        tags=("residents",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/self",
-        "The resident's own booking: status and window; the audit log records the read.",
-        {200: OwnBooking, **errors(404)},
-        tags=("residents",),
-        resident=True,
-    ),
-    Operation(
-        "POST",
-        "/api/v1/self/cancel",
-        f"The resident cancels their own booking, with a reason ({', '.join(RESIDENT_CANCEL_REASONS)}); "
-        "again is harmless.",
-        {200: OwnBooking, **errors(400, 404, 413, 422)},
-        body=ResidentCancelSchema,
-        tags=("residents",),
-        resident=True,
-    ),
-    Operation(
-        "GET",
-        "/api/v1/self/offers",
-        "The windows the resident may pick while the date is not set: freed windows offered from the "
-        "waiting list (first to accept gets one) and the best current windows.",
-        {200: OwnChoices, **errors(404)},
-        tags=("residents",),
-        resident=True,
-    ),
-    Operation(
-        "POST",
-        "/api/v1/self/slot",
-        "The resident picks a window: a waiting-list offer (offer_id) or a current window (crew_id, start). "
-        "409 when it has just gone to someone else.",
-        {200: PickedVisit, **errors(400, 404, 409, 413, 422)},
-        body=PickSchema,
-        tags=("residents",),
-        resident=True,
-    ),
-    Operation(
-        "POST",
-        "/api/v1/self/dates",
-        "The resident asks for other days (up to three working days, each am, pm or any) while the date is not set.",
-        {200: OwnDates, **errors(400, 404, 409, 413, 422)},
-        body=PreferSchema,
-        tags=("residents",),
-        resident=True,
-    ),
-]
+POST_LINKS = Operation(
+    "POST",
+    "/api/v1/links",
+    "Exchange a booking's reference and the 6-digit code read out on the phone for a private-link "
+    "token. Five wrong codes lock the reference for an hour (429).",
+    {200: LinkToken, **errors(400, 401, 413, 422, 429)},
+    body=CodeExchangeSchema,
+    tags=("residents",),
+)
+
+GET_SELF = Operation(
+    "GET",
+    "/api/v1/self",
+    "The resident's own booking: status and window; the audit log records the read.",
+    {200: OwnBooking, **errors(404)},
+    tags=("residents",),
+    resident=True,
+)
+
+POST_SELF_CANCEL = Operation(
+    "POST",
+    "/api/v1/self/cancel",
+    f"The resident cancels their own booking, with a reason ({', '.join(RESIDENT_CANCEL_REASONS)}); again is harmless.",
+    {200: OwnBooking, **errors(400, 404, 413, 422)},
+    body=ResidentCancelSchema,
+    tags=("residents",),
+    resident=True,
+)
+
+GET_SELF_OFFERS = Operation(
+    "GET",
+    "/api/v1/self/offers",
+    "The windows the resident may pick while the date is not set: freed windows offered from the "
+    "waiting list (first to accept gets one) and the best current windows.",
+    {200: OwnChoices, **errors(404)},
+    tags=("residents",),
+    resident=True,
+)
+
+POST_SELF_SLOT = Operation(
+    "POST",
+    "/api/v1/self/slot",
+    "The resident picks a window: a waiting-list offer (offer_id) or a current window (crew_id, start). "
+    "409 when it has just gone to someone else.",
+    {200: PickedVisit, **errors(400, 404, 409, 413, 422)},
+    body=PickSchema,
+    tags=("residents",),
+    resident=True,
+)
+
+POST_SELF_DATES = Operation(
+    "POST",
+    "/api/v1/self/dates",
+    "The resident asks for other days (up to three working days, each am, pm or any) while the date is not set.",
+    {200: OwnDates, **errors(400, 404, 409, 413, 422)},
+    body=PreferSchema,
+    tags=("residents",),
+    resident=True,
+)
+
+OPERATIONS += [POST_LINKS, GET_SELF, POST_SELF_CANCEL, GET_SELF_OFFERS, POST_SELF_SLOT, POST_SELF_DATES]
 
 OPENAPI = document(
     "booking",

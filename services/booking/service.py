@@ -9,10 +9,9 @@ from typing import Any
 from marshmallow import ValidationError
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.booking import bookings, choices, links, references, rpc_args, seats, short_referrals
+from services.booking import api, bookings, choices, links, references, rpc_args, seats, short_referrals
 from services.booking import metrics as m
 from services.booking.api import OPENAPI
 from services.booking.schemas import (
@@ -27,15 +26,16 @@ from services.booking.schemas import (
     ResidentCancelSchema,
 )
 from shared import audit, clock, events, municipality, sealing, settings
-from shared.auth import Staff, staff
+from shared.auth import Staff
 from shared.db import Mongo, is_duplicate_key
 from shared.delivery import reliable_queue, rpc
 from shared.handlers import on
 from shared.household import HouseholdSchema
-from shared.http import api, conflict, invalid_field, json_response, load_body, load_query, not_found, screen_and_load
+from shared.http import conflict, invalid_field, json_response, load_body, load_query, not_found, screen_and_load
 from shared.operations import Operations
 from shared.outbox import OutboxRelay, channel_exchange
 from shared.public import public
+from shared.routes import route
 from shared.validation import is_booking_id, normalize_phone, schema_instance
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,7 @@ class BookingService(Operations):
     outbox = OutboxRelay("bookings", "short_referrals")
     scheduling = RpcProxy("scheduling")  # the resident's choices of date (choices.py)
 
-    @http("POST", "/api/v1/bookings")
-    @api
+    @route(api.POST_BOOKINGS)
     @public("bookings", on_refused=lambda reason: m.public_refused.labels(reason).inc())
     def create_booking(self, request: Request, caller: Staff | None) -> Response:
         try:
@@ -147,9 +146,7 @@ class BookingService(Operations):
             status=201,
         )
 
-    @http("GET", "/api/v1/bookings")
-    @api
-    @staff("reception")
+    @route(api.GET_BOOKINGS)
     def find_bookings(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, BookingQuery)
         phone_hash = sealing.keyring().lookup_hash(normalize_phone(query["phone"]))
@@ -170,9 +167,7 @@ class BookingService(Operations):
             }
         )
 
-    @http("GET", "/api/v1/bookings/<booking_id>")
-    @api
-    @staff("reception")
+    @route(api.GET_BOOKING)
     def get_booking(self, request: Request, booking_id: str, staff: Staff) -> Response:
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
         if booking is None:
@@ -180,9 +175,7 @@ class BookingService(Operations):
         audit.record(self.db, audit.actor(staff, "booking"), "read", [booking_id])
         return json_response(bookings.public_view(booking))
 
-    @http("POST", "/api/v1/bookings/<booking_id>/cancel")
-    @api
-    @staff("reception")
+    @route(api.POST_BOOKING_CANCEL)
     def cancel_booking(self, request: Request, booking_id: str, staff: Staff) -> Response:
         data = load_body(request, CancelSchema) if request.get_data() else schema_instance(CancelSchema).load({})
         booking, cancelled_now = bookings.cancel(self.db, booking_id, data["reason"])
@@ -196,8 +189,7 @@ class BookingService(Operations):
 
     # --- the resident's own page (links.py) ------------------------------------------------------
 
-    @http("POST", "/api/v1/links")
-    @api
+    @route(api.POST_LINKS)
     @public("links")
     def exchange_code(self, request: Request, caller: Staff | None) -> Response:
         """The reference and the code reception read out on the phone, for a link token."""
@@ -205,16 +197,14 @@ class BookingService(Operations):
         token = links.exchange_code(self.db, data["reference"], data["code"])
         return json_response({"token": token, "expires_in_days": links.link_days()})
 
-    @http("GET", "/api/v1/self")
-    @api
+    @route(api.GET_SELF)
     @public("self", own_page=True)
     @links.resident
     def own_booking(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
         booking = self._own(booking_id, "read")
         return json_response(bookings.resident_view(booking))
 
-    @http("POST", "/api/v1/self/cancel")
-    @api
+    @route(api.POST_SELF_CANCEL)
     @public("self", own_page=True)
     @links.resident
     def cancel_own_booking(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
@@ -226,8 +216,7 @@ class BookingService(Operations):
             self.outbox.kick("bookings", booking_id)
         return json_response(bookings.resident_view(booking))
 
-    @http("GET", "/api/v1/self/offers")
-    @api
+    @route(api.GET_SELF_OFFERS)
     @public("self", own_page=True)
     @links.resident
     def own_offers(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
@@ -235,8 +224,7 @@ class BookingService(Operations):
         self._own(booking_id, "read", "own offers")
         return json_response(choices.offers(self.scheduling, booking_id))
 
-    @http("POST", "/api/v1/self/slot")
-    @api
+    @route(api.POST_SELF_SLOT)
     @public("self", own_page=True)
     @links.resident
     def pick_own_slot(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
@@ -247,8 +235,7 @@ class BookingService(Operations):
         bookings.note_slot(self.db, choices.slot_payload(booking_id, answer["visit"]), clock.now())
         return json_response(answer["visit"])
 
-    @http("POST", "/api/v1/self/dates")
-    @api
+    @route(api.POST_SELF_DATES)
     @public("self", own_page=True)
     @links.resident
     def prefer_own_dates(self, request: Request, caller: Staff | None, booking_id: str) -> Response:
@@ -357,9 +344,7 @@ class BookingService(Operations):
             audit.record(self.db, actor, "read", sorted(contacts))
         return contacts
 
-    @http("GET", "/api/v1/audit")
-    @api
-    @staff("manager")
+    @route(api.GET_AUDIT)
     def audit_log(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, AuditQuery)
         match: dict[str, Any] = {}
@@ -373,18 +358,14 @@ class BookingService(Operations):
         found = self.db.audit.find(match).sort("at", -1).limit(query["limit"])
         return json_response({"entries": [audit.view(entry) for entry in found]})
 
-    @http("GET", "/api/v1/short-referrals")
-    @api
-    @staff("reception")
+    @route(api.GET_SHORT_REFERRALS)
     def list_short_referrals(self, request: Request, staff: Staff) -> Response:
         """Channels' short referrals reception has still to phone and complete, longest waiting first."""
         found = short_referrals.waiting(self.db)
         audit.record(self.db, audit.actor(staff, "short referrals to complete"), "read", [r["_id"] for r in found])
         return json_response({"referrals": [short_referrals.view(r) for r in found]})
 
-    @http("POST", "/api/v1/short-referrals/<referral_id>/close")
-    @api
-    @staff("reception")
+    @route(api.POST_SHORT_REFERRAL_CLOSE)
     def close_short_referral(self, request: Request, referral_id: str, staff: Staff) -> Response:
         """The neighbour declined, or could not be reached: closed with a reason the channel hears."""
         reason = load_body(request, CloseReferralSchema)["reason"]

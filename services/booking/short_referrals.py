@@ -9,26 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 
 from shared import clock, events, municipality, outbox, sealing
-from shared.household import DistrictField, Phone, Text
 from shared.http import screen_and_load
+from shared.referrals import ShortReferral
 
 INDEXES = [("status", {}), ("phone_hash", {})]
 TO_COMPLETE, COMPLETING, COMPLETED, CLOSED = "to_complete", "completing", "completed", "closed"
-
-
-class ShortReferral(Schema):
-    """What the channel sealed (services/liaison: a chair's short form and their hall)."""
-
-    name = Text(required=True, validate=validate.Length(1, 40))
-    phone = Phone(required=True)
-    district = DistrictField(required=True)
-    memo = fields.Str(load_default="", validate=validate.Length(0, 200))
-    community_hall = fields.Str(load_default="", validate=validate.Length(0, 60))
-    # A hall session the neighbour would like to join: reception signs them up when completing.
-    session_id = fields.Str(load_default=None, allow_none=True, validate=validate.Length(1, 64))
 
 
 class InvalidShortReferral(Exception):

@@ -14,10 +14,9 @@ import uuid
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.liaison import chairs
+from services.liaison import api, chairs
 from services.liaison.api import OPENAPI
 from services.liaison.schemas import (
     ChairLinkSchema,
@@ -27,17 +26,19 @@ from services.liaison.schemas import (
     ReferralRequestSchema,
     ShortReferralSchema,
 )
-from shared import clock, events, municipality, outbox, sealing, settings
+from shared import clock, events, sealing, settings
 from shared.asking import ask
-from shared.auth import Staff, forbidden, require_owner, staff
+from shared.auth import Staff, forbidden, require_owner
 from shared.db import Mongo
 from shared.handlers import on
 from shared.household import household_json
-from shared.http import ApiError, api, invalid_field, json_response, load_body, load_query, not_found
+from shared.http import ApiError, invalid_field, json_response, load_body, load_query, not_found
 from shared.mail import Mailer, Rendered
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
 from shared.public import public
+from shared.referrals import referral_entry
+from shared.routes import route
 
 CHANNEL = "liaison"
 log = logging.getLogger(__name__)
@@ -102,9 +103,7 @@ class LiaisonChannelService(Operations):
     mailer = Mailer()
     scheduling = RpcProxy("scheduling")  # hall sessions a neighbour may be referred for
 
-    @http("POST", "/api/v1/referrals")
-    @api
-    @staff("liaison")
+    @route(api.POST_REFERRALS)
     def create_referral(self, request: Request, staff: Staff) -> Response:
         data = load_body(request, ReferralRequestSchema)
         if staff.liaison_id is None:
@@ -133,21 +132,7 @@ class LiaisonChannelService(Operations):
             "community_hall": hall,
             "status": "referred",
             "created_at": clock.now(),
-            "outbox": [
-                outbox.event_entry(
-                    events.REFERRAL_RECEIVED,
-                    {
-                        "referral_id": referral_id,
-                        "channel": CHANNEL,
-                        "referrer_id": liaison_id,
-                        "sealed_household": sealing.keyring().seal(content, referral_id),
-                        "form": form,
-                    },
-                    correlation_id=referral_id,
-                    municipality_code=municipality.load().code,
-                    routing_key=f"referral.{CHANNEL}",
-                )
-            ],
+            "outbox": [referral_entry(CHANNEL, referral_id, liaison_id, content, form)],
         }
         if keep_name is not None:
             referral["sealed_name"] = sealing.keyring().seal({"name": keep_name}, referral_id)
@@ -166,9 +151,7 @@ class LiaisonChannelService(Operations):
         if erased.modified_count:
             log.info("retention: erased %d referral names", erased.modified_count)
 
-    @http("POST", "/api/v1/referrals/short")
-    @api
-    @staff("liaison", other=CHAIR)
+    @route(api.POST_REFERRALS_SHORT, other=CHAIR)
     def create_short_referral(self, request: Request, staff: Staff) -> Response:
         """A neighbour's name, phone and district, with their consent: reception completes the rest."""
         data = load_body(request, ShortReferralSchema)
@@ -198,9 +181,7 @@ class LiaisonChannelService(Operations):
             status=201,
         )
 
-    @http("GET", "/api/v1/hall-sessions")
-    @api
-    @staff("liaison", other=CHAIR)
+    @route(api.GET_HALL_SESSIONS, other=CHAIR)
     def hall_sessions(self, request: Request, staff: Staff) -> Response:
         chair = chairs.find(self.db, staff.liaison_id) if staff.liaison_id else None
         keys = ("session_id", "venue_name", "start", "end", "seats_left")
@@ -210,9 +191,7 @@ class LiaisonChannelService(Operations):
         """Sessions open for sign-ups in the chair's district (any district for another liaison)."""
         return ask(self.scheduling.open_sessions, chair.district if chair else None, SESSION_DAYS_AHEAD)
 
-    @http("GET", "/api/v1/referrals")
-    @api
-    @staff("liaison", "manager", other=CHAIR)
+    @route(api.GET_REFERRALS, other=CHAIR)
     def list_referrals(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, ReferralQuery)
         liaison_id = query["liaison_id"] or (None if staff.has("manager") else staff.liaison_id)
@@ -224,31 +203,24 @@ class LiaisonChannelService(Operations):
 
     # --- community-hall chairs: registered by the city, signed in by a link -----------------------
 
-    @http("POST", "/api/v1/chairs")
-    @api
-    @staff("reception", "manager")
+    @route(api.POST_CHAIRS)
     def register_chair(self, request: Request, staff: Staff) -> Response:
         data = load_body(request, ChairSchema)
         chair = chairs.register(self.db, data["name"], data["email"], data["community_hall"], data["district"])
         return json_response(chair.view(), status=201)
 
-    @http("GET", "/api/v1/chairs")
-    @api
-    @staff("reception", "manager")
+    @route(api.GET_CHAIRS)
     def list_chairs(self, request: Request, staff: Staff) -> Response:
         return json_response({"chairs": [chair.view() for chair in chairs.all_chairs(self.db)]})
 
-    @http("POST", "/api/v1/chairs/<chair_id>/disable")
-    @api
-    @staff("reception", "manager")
+    @route(api.POST_CHAIR_DISABLE)
     def disable_chair(self, request: Request, staff: Staff, chair_id: str) -> Response:
         chair = chairs.disable(self.db, chair_id)
         if chair is None:
             raise not_found("chair")
         return json_response(chair.view())
 
-    @http("POST", "/api/v1/chair-links")
-    @api
+    @route(api.POST_CHAIR_LINKS)
     @public("chair-links")
     def send_chair_link(self, request: Request, caller: Staff | None) -> Response:
         """The same answer whether the address is registered or not: the form tells nobody who is."""
@@ -271,8 +243,7 @@ class LiaisonChannelService(Operations):
             status=202,
         )
 
-    @http("POST", "/api/v1/chair-sessions")
-    @api
+    @route(api.POST_CHAIR_SESSIONS)
     @public("chair-links")
     def start_chair_session(self, request: Request, caller: Staff | None) -> Response:
         token = load_body(request, ChairSessionSchema)["token"]
@@ -294,9 +265,7 @@ class LiaisonChannelService(Operations):
             status=201,
         )
 
-    @http("POST", "/api/v1/chair-signout")
-    @api
-    @staff("liaison", other=CHAIR)
+    @route(api.POST_CHAIR_SIGNOUT, other=CHAIR)
     def end_chair_session(self, request: Request, staff: Staff) -> Response:
         chairs.end_session(self.db, request.headers.get("Authorization", "").partition(" ")[2].strip())
         return json_response({"ended": True})

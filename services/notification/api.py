@@ -70,44 +70,47 @@ class CallTaskList(Schema):
     call_tasks = fields.List(fields.Nested(CallTask), required=True)
 
 
-OPERATIONS = [
-    Operation(
-        "GET",
-        "/api/v1/notifications",
-        "Messages to a booking's household.",
-        {200: NotificationList, **errors(422)},
-        query=NotificationQuery,
-        tags=("notifications",),
-        roles=("reception", "operator"),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/notifications/<message_id>/phoned",
-        "Record phoning a resident about a message e-mail could not carry (told, letter sent, no answer).",
-        {200: Notification, **errors(400, 404, 409, 413, 422)},
-        body=PhonedResult,
-        tags=("notifications",),
-        roles=("reception",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/call-tasks",
-        "The day-of phone calls (当日連絡) for a date.",
-        {200: CallTaskList, **errors(422)},
-        query=CallTaskQuery,
-        tags=("call tasks",),
-        roles=("reception", "crew"),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/call-tasks/<task_id>/result",
-        "Record how the call went.",
-        {200: CallTask, **errors(400, 404, 413, 422)},
-        body=CallResult,
-        tags=("call tasks",),
-        roles=("reception", "crew"),
-    ),
-]
+GET_NOTIFICATIONS = Operation(
+    "GET",
+    "/api/v1/notifications",
+    "Messages to a booking's household.",
+    {200: NotificationList, **errors(422)},
+    query=NotificationQuery,
+    tags=("notifications",),
+    roles=("reception", "operator"),
+)
+
+POST_NOTIFICATION_PHONED = Operation(
+    "POST",
+    "/api/v1/notifications/<message_id>/phoned",
+    "Record phoning a resident about a message e-mail could not carry (told, letter sent, no answer).",
+    {200: Notification, **errors(400, 404, 409, 413, 422)},
+    body=PhonedResult,
+    tags=("notifications",),
+    roles=("reception",),
+)
+
+GET_CALL_TASKS = Operation(
+    "GET",
+    "/api/v1/call-tasks",
+    "The day-of phone calls (当日連絡) for a date.",
+    {200: CallTaskList, **errors(422)},
+    query=CallTaskQuery,
+    tags=("call tasks",),
+    roles=("reception", "crew"),
+)
+
+POST_CALL_TASK_RESULT = Operation(
+    "POST",
+    "/api/v1/call-tasks/<task_id>/result",
+    "Record how the call went.",
+    {200: CallTask, **errors(400, 404, 413, 422)},
+    body=CallResult,
+    tags=("call tasks",),
+    roles=("reception", "crew"),
+)
+
+OPERATIONS = [GET_NOTIFICATIONS, POST_NOTIFICATION_PHONED, GET_CALL_TASKS, POST_CALL_TASK_RESULT]
 
 OPENAPI = document(
     "notification",

@@ -9,24 +9,24 @@ from typing import Any
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.notification import calltasks, messages, reminders, templates
+from services.notification import api, calltasks, messages, reminders, templates
 from services.notification import metrics as m
 from services.notification.api import OPENAPI
 from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery, PhonedResult
 from shared import audit, clock, events, municipality
-from shared.auth import Staff, require_owner, staff
+from shared.auth import Staff, require_owner
 from shared.contacts import ContactUnavailable, contact, contacts
 from shared.db import Mongo
 from shared.delivery import retry_delays
 from shared.faults import crash_point
 from shared.handlers import on
-from shared.http import api, conflict, json_response, load_body, load_query, not_found
+from shared.http import conflict, json_response, load_body, load_query, not_found
 from shared.mail import Mailer
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
+from shared.routes import route
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +125,14 @@ class NotificationService(Operations):
 
     # --- HTTP ---------------------------------------------------------------------------------
 
-    @http("GET", "/api/v1/notifications")
-    @api
-    @staff("reception", "operator")
+    @route(api.GET_NOTIFICATIONS)
     def list_notifications(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, NotificationQuery)
         match = {key: query[key] for key in ("booking_id", "status") if query[key]}
         found = self.db.messages.find(match, {"outbox": 0}).sort("created_at", 1).limit(query["limit"])
         return json_response({"notifications": [messages.view(msg) for msg in found]})
 
-    @http("POST", "/api/v1/notifications/<message_id>/phoned")
-    @api
-    @staff("reception")
+    @route(api.POST_NOTIFICATION_PHONED)
     def record_phoned(self, request: Request, message_id: str, staff: Staff) -> Response:
         data = load_body(request, PhonedResult)
         message = self.db.messages.find_one({"_id": message_id}, {"outbox": 0})
@@ -150,9 +146,7 @@ class NotificationService(Operations):
             )
         return json_response(messages.view(messages.record_phoned(self.db, message_id, data["result"], staff.subject)))
 
-    @http("GET", "/api/v1/call-tasks")
-    @api
-    @staff("reception", "crew")
+    @route(api.GET_CALL_TASKS)
     def list_call_tasks(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, CallTaskQuery)
         match: dict[str, Any] = {"date": query["date"].isoformat()}
@@ -172,9 +166,7 @@ class NotificationService(Operations):
             }
         )
 
-    @http("POST", "/api/v1/call-tasks/<task_id>/result")
-    @api
-    @staff("reception", "crew")
+    @route(api.POST_CALL_TASK_RESULT)
     def record_call(self, request: Request, task_id: str, staff: Staff) -> Response:
         data = load_body(request, CallResult)
         task = self.db.call_tasks.find_one({"_id": task_id})

@@ -98,60 +98,64 @@ class ChannelList(Schema):
     channels = fields.List(fields.Str(), required=True)
 
 
-OPERATIONS = [
-    Operation(
-        "GET",
-        "/api/v1/funnel",
-        "Referred, booked, slot fixed, visited and people applied, per channel and district, over a period "
-        "(default: this month).",
-        {200: Funnel, **errors(422)},
-        query=PeriodSchema,
-        tags=("reports",),
-        roles=("manager",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/channels",
-        "The outreach channels seen so far.",
-        {200: ChannelList},
-        tags=("reports",),
-        roles=("manager",),
-    ),
-]
+GET_FUNNEL = Operation(
+    "GET",
+    "/api/v1/funnel",
+    "Referred, booked, slot fixed, visited and people applied, per channel and district, over a period "
+    "(default: this month).",
+    {200: Funnel, **errors(422)},
+    query=PeriodSchema,
+    tags=("reports",),
+    roles=("manager",),
+)
+
+GET_CHANNELS = Operation(
+    "GET",
+    "/api/v1/channels",
+    "The outreach channels seen so far.",
+    {200: ChannelList},
+    tags=("reports",),
+    roles=("manager",),
+)
+
+OPERATIONS = [GET_FUNNEL, GET_CHANNELS]
 
 REPORT_SUMMARY = (
     "The progress report for the 担当者会: monthly figures per channel and per district, and each district's "
     "progress against the 年度's target, for a 年度 (default: the running one) or some of its months"
 )
-OPERATIONS += [
-    Operation(
-        "GET",
-        "/api/v1/report",
-        f"{REPORT_SUMMARY}.",
-        {200: Report, **errors(422)},
-        query=ReportQuerySchema,
-        tags=("reports",),
-        roles=("manager",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/report.xlsx",
-        f"{REPORT_SUMMARY}, as an Excel workbook (one sheet per table, Japanese headers, numbers as numbers).",
-        {200: "xlsx", **errors(422)},
-        query=ReportQuerySchema,
-        tags=("reports",),
-        roles=("manager",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/report.pdf",
-        f"{REPORT_SUMMARY}, as an A4 PDF handout with its charts (Japanese fonts embedded).",
-        {200: "pdf", **errors(422)},
-        query=ReportQuerySchema,
-        tags=("reports",),
-        roles=("manager",),
-    ),
-]
+
+GET_REPORT = Operation(
+    "GET",
+    "/api/v1/report",
+    f"{REPORT_SUMMARY}.",
+    {200: Report, **errors(422)},
+    query=ReportQuerySchema,
+    tags=("reports",),
+    roles=("manager",),
+)
+
+GET_REPORT_XLSX = Operation(
+    "GET",
+    "/api/v1/report.xlsx",
+    f"{REPORT_SUMMARY}, as an Excel workbook (one sheet per table, Japanese headers, numbers as numbers).",
+    {200: "xlsx", **errors(422)},
+    query=ReportQuerySchema,
+    tags=("reports",),
+    roles=("manager",),
+)
+
+GET_REPORT_PDF = Operation(
+    "GET",
+    "/api/v1/report.pdf",
+    f"{REPORT_SUMMARY}, as an A4 PDF handout with its charts (Japanese fonts embedded).",
+    {200: "pdf", **errors(422)},
+    query=ReportQuerySchema,
+    tags=("reports",),
+    roles=("manager",),
+)
+
+OPERATIONS += [GET_REPORT, GET_REPORT_XLSX, GET_REPORT_PDF]
 
 OPENAPI = document(
     "outreach",

@@ -4,22 +4,22 @@ them. Channels are separate services; a new one needs no change here."""
 from __future__ import annotations
 
 from marshmallow import ValidationError
-from nameko.web.handlers import http
 from prometheus_client import Counter
 from werkzeug.wrappers import Request, Response
 
-from services.outreach import funnel, report, report_files
+from services.outreach import api, funnel, report, report_files
 from services.outreach.api import OPENAPI
 from services.outreach.schemas import PeriodSchema, ReportQuerySchema
 from shared import clock, events, municipality
-from shared.auth import Staff, staff
+from shared.auth import Staff
 from shared.db import Mongo
 from shared.delivery import reliable_queue
 from shared.handlers import on
-from shared.http import api, json_response, load_query
+from shared.http import json_response, load_query
 from shared.metrics import PREFIX, registry_for
 from shared.operations import Operations
 from shared.outbox import channel_exchange
+from shared.routes import route
 from shared.workcalendar import fiscal_year
 
 REFERRALS_QUEUE = reliable_queue("outreach.referrals", channel_exchange(), "referral.#")
@@ -64,9 +64,7 @@ class OutreachService(Operations):
     def on_visit_done(self, event: events.Event) -> None:
         funnel.record_visit(self.db, event)
 
-    @http("GET", "/api/v1/funnel")
-    @api
-    @staff("manager")
+    @route(api.GET_FUNNEL)
     def get_funnel(self, request: Request, staff: Staff) -> Response:
         period = load_query(request, PeriodSchema)
         today = clock.today()
@@ -76,9 +74,7 @@ class OutreachService(Operations):
             raise ValidationError({"from": ["Must be on or before 'to'."]})
         return json_response(funnel.figures(self.db, first, last, municipality.load().timezone))
 
-    @http("GET", "/api/v1/channels")
-    @api
-    @staff("manager")
+    @route(api.GET_CHANNELS)
     def list_channels(self, request: Request, staff: Staff) -> Response:
         seen = set(self.db.funnel.distinct("channel")) | set(self.db.referrals.distinct("channel"))
         return json_response({"channels": sorted(c for c in seen if c)})
@@ -95,22 +91,16 @@ class OutreachService(Operations):
         period = report.period_of(year, query["from_"], query["to"], today)
         return report.build(self.db, period, municipality.load())
 
-    @http("GET", "/api/v1/report")
-    @api
-    @staff("manager")
+    @route(api.GET_REPORT)
     def get_report(self, request: Request, staff: Staff) -> Response:
         return json_response(self._report(request))
 
-    @http("GET", "/api/v1/report.xlsx")
-    @api
-    @staff("manager")
+    @route(api.GET_REPORT_XLSX)
     def get_report_workbook(self, request: Request, staff: Staff) -> Response:
         figures = self._report(request)
         return _download(report_files.workbook(figures, municipality.load().name), figures, "xlsx")
 
-    @http("GET", "/api/v1/report.pdf")
-    @api
-    @staff("manager")
+    @route(api.GET_REPORT_PDF)
     def get_report_handout(self, request: Request, staff: Staff) -> Response:
         figures = self._report(request)
         today = clock.today()

@@ -260,113 +260,139 @@ class Plan(Schema):
     solve_seconds = fields.Float(required=True)
 
 
+GET_VISITS = Operation(
+    "GET",
+    "/api/v1/visits",
+    "Visits, by booking or status.",
+    {200: VisitList, **errors(422)},
+    query=VisitQuerySchema,
+    tags=("visits",),
+    roles=("reception",),
+)
+
+GET_VISIT = Operation(
+    "GET",
+    "/api/v1/visits/<visit_id>",
+    "One visit.",
+    {200: Visit, **errors(404)},
+    tags=("visits",),
+    roles=("reception", "crew"),
+)
+
+GET_VISIT_SUGGESTIONS = Operation(
+    "GET",
+    "/api/v1/visits/<visit_id>/suggestions",
+    "Feasible slots: the resident's wishes first, then the least added drive time.",
+    {200: Suggestions, 409: SlotConflict, **errors(404, 422)},
+    query=SuggestionQuerySchema,
+    tags=("visits",),
+    roles=("reception",),
+)
+
+POST_VISIT_SLOT = Operation(
+    "POST",
+    "/api/v1/visits/<visit_id>/slot",
+    "Fix a slot; 409 with fresh offers when it no longer fits.",
+    {200: FixedVisit, 409: SlotConflict, **errors(400, 404, 413, 422, 503)},
+    body=FixSlotSchema,
+    tags=("visits",),
+    roles=("reception",),
+)
+
+POST_VISIT_DONE = Operation(
+    "POST",
+    "/api/v1/visits/<visit_id>/done",
+    "Record the visit's result (postponed: back to unscheduled).",
+    {200: Visit, 409: SlotConflict, **errors(400, 404, 413, 422)},
+    body=VisitResultSchema,
+    tags=("visits",),
+    roles=("reception", "crew"),
+)
+
+POST_SESSIONS = Operation(
+    "POST",
+    "/api/v1/sessions",
+    "Open a hall session (集団申請): it takes its place in the crew's day like a visit.",
+    {201: Session, 409: SlotConflict, **errors(400, 413, 422, 503)},
+    body=SessionRequestSchema,
+    tags=("sessions",),
+    roles=("reception",),
+)
+
+GET_SESSIONS = Operation(
+    "GET",
+    "/api/v1/sessions",
+    "Hall sessions in a date range, at one venue or all.",
+    {200: SessionList, **errors(422)},
+    query=SessionQuerySchema,
+    tags=("sessions",),
+    roles=("reception", "crew", "manager"),
+)
+
+GET_SESSION = Operation(
+    "GET",
+    "/api/v1/sessions/<session_id>",
+    "One hall session with the households signed up (their visits).",
+    {200: SessionDetail, **errors(404)},
+    tags=("sessions",),
+    roles=("reception", "crew"),
+)
+
+POST_SESSION_CANCEL = Operation(
+    "POST",
+    "/api/v1/sessions/<session_id>/cancel",
+    "Call a hall session off: each household signed up waits for a home visit again and is told.",
+    {200: SessionCancelled, 409: Error, **errors(404)},
+    tags=("sessions",),
+    roles=("reception",),
+)
+
+POST_PLANS = Operation(
+    "POST",
+    "/api/v1/plans",
+    "Plan every waiting request over the next working days (proposals to confirm by phone, then fix).",
+    {201: Plan, **errors(400, 413, 422, 503)},
+    body=PlanRequestSchema,
+    tags=("plans",),
+    roles=("reception",),
+)
+
+GET_PLAN = Operation(
+    "GET",
+    "/api/v1/plans/<plan_id>",
+    "A plan made earlier.",
+    {200: Plan, **errors(404)},
+    tags=("plans",),
+    roles=("reception",),
+)
+
+GET_CREWS = Operation(
+    "GET", "/api/v1/crews", "The crews.", {200: CrewList}, tags=("crews",), roles=("reception", "crew", "manager")
+)
+
+GET_CREW_DAY = Operation(
+    "GET",
+    "/api/v1/crews/<crew_id>/days/<day>",
+    "A crew's day: stops in order and whom to phone.",
+    {200: DaySheet, **errors(400, 404)},
+    tags=("crews",),
+    roles=("reception", "crew"),
+)
+
 OPERATIONS = [
-    Operation(
-        "GET",
-        "/api/v1/visits",
-        "Visits, by booking or status.",
-        {200: VisitList, **errors(422)},
-        query=VisitQuerySchema,
-        tags=("visits",),
-        roles=("reception",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/visits/<visit_id>",
-        "One visit.",
-        {200: Visit, **errors(404)},
-        tags=("visits",),
-        roles=("reception", "crew"),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/visits/<visit_id>/suggestions",
-        "Feasible slots: the resident's wishes first, then the least added drive time.",
-        {200: Suggestions, 409: SlotConflict, **errors(404, 422)},
-        query=SuggestionQuerySchema,
-        tags=("visits",),
-        roles=("reception",),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/visits/<visit_id>/slot",
-        "Fix a slot; 409 with fresh offers when it no longer fits.",
-        {200: FixedVisit, 409: SlotConflict, **errors(400, 404, 413, 422, 503)},
-        body=FixSlotSchema,
-        tags=("visits",),
-        roles=("reception",),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/visits/<visit_id>/done",
-        "Record the visit's result (postponed: back to unscheduled).",
-        {200: Visit, 409: SlotConflict, **errors(400, 404, 413, 422)},
-        body=VisitResultSchema,
-        tags=("visits",),
-        roles=("reception", "crew"),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/sessions",
-        "Open a hall session (集団申請): it takes its place in the crew's day like a visit.",
-        {201: Session, 409: SlotConflict, **errors(400, 413, 422, 503)},
-        body=SessionRequestSchema,
-        tags=("sessions",),
-        roles=("reception",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/sessions",
-        "Hall sessions in a date range, at one venue or all.",
-        {200: SessionList, **errors(422)},
-        query=SessionQuerySchema,
-        tags=("sessions",),
-        roles=("reception", "crew", "manager"),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/sessions/<session_id>",
-        "One hall session with the households signed up (their visits).",
-        {200: SessionDetail, **errors(404)},
-        tags=("sessions",),
-        roles=("reception", "crew"),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/sessions/<session_id>/cancel",
-        "Call a hall session off: each household signed up waits for a home visit again and is told.",
-        {200: SessionCancelled, 409: Error, **errors(404)},
-        tags=("sessions",),
-        roles=("reception",),
-    ),
-    Operation(
-        "POST",
-        "/api/v1/plans",
-        "Plan every waiting request over the next working days (proposals to confirm by phone, then fix).",
-        {201: Plan, **errors(400, 413, 422, 503)},
-        body=PlanRequestSchema,
-        tags=("plans",),
-        roles=("reception",),
-    ),
-    Operation(
-        "GET",
-        "/api/v1/plans/<plan_id>",
-        "A plan made earlier.",
-        {200: Plan, **errors(404)},
-        tags=("plans",),
-        roles=("reception",),
-    ),
-    Operation(
-        "GET", "/api/v1/crews", "The crews.", {200: CrewList}, tags=("crews",), roles=("reception", "crew", "manager")
-    ),
-    Operation(
-        "GET",
-        "/api/v1/crews/<crew_id>/days/<day>",
-        "A crew's day: stops in order and whom to phone.",
-        {200: DaySheet, **errors(400, 404)},
-        tags=("crews",),
-        roles=("reception", "crew"),
-    ),
+    GET_VISITS,
+    GET_VISIT,
+    GET_VISIT_SUGGESTIONS,
+    POST_VISIT_SLOT,
+    POST_VISIT_DONE,
+    POST_SESSIONS,
+    GET_SESSIONS,
+    GET_SESSION,
+    POST_SESSION_CANCEL,
+    POST_PLANS,
+    GET_PLAN,
+    GET_CREWS,
+    GET_CREW_DAY,
 ]
 
 OPENAPI = document(

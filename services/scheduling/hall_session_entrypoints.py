@@ -9,17 +9,17 @@ import logging
 from typing import Any
 
 from nameko.timer import timer
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.scheduling import answers, sessions, slots, visits
+from services.scheduling import answers, api, sessions, slots, visits
 from services.scheduling.locks import Busy
 from services.scheduling.schemas import SessionQuerySchema, SessionRequestSchema
 from shared import clock, municipality
 from shared.asking import ask, passed
-from shared.auth import Staff, require_owner, staff
+from shared.auth import Staff, require_owner
 from shared.delivery import rpc
-from shared.http import api, conflict, invalid_field, json_response, load_body, load_query, not_found
+from shared.http import conflict, invalid_field, json_response, load_body, load_query, not_found
+from shared.routes import route
 from shared.validation import is_booking_id
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,7 @@ class HallSessionEntrypoints:
 
     # --- HTTP: reception ----------------------------------------------------------------------
 
-    @http("POST", "/api/v1/sessions")
-    @api
-    @staff("reception")
+    @route(api.POST_SESSIONS)
     def create_session(self, request: Request, staff: Staff) -> Response:
         data = load_body(request, SessionRequestSchema)
         city = municipality.load()
@@ -100,9 +98,7 @@ class HallSessionEntrypoints:
         log.info("hall session %s opened at %s on %s", session["_id"], session["venue"], session["date"])
         return json_response(sessions.view(session, city), status=201)
 
-    @http("GET", "/api/v1/sessions")
-    @api
-    @staff("reception", "crew", "manager")
+    @route(api.GET_SESSIONS)
     def list_sessions(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, SessionQuerySchema)
         first = query["start"] or clock.today()
@@ -110,9 +106,7 @@ class HallSessionEntrypoints:
         city = municipality.load()
         return json_response({"sessions": [sessions.view(s, city) for s in found]})
 
-    @http("GET", "/api/v1/sessions/<session_id>")
-    @api
-    @staff("reception", "crew")
+    @route(api.GET_SESSION)
     def get_session(self, request: Request, session_id: str, staff: Staff) -> Response:
         session = self.db.sessions.find_one({"_id": session_id})
         if session is None:
@@ -125,9 +119,7 @@ class HallSessionEntrypoints:
         members = self.db.visits.find(match, {"outbox": 0}).sort("reference", 1)
         return json_response({**sessions.view(session, city), "signups": [visits.view(v, city) for v in members]})
 
-    @http("POST", "/api/v1/sessions/<session_id>/cancel")
-    @api
-    @staff("reception")
+    @route(api.POST_SESSION_CANCEL)
     def cancel_session(self, request: Request, session_id: str, staff: Staff) -> Response:
         """Calls the session off: each household signed up waits for a home visit again and is told."""
         found = self.db.sessions.find_one({"_id": session_id})

@@ -8,11 +8,11 @@ import uuid
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.scheduling import (
     answers,
+    api,
     campaign,
     daysheet,
     own_choices,
@@ -39,14 +39,15 @@ from services.scheduling.stall import stalled_working_days
 from services.scheduling.travel import default_model
 from shared import audit, clock, events, municipality, workcalendar
 from shared.asking import ask
-from shared.auth import Staff, require_owner, staff
+from shared.auth import Staff, require_owner
 from shared.contacts import contacts
 from shared.db import Mongo
 from shared.delivery import rpc
 from shared.handlers import on
-from shared.http import ApiError, api, invalid_field, json_response, load_body, load_query, not_found
+from shared.http import ApiError, invalid_field, json_response, load_body, load_query, not_found
 from shared.operations import Operations
 from shared.outbox import OutboxRelay
+from shared.routes import route
 from shared.validation import is_booking_id
 
 log = logging.getLogger(__name__)
@@ -156,9 +157,7 @@ class SchedulingService(HallSessionEntrypoints, Operations):
 
     # --- HTTP ---------------------------------------------------------------------------------
 
-    @http("GET", "/api/v1/visits")
-    @api
-    @staff("reception")
+    @route(api.GET_VISITS)
     def list_visits(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, VisitQuerySchema)
         match = {k: query[k] for k in ("booking_id", "status") if query[k]}
@@ -166,17 +165,13 @@ class SchedulingService(HallSessionEntrypoints, Operations):
         found = self.db.visits.find(match, {"outbox": 0}).sort("requested_at", 1).limit(query["limit"])
         return json_response({"visits": [visits.view(v, city) for v in found]})
 
-    @http("GET", "/api/v1/visits/<visit_id>")
-    @api
-    @staff("reception", "crew")
+    @route(api.GET_VISIT)
     def get_visit(self, request: Request, visit_id: str, staff: Staff) -> Response:
         visit = self._visit(visit_id)
         self._require_crew_or_reception(staff, visit)
         return json_response(visits.view(visit, municipality.load()))
 
-    @http("GET", "/api/v1/visits/<visit_id>/suggestions")
-    @api
-    @staff("reception")
+    @route(api.GET_VISIT_SUGGESTIONS)
     def suggestions(self, request: Request, visit_id: str, staff: Staff) -> Response:
         query = load_query(request, SuggestionQuerySchema)
         visit = self._visit(visit_id)
@@ -184,9 +179,7 @@ class SchedulingService(HallSessionEntrypoints, Operations):
         options = self._options(visit, query["start"], query["days"], query["limit"])
         return json_response({"visit_id": visit_id, "suggestions": [answers.option_view(o) for o in options]})
 
-    @http("POST", "/api/v1/visits/<visit_id>/slot")
-    @api
-    @staff("reception")
+    @route(api.POST_VISIT_SLOT)
     def fix_slot(self, request: Request, visit_id: str, staff: Staff) -> Response:
         data = load_body(request, FixSlotSchema)
         city = municipality.load()
@@ -214,9 +207,7 @@ class SchedulingService(HallSessionEntrypoints, Operations):
         self._fixed(fixed, data["crew_id"], city)
         return json_response({**visits.view(fixed.visit, city), "added_drive_minutes": fixed.added_drive_minutes})
 
-    @http("POST", "/api/v1/visits/<visit_id>/done")
-    @api
-    @staff("reception", "crew")
+    @route(api.POST_VISIT_DONE)
     def visit_done(self, request: Request, visit_id: str, staff: Staff) -> Response:
         result = load_body(request, VisitResultSchema)
         visit = self._visit(visit_id)
@@ -244,9 +235,7 @@ class SchedulingService(HallSessionEntrypoints, Operations):
         self.outbox.kick("visits", visit_id)
         return json_response(visits.view(updated, municipality.load()))
 
-    @http("POST", "/api/v1/plans")
-    @api
-    @staff("reception")
+    @route(api.POST_PLANS)
     def create_plan(self, request: Request, staff: Staff) -> Response:
         data = load_body(request, PlanRequestSchema)
         first = data["start"] or clock.today() + dt.timedelta(days=1)
@@ -263,25 +252,19 @@ class SchedulingService(HallSessionEntrypoints, Operations):
         m.plan_solve_seconds.observe(document["solve_seconds"])
         return json_response(campaign.view(document), status=201)
 
-    @http("GET", "/api/v1/plans/<plan_id>")
-    @api
-    @staff("reception")
+    @route(api.GET_PLAN)
     def get_plan(self, request: Request, plan_id: str, staff: Staff) -> Response:
         document = self.db.plans.find_one({"_id": plan_id})
         if document is None:
             raise not_found("plan")
         return json_response(campaign.view(document))
 
-    @http("GET", "/api/v1/crews")
-    @api
-    @staff("reception", "crew", "manager")
+    @route(api.GET_CREWS)
     def list_crews(self, request: Request, staff: Staff) -> Response:
         crews = municipality.load().crews
         return json_response({"crews": [{"crew_id": c.id, "name": c.name, "car": c.car} for c in crews]})
 
-    @http("GET", "/api/v1/crews/<crew_id>/days/<day>")
-    @api
-    @staff("reception", "crew")
+    @route(api.GET_CREW_DAY)
     def crew_day(self, request: Request, crew_id: str, day: str, staff: Staff) -> Response:
         require_owner(staff, crew_id, "crew", ("reception",))
         city = municipality.load()

@@ -230,3 +230,18 @@ def test_operation_ids_read_like_the_route():
     assert operation_id("POST", "/api/v1/bookings") == "post_bookings"
     assert operation_id("GET", "/api/v1/crews/<crew_id>/days/<day>") == "get_crew_day"
     assert operation_id("GET", "/health/live") == "get_health_live"
+
+
+def test_a_route_is_served_from_its_one_declaration():
+    from services.liaison import api as liaison_api
+    from shared.routes import route
+
+    # The chair's operations need the chair scheme and the others must not take it: a route and its
+    # document cannot disagree on who may call.
+    with pytest.raises(ValueError, match="chair"):
+        route(liaison_api.POST_REFERRALS_SHORT)
+    with pytest.raises(ValueError, match="chair"):
+        route(liaison_api.POST_REFERRALS, other=("ChairSession", lambda service, token: None))
+    served = route(liaison_api.POST_REFERRALS)(lambda self, request, staff: None)
+    [entrypoint] = served.nameko_entrypoints
+    assert (entrypoint.method, entrypoint.url) == ("POST", "/api/v1/referrals")
