@@ -68,7 +68,7 @@ RELEASE ?= mynacar
 deploy: venv ## helm upgrade --install through Helm's Go SDK: make deploy VALUES=... NAMESPACE=...
 	$(PY) -m deploy.chart deploy -f $(VALUES) --namespace $(NAMESPACE) --release $(RELEASE)
 
-docs: venv ## regenerate docs/asyncapi.yaml and docs/openapi/*.yaml from the schemas
+docs: venv ## regenerate docs/asyncapi.yaml, docs/openapi/*.yaml, skaffold.yaml and the chart's services.json from the code
 	$(PY) -m deploy.tools.apidocs
 
 venv: $(STAMP)

@@ -15,18 +15,14 @@ LOCAL_VHOST = "mynacar-local"
 BANNER = """
 mynacar is running (Miyakonojo demo configuration).
 
-  booking       {booking}/api/v1/bookings        post a booking, read or cancel one
-  scheduling    {scheduling}/api/v1/visits          slot suggestions, fixing, crew days
-  notification  {notification}/api/v1/call-tasks      the day-of phone calls (?date=YYYY-MM-DD)
-  outreach      {outreach}/api/v1/funnel          the funnel per channel and district
-  liaison       {liaison}/api/v1/referrals       the community-hall liaison channel
+{services}
 
   every service: /metrics, /health/live, /health/ready
   database:      {database}
   e-mail:        SMTP sink on {host}:{smtp}; messages in {maildir}
   logs:          {logs}
   RabbitMQ:      {amqp} (management UI http://localhost:15672, guest/guest)
-  dead letters:  AMQP_URI={amqp_full} .venv/bin/python -m shared.deadletters list
+  dead letters:  AMQP_URI={amqp_full} .venv/bin/python -m deploy.tools.deadletters list
 
 Try:  curl -s -X POST {booking}/api/v1/bookings -H 'Content-Type: application/json' \\
         -d @deploy/local/example-booking.json
@@ -37,6 +33,11 @@ Staff APIs need a token (roles: reception, crew, liaison, manager, operator; see
 
 Ctrl-C stops everything.
 """
+
+
+def service_lines(stack: Stack) -> str:
+    """One line per service of deploy/services.py: where to start and what it is for."""
+    return "\n".join(f"  {s.name:<13} {stack.url(s.name) + s.home:<40} {s.summary}" for s in SERVICES)
 
 
 def main() -> None:
@@ -59,7 +60,7 @@ def main() -> None:
         sys.exit(1)
     print(
         BANNER.format(
-            **{s.name: stack.url(s.name) for s in SERVICES},
+            services=service_lines(stack),
             host=stack.host,
             smtp=stack.smtp_port,
             maildir=stack.maildir,

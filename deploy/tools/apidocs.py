@@ -1,5 +1,6 @@
-"""Writes the generated contract documents into docs/: `python -m deploy.tools.apidocs` (or `make docs`).
-A test fails when the files in docs/ are not what the code generates."""
+"""Writes the generated files: the contract documents into docs/, and the deploy files that list the
+services (deploy/tools/deployfiles.py): `python -m deploy.tools.apidocs` (or `make docs`). A test
+fails when a file is not what the code generates."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from deploy.services import SERVICES
-from deploy.tools import asyncapi
+from deploy.tools import asyncapi, deployfiles
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +23,7 @@ def rendered() -> dict[Path, str]:
     for service in SERVICES:
         api = importlib.import_module(f"services.{service.name}.api")
         files[ROOT / "docs" / "openapi" / f"{service.name}.yaml"] = dump(api.OPENAPI)
-    return files
+    return files | deployfiles.rendered()
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import kubernetes_validate
 import pytest
 
 from deploy.chart import CHART, render, render_manifests
+from deploy.services import SERVICES as SERVICE_SPECS
 from tests.deploy.conftest import SERVICES, VALUE_SETS, custom_resource_schema, manifests, of_kind
 
 KUBERNETES_VERSIONS = ("1.29.0", "1.31.0")
@@ -64,7 +65,9 @@ def test_optional_parts_appear_only_when_asked_for():
     assert "Ingress" in kinds["external-databases"]
     assert "NetworkPolicy" not in kinds["optional-off"]
     deployments = {d["metadata"]["name"] for d in of_kind(manifests("optional-off"), "Deployment")}
-    assert deployments == {"mynacar-booking", "mynacar-scheduling", "mynacar-notification"}
+    switched_off = set(VALUE_SETS["optional-off"]["services"])
+    assert deployments == {f"mynacar-{s}" for s in SERVICES if s not in switched_off}
+    assert {"mynacar-booking", "mynacar-scheduling", "mynacar-notification"} <= deployments
 
 
 def test_one_deployment_service_and_configmap_per_service():
@@ -100,3 +103,31 @@ def test_a_release_name_changes_every_object_name():
 def test_notes_tell_how_to_reach_booking():
     notes = next(t for p, t in render({}).items() if p.endswith("NOTES.txt"))
     assert "port-forward svc/mynacar-booking" in notes and "mynacar-rabbitmq" in notes
+
+
+def test_each_service_runs_on_the_defaults_under_its_own_block():
+    objects = render_manifests({"serviceDefaults": {"replicas": 3}, "services": {"scheduling": {"replicas": 4}}})
+    replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in of_kind(objects, "Deployment")}
+    assert replicas["mynacar-liaison"] == 3  # no replicas of its own: the default
+    assert replicas["mynacar-outreach"] == 3
+    assert replicas["mynacar-scheduling"] == 4  # its block wins
+    assert replicas["mynacar-booking"] == 2  # values.yaml's own block for booking
+
+
+def test_a_block_for_a_service_the_list_does_not_know_is_refused():
+    with pytest.raises(helm.HelmError, match=r"services\.bookng: no such service"):
+        render({"services": {"bookng": {"replicas": 2}}})
+
+
+def test_keda_watches_every_queue_the_service_consumes():
+    from deploy.tools.deployfiles import consumed_queues
+
+    scaled = {o["metadata"]["name"]: o for o in of_kind(manifests("keda"), "ScaledObject")}
+    for spec in SERVICE_SPECS:
+        queues = consumed_queues(spec)
+        if not queues:
+            assert f"mynacar-{spec.name}" not in scaled  # the portal consumes none
+            continue
+        triggers = scaled[f"mynacar-{spec.name}"]["spec"]["triggers"]
+        assert sorted(t["metadata"]["queueName"] for t in triggers) == queues
+    assert "booking.referrals" in consumed_queues(next(s for s in SERVICE_SPECS if s.name == "booking"))

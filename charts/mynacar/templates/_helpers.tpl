@@ -60,3 +60,25 @@ app.kubernetes.io/component: {{ .service }}
 
 {{/* The container port every service listens on (WEB_SERVER_ADDRESS in its ConfigMap). */}}
 {{- define "mynacar.httpPort" -}}8000{{- end -}}
+
+{{/* Every service's settings, as JSON (use with fromJson): what its code says (files/services.json,
+generated from deploy/services.py by `make docs`: API paths, queues, secrets it needs), under
+serviceDefaults, under the operator's services.<name> block. A block for a service the list does
+not know is a mistake, not a new service. */}}
+{{- define "mynacar.services" -}}
+{{- $facts := .Files.Get "files/services.json" | fromJson -}}
+{{- range $name, $_ := .Values.services -}}
+{{- if not (hasKey $facts $name) -}}
+{{- fail (printf "services.%s: no such service (deploy/services.py lists %s)" $name (keys $facts | sortAlpha | join ", ")) -}}
+{{- end -}}
+{{- end -}}
+{{- $all := dict -}}
+{{- range $name, $own := $facts -}}
+{{- $values := mustMergeOverwrite (deepCopy $own) (deepCopy $.Values.serviceDefaults) (deepCopy (index $.Values.services $name | default dict)) -}}
+{{- if not $values.keda.queues -}}
+{{- $_ := set $values.keda "enabled" false -}}{{/* nothing to scale on (the portal): fixed replicas */}}
+{{- end -}}
+{{- $_ := set $all $name $values -}}
+{{- end -}}
+{{- toJson $all -}}
+{{- end -}}
