@@ -17,6 +17,9 @@ class ServiceSpec:
     system_packages: tuple[str, ...] = ()
     # Secrets the chart hands it: "data_keys" (it seals or opens personal data), "smtp" (it sends mail).
     needs: tuple[str, ...] = ()
+    # An outreach channel: it publishes referrals to outreach.channels with the routing key
+    # referral.<name>, and only that key (deploy/broker_access.py).
+    channel: bool = False
 
 
 # Adding a service or an outreach channel: its folder under services/, one entry here, `make docs`
@@ -60,6 +63,7 @@ SERVICES = (
         home="/api/v1/referrals",
         summary="the community-hall liaison channel",
         needs=("data_keys", "smtp"),
+        channel=True,
     ),
     ServiceSpec(
         "portal", "services.portal.service:PortalService", 8006, home="/", summary="the staff screens (日本語)"

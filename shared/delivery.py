@@ -3,17 +3,21 @@
 nameko acks a message whose handler raised, and loses it (see docs/reliability.md, "What nameko 2.14 does by itself").
 Our entrypoints (`event_handler`, `consume`) change what happens after a failure:
 
-- the message is published again, with publisher confirms, to a delay queue for the next attempt
-  (`mynacar.retry.<seconds>s`: a quorum queue with a TTL whose expired messages go back to the
-  consumer's own queue through the default exchange); only then is the original acked;
+- the message is published again, with publisher confirms, to a delay queue of the service's own
+  for the next attempt (`mynacar.retry.<service>.<seconds>s`: a quorum queue with a TTL whose
+  expired messages go back to the consumer's queue through the service's `mynacar.requeue.<service>`
+  exchange, where each of its queues is bound by name); only then is the original acked;
 - after the last attempt, or at once for a message that breaks the contract, it is parked in the
-  consumer's dead-letter queue `<queue>.dead`, with headers saying why; `python -m deploy.tools.deadletters`
-  lists, shows, replays and purges them;
+  consumer's dead-letter queue `<queue>.dead` through the service's `mynacar.dead.<service>`
+  exchange, with headers saying why; `python -m deploy.tools.deadletters` lists, shows, replays and
+  purges them;
 - a message that cannot even be decoded is parked the same way instead of being dropped;
 - when the broker cannot take the retry, the original is requeued, never acked and lost;
 - consumer queues are quorum queues with a delivery limit, so a message that kills the process each
   time it is handled is dead-lettered by the broker instead of crash-looping the service.
 
+None of this goes through the default exchange: a service allowed to publish there could put a
+message into any queue, another service's included (deploy/broker_access.py grants it to nobody).
 Messages keep their body, content type and headers through all of this, so a replay is the message
 itself. Handlers must be idempotent (shared.consumer), because every path is at-least-once.
 """
@@ -45,6 +49,8 @@ FAILED_QUEUE_HEADER = "x-mynacar-failed-queue"
 ERROR_HEADER = "x-mynacar-error"
 FAILED_AT_HEADER = "x-mynacar-failed-at"
 DEAD_SUFFIX = ".dead"
+# The exchanges (and delay queues) each service has of its own: mynacar.<prefix>.<service>[...].
+SERVICE_EXCHANGE_PREFIXES = ("retry", "requeue", "dead")
 
 # Failures that another attempt cannot mend: parked at once.
 PERMANENT_FAILURES: tuple[type[Exception], ...] = (InvalidEvent,)
@@ -54,44 +60,59 @@ def dead_letter_queue_name(queue_name: str) -> str:
     return queue_name + DEAD_SUFFIX
 
 
-def consumer_queue_arguments(queue_name: str) -> dict:
+def consumer_queue_arguments(queue_name: str, service: str) -> dict:
+    # Past the delivery limit the broker itself moves the message to `<queue>.dead`, through the
+    # service's dead exchange (declaring a queue with a dead-letter exchange needs write on it).
     return {
         "x-queue-type": "quorum",
         "x-delivery-limit": DELIVERY_LIMIT,
-        "x-dead-letter-exchange": "",
+        "x-dead-letter-exchange": dead_exchange(service).name,
         "x-dead-letter-routing-key": dead_letter_queue_name(queue_name),
     }
 
 
-def reliable_queue(name: str, exchange: Exchange, routing_key: str) -> Queue:
+def reliable_queue(name: str, exchange: Exchange, routing_key: str, service: str | None = None) -> Queue:
+    """A consumer's quorum queue. Declared at import without a service, it is made again with the
+    service's name when the entrypoint is set up (ReliableEventHandler, ReliableConsumer)."""
+    arguments = consumer_queue_arguments(name, service) if service else {"x-queue-type": "quorum"}
+    return Queue(name, exchange=exchange, routing_key=routing_key, durable=True, queue_arguments=arguments)
+
+
+def dead_exchange(service: str) -> Exchange:
+    return Exchange(f"mynacar.dead.{service}", type="direct", durable=True)
+
+
+def requeue_exchange(service: str) -> Exchange:
+    return Exchange(f"mynacar.requeue.{service}", type="direct", durable=True)
+
+
+def undecodable_queue_name(service: str) -> str:
+    """Where an undecodable message is parked when its queue cannot be told."""
+    return f"mynacar.dead.{service}.undecodable"
+
+
+def dead_letter_queue(queue_name: str, service: str | None = None) -> Queue:
+    """`<queue>.dead`, bound by its name to the service's dead exchange (to read one, no service)."""
+    name = dead_letter_queue_name(queue_name)
+    exchange = dead_exchange(service) if service else Exchange("")
+    return Queue(name, exchange=exchange, routing_key=name, durable=True, queue_arguments={"x-queue-type": "quorum"})
+
+
+def delay_exchange(service: str, seconds: int) -> Exchange:
+    return Exchange(f"mynacar.retry.{service}.{seconds}s", type="fanout", durable=True)
+
+
+def delay_queue(service: str, seconds: int) -> Queue:
     return Queue(
-        name, exchange=exchange, routing_key=routing_key, durable=True, queue_arguments=consumer_queue_arguments(name)
-    )
-
-
-def dead_letter_queue(queue_name: str) -> Queue:
-    return Queue(
-        dead_letter_queue_name(queue_name),
-        exchange=Exchange(""),
-        routing_key=dead_letter_queue_name(queue_name),
-        durable=True,
-        queue_arguments={"x-queue-type": "quorum"},
-    )
-
-
-def delay_exchange(seconds: int) -> Exchange:
-    return Exchange(f"mynacar.retry.{seconds}s", type="fanout", durable=True)
-
-
-def delay_queue(seconds: int) -> Queue:
-    return Queue(
-        f"mynacar.retry.{seconds}s",
-        exchange=delay_exchange(seconds),
+        f"mynacar.retry.{service}.{seconds}s",
+        exchange=delay_exchange(service, seconds),
         durable=True,
         queue_arguments={
             "x-queue-type": "quorum",
             "x-message-ttl": seconds * 1000,
-            "x-dead-letter-exchange": "",  # expired: back to the routing key = the consumer's queue
+            # Expired: to the service's requeue exchange with the routing key kept, the consumer's
+            # queue name; only the service's own queues are bound there.
+            "x-dead-letter-exchange": requeue_exchange(service).name,
             "x-dead-letter-strategy": "at-least-once",
             "x-overflow": "reject-publish",
         },
@@ -121,30 +142,43 @@ class ReliableQueueConsumer(QueueConsumer):
     undecodable messages there instead of dropping them (and without logging their bodies)."""
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        service = self.container.service_name
         for provider in self._providers:
-            dead_letter_queue(provider.queue.name)(channel).declare()
-        return super().get_consumers(consumer_cls, channel)
+            dead_letter_queue(provider.queue.name, service)(channel).declare()
+        consumers = super().get_consumers(consumer_cls, channel)  # declares the consumers' queues
+        requeue = requeue_exchange(service)(channel)
+        requeue.declare()
+        for provider in self._providers:  # where its retries come back
+            channel.queue_bind(provider.queue.name, exchange=requeue.name, routing_key=provider.queue.name)
+        return consumers
 
     def on_decode_error(self, message: Any, exc: Exception) -> None:
         tag = message.delivery_info.get("consumer_tag")
         queue_name = next(
             (queue for consumer in self._consumers.values() for queue, t in consumer._active_tags.items() if t == tag),
-            "mynacar.undecodable",
+            undecodable_queue_name(self.container.service_name),
         )
         log.error("undecodable message on %s (%s): parked", queue_name, type(exc).__name__)
         try:
-            park(self.amqp_uri, message, queue_name, f"undecodable: {type(exc).__name__}", attempt=0)
+            park(
+                self.amqp_uri,
+                message,
+                queue_name,
+                f"undecodable: {type(exc).__name__}",
+                attempt=0,
+                service=self.container.service_name,
+            )
         except Exception:  # the broker is away: leave the message where it is
             message.requeue()
             return
         message.ack()
 
 
-def park(amqp_uri: str, message: Any, queue_name: str, error: str, attempt: int) -> None:
-    dead = dead_letter_queue(queue_name)
+def park(amqp_uri: str, message: Any, queue_name: str, error: str, attempt: int, service: str) -> None:
+    dead = dead_letter_queue(queue_name, service)
     Publisher(amqp_uri, ssl=broker.ssl_options(amqp_uri), mandatory=True).publish(
         message.body,
-        exchange=Exchange(""),
+        exchange=dead.exchange,
         routing_key=dead.name,
         declare=[dead],
         content_type=message.content_type,
@@ -180,7 +214,7 @@ class RetryingEntrypoint:
             if attempt <= len(delays) and not issubclass(exc_type, PERMANENT_FAILURES):
                 self._retry_later(uri, message, attempt, delays[attempt - 1], error)
             else:
-                park(uri, message, self.queue.name, error, attempt)
+                park(uri, message, self.queue.name, error, attempt, self.container.service_name)
                 log.error("%s: message parked after %d attempt(s) (%s)", self.queue.name, attempt, error)
         except Exception as publish_error:  # cannot hand it on: keep it in its queue
             log.warning("%s: could not schedule a retry (%s); requeued", self.queue.name, type(publish_error).__name__)
@@ -198,12 +232,13 @@ class RetryingEntrypoint:
             log.warning("%s: connection lost before the ack (%s); the broker redelivers", self.queue.name, error)
 
     def _retry_later(self, uri: str, message: Any, attempt: int, delay: int, error: str) -> None:
-        exchange = delay_exchange(delay)
+        service = self.container.service_name
+        exchange = delay_exchange(service, delay)
         Publisher(uri, ssl=broker.ssl_options(uri), mandatory=True).publish(
             message.body,
             exchange=exchange,
-            routing_key=self.queue.name,  # kept on expiry: the default exchange routes it home
-            declare=[exchange, delay_queue(delay)],
+            routing_key=self.queue.name,  # kept on expiry: the requeue exchange routes it home
+            declare=[exchange, delay_queue(service, delay)],
             content_type=message.content_type,
             content_encoding=message.content_encoding,
             headers={**(message.headers or {}), ATTEMPT_HEADER: attempt, ERROR_HEADER: error},
@@ -217,11 +252,19 @@ class ReliableEventHandler(RetryingEntrypoint, EventHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.queue = reliable_queue(self.queue.name, self.queue.exchange, self.queue.routing_key)
+        self.queue = reliable_queue(
+            self.queue.name, self.queue.exchange, self.queue.routing_key, self.container.service_name
+        )
 
 
 class ReliableConsumer(RetryingEntrypoint, Consumer):
     """nameko's @consume with retries; give it a queue made by `reliable_queue`."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.queue = reliable_queue(
+            self.queue.name, self.queue.exchange, self.queue.routing_key, self.container.service_name
+        )
 
 
 event_handler = ReliableEventHandler.decorator

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from email import policy
@@ -48,6 +49,10 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per service, e.g. fault hooks
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Each service signs in to RabbitMQ as itself, with only its own permissions, as in production
+    # (deploy/broker_access.py); the users are made for this stack's vhost and removed at stop.
+    broker_identities: bool = True
+    service_amqp_uris: dict[str, str] = field(default_factory=dict)
 
     def port(self, spec: ServiceSpec) -> int:
         return spec.port + self.port_offset
@@ -84,7 +89,7 @@ class Stack:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "AMQP_URI": self.amqp_uri,
+            "AMQP_URI": self.service_amqp_uris.get(spec.name, self.amqp_uri) if spec else self.amqp_uri,
             "MONGODB_URI": self.database_uri,
             "SMTP_HOST": self.host,
             "SMTP_PORT": str(self.smtp_port),
@@ -174,8 +179,33 @@ class Stack:
     def start_service(self, spec: ServiceSpec) -> None:
         self.spawn(spec.name, service_command(spec), self.env(spec))
 
+    def create_broker_identities(self) -> None:
+        """A RabbitMQ user per service in this stack's vhost, named `<vhost>-<service>` (users are
+        per broker, so two stacks on two vhosts do not share them), with fresh passwords."""
+        from deploy import broker_access
+
+        parts = urllib.parse.urlsplit(self.amqp_uri)
+        vhost = urllib.parse.unquote(parts.path.lstrip("/")) or "/"
+        prefix = "mynacar-" if vhost == "/" else f"{vhost}-"
+        passwords = broker_access.apply_all(broker_access.management_url(), vhost, prefix)
+        for spec in SERVICES:
+            user = urllib.parse.quote(prefix + spec.name, safe="")
+            netloc = f"{user}:{passwords[prefix + spec.name]}@{parts.hostname}:{parts.port or 5672}"
+            self.service_amqp_uris[spec.name] = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        self._broker_users = list(passwords)
+
+    def remove_broker_identities(self) -> None:
+        from deploy import broker_access
+
+        management = broker_access.Management(broker_access.management_url())
+        for user in getattr(self, "_broker_users", []):
+            management.delete_user(user)
+        self._broker_users = []
+
     def start(self, timeout: float = 90) -> None:
         self.check_ports_free()
+        if self.broker_identities:
+            self.create_broker_identities()
         self.start_database()
         self.start_mail_sink()
         self.start_identity_provider()
@@ -235,6 +265,7 @@ class Stack:
         services = [name for name in self.processes if name not in ("mongodb", "mailsink", "oidc")]
         self._stop(services, timeout)  # the database, the mail sink and the sign-in provider go last
         self._stop(list(self.processes), timeout)
+        self.remove_broker_identities()
 
     def _stop(self, names: list[str], timeout: float) -> None:
         """SIGTERM to all at once (nameko stops gracefully), SIGKILL to what outlives the timeout."""

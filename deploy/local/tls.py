@@ -7,6 +7,7 @@ import urllib.parse
 CA_FILE = "/etc/rabbitmq/mynacar-tls/ca.pem"  # the local CA that signed the broker's certificate
 # A client identity the same CA signed (CN=mynacar-service): the listener checks what it is shown.
 CLIENT_CERT = ("/etc/rabbitmq/mynacar-tls/client.pem", "/etc/rabbitmq/mynacar-tls/client.key")
+CA_KEY = "/etc/rabbitmq/mynacar-tls/ca.key"  # throw-away, local only: tests issue per-identity certificates
 TLS_PORT = 5671
 
 

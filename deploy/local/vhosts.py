@@ -18,13 +18,13 @@ from shared import settings
 AMQP_BASE = "amqp://guest:guest@localhost:5672"
 
 
-def _client() -> Client:
+def management_client() -> Client:
     return Client(settings.env("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@localhost:15672"))
 
 
 def fresh_vhost(name: str) -> str:
     """Deletes the vhost if it exists, creates it empty, and returns its AMQP URI."""
-    rabbit = _client()
+    rabbit = management_client()
     with contextlib.suppress(HTTPError):
         rabbit.delete_vhost(name)
     rabbit.create_vhost(name)
@@ -39,4 +39,4 @@ def throwaway_vhost(prefix: str = "mynacar_bench") -> Iterator[str]:
     try:
         yield uri
     finally:
-        _client().delete_vhost(name)
+        management_client().delete_vhost(name)

@@ -29,6 +29,7 @@ def entry(name: str, title: str, port: int) -> str:
         f'        home="/api/v1/{name}-referrals",\n'
         f'        summary="the {title} outreach channel",\n'
         '        needs=("data_keys",),\n'
+        "        channel=True,\n"
         "    ),\n"
     )
 

@@ -243,6 +243,7 @@ def test_the_default_values_hold_no_secret():
             "jwksSecret",
             "caSecret",
             "clientSecret",
+            "secretPerService",  # a switch: whether each service reads its own Secret
         ):
             pytest.fail(f"{'.'.join(path)} looks like a secret value in values.yaml")
         if isinstance(value, str):
@@ -350,3 +351,19 @@ def test_another_towns_municipality_file_is_mounted_from_a_config_map_in_every_p
     # Without one, the image's own file by name, and no such ConfigMap.
     defaults = manifests("defaults")
     assert not [o for o in of_kind(defaults, "ConfigMap") if o["metadata"]["name"].endswith("-municipality")]
+
+
+def test_each_service_signs_in_to_the_broker_as_itself_and_keda_too():
+    for value_set, per_service in (("keda", True), ("dev-instances", False)):
+        objects = manifests(value_set)
+        for deployment in of_kind(objects, "Deployment"):
+            if "-dev-" in deployment["metadata"]["name"]:
+                continue
+            service = deployment["metadata"]["name"].removeprefix("mynacar-")
+            [container] = deployment["spec"]["template"]["spec"]["containers"]
+            [amqp] = [e for e in container["env"] if e["name"] == "AMQP_URI"]
+            expected = f"mynacar-rabbitmq-{service}" if per_service else "mynacar-dev-rabbitmq"
+            assert amqp["valueFrom"]["secretKeyRef"]["name"] == expected
+    [auth] = of_kind(manifests("keda"), "TriggerAuthentication")
+    [host] = [ref for ref in auth["spec"]["secretTargetRef"] if ref["parameter"] == "host"]
+    assert host["name"] == "mynacar-rabbitmq-keda"

@@ -60,8 +60,9 @@ def chart_stack(vhost_uri, chart_values, tmp_path_factory):
     var = tmp_path_factory.mktemp("chart-run")
     stack = Stack(amqp_uri=vhost_uri, smtp_port=SMTP_PORT, mongo_port=MONGO_PORT, var_dir=var)
     objects = render_manifests(chart_values)
+    stack.create_broker_identities()  # one Secret per service's own broker identity, as in production
     secrets = {
-        ("mynacar-rabbitmq", "connection_string"): vhost_uri,
+        **{("mynacar-rabbitmq-" + name, "connection_string"): uri for name, uri in stack.service_amqp_uris.items()},
         ("mynacar-data-keys", "data-keys.json"): stack.auth.data_keys_path.read_text(),
         ("mynacar-mongodb", "connectionString.standard"): stack.database_uri,
         ("mynacar-portal-oidc", "client-secret"): stack.auth.client_secret_path.read_text(),

@@ -54,6 +54,15 @@ app.kubernetes.io/component: {{ .service }}
 {{- if .Values.devInstances.enabled -}}{{ include "mynacar.fullname" . }}-dev-rabbitmq{{- else -}}{{ .Values.rabbitmq.existingSecret }}{{- end -}}
 {{- end -}}
 
+{{/* The broker Secret one identity reads: (dict "root" $ "identity" "booking"); "keda" for KEDA. */}}
+{{- define "mynacar.rabbitmqIdentitySecret" -}}
+{{- if and .root.Values.rabbitmq.secretPerService (not .root.Values.devInstances.enabled) -}}
+{{ .root.Values.rabbitmq.existingSecret }}-{{ .identity }}
+{{- else -}}
+{{ include "mynacar.rabbitmqSecret" .root }}
+{{- end -}}
+{{- end -}}
+
 {{- define "mynacar.mongodbSecret" -}}
 {{- if .Values.devInstances.enabled -}}{{ include "mynacar.fullname" . }}-dev-mongodb{{- else -}}{{ .Values.mongodb.existingSecret }}{{- end -}}
 {{- end -}}
