@@ -15,7 +15,9 @@ class ServiceSpec:
     summary: str = ""
     # Debian packages its image installs (the Dockerfile's SYSTEM_PACKAGES; skaffold.yaml lists the same).
     system_packages: tuple[str, ...] = ()
-    # Secrets the chart hands it: "data_keys" (it seals or opens personal data), "smtp" (it sends mail).
+    # Secrets the chart hands it: "data_keys" (it seals or opens personal data), "smtp" (it sends mail),
+    # "service_key" (it asks for personal data on its own behalf, signing with its key) and
+    # "service_trust" (it checks such requests with the others' public keys); shared.rpc_identity.
     needs: tuple[str, ...] = ()
     # An outreach channel: it publishes referrals to outreach.channels with the routing key
     # referral.<name>, and only that key (deploy/broker_access.py).
@@ -31,7 +33,7 @@ SERVICES = (
         8001,
         home="/api/v1/bookings",
         summary="post a booking, read or cancel one",
-        needs=("data_keys",),
+        needs=("data_keys", "service_trust"),
     ),
     ServiceSpec(
         "scheduling",
@@ -46,7 +48,7 @@ SERVICES = (
         8003,
         home="/api/v1/call-tasks",
         summary="the day-of phone calls (?date=YYYY-MM-DD)",
-        needs=("smtp",),
+        needs=("smtp", "service_key"),
     ),
     ServiceSpec(
         "outreach",

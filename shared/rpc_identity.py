@@ -102,15 +102,26 @@ def for_service(service: str, callee: str, purpose: str, booking_ids: list[str])
     return {"assertion": jwt.encode(claims, _private_key(), algorithm="EdDSA")}
 
 
-def verify(identity: Any, callee: str, booking_ids: list[str], staff_roles: tuple[str, ...]) -> Asker:
-    """The asker, or Refused. A staff token must hold one of `staff_roles`; an assertion must be
-    signed by a trusted service's key, for `callee`, and name every booking asked about."""
+def verify(
+    identity: Any,
+    callee: str,
+    booking_ids: list[str],
+    staff_roles: tuple[str, ...] = (),
+    services: tuple[str, ...] = (),
+) -> Asker:
+    """The asker, or Refused. A staff token must hold one of `staff_roles`; an assertion must come
+    from one of `services`, be signed with its key, for `callee`, and name every booking asked about."""
     if not isinstance(identity, dict) or len(json.dumps(identity, default=str)) > 8192:
         raise Refused("malformed")
     if set(identity) == {"token", "purpose"}:
+        if not staff_roles:
+            raise Refused("role")
         return _staff(identity["token"], identity["purpose"], staff_roles)
     if set(identity) == {"assertion"}:
-        return _service(identity["assertion"], callee, booking_ids)
+        asker = _service(identity["assertion"], callee, booking_ids)
+        if asker.subject.removeprefix("service:") not in services:
+            raise Refused("unknown_service")
+        return asker
     raise Refused("malformed")
 
 

@@ -21,16 +21,19 @@ def auth_keys(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def staff_auth(auth_keys, monkeypatch):
-    from shared import auth, public, sealing
+    from shared import auth, public, rpc_identity, sealing
 
-    for name, value in auth_keys.env().items():
+    # notification's own key: the unit tests' workers speak for it when they ask booking (rpc_identity)
+    for name, value in (auth_keys.env() | auth_keys.service_env("notification")).items():
         monkeypatch.setenv(name, value)
     auth.reset()
     public.reset()
     sealing.reset()
+    rpc_identity.reset()
     yield auth_keys
     auth.reset()
     sealing.reset()
+    rpc_identity.reset()
 
 
 def fresh_db():

@@ -225,3 +225,15 @@ def referral_event(
         "sealed_household": sealing.keyring().seal(household, referral_id),
     }
     return events.build(events.REFERRAL_RECEIVED, payload, correlation_id=referral_id, municipality_code="452025")
+
+
+def staff_identity(roles: str | tuple[str, ...] = "crew", purpose: str = "crew day sheet", **claims: Any) -> dict:
+    """Who asks on a booking RPC for a staff screen: the staff member's token (shared.rpc_identity)."""
+    return {"token": staff_token(roles, **claims), "purpose": purpose}
+
+
+def notification_identity(*booking_ids: str, purpose: str = "message slot_fixed") -> dict:
+    """notification speaking for itself about these bookings, signed with its key (shared.rpc_identity)."""
+    from shared import rpc_identity
+
+    return rpc_identity.for_service("notification", "booking", purpose, list(booking_ids))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from shared.auth import ROLES
 from shared.sealing import Keyring
@@ -74,6 +74,42 @@ class DevKeys:
         return self.directory / "data-keys.json"
 
     @property
+    def service_keys_path(self) -> Path:
+        """The public keys of the services that speak for themselves (shared.rpc_identity)."""
+        return self.directory / "service-keys.json"
+
+    def service_key_path(self, service: str) -> Path:
+        return self.directory / f"service-key-{service}.pem"
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """The service's own signing key, if it has one."""
+        path = self.service_key_path(service)
+        return {"SERVICE_KEY_FILE": str(path)} if path.exists() else {}
+
+    def _ensure_service_keys(self) -> None:
+        from deploy.services import SERVICES
+
+        public = {}
+        for spec in SERVICES:
+            if "service_key" not in spec.needs:
+                continue
+            path = self.service_key_path(spec.name)
+            if not path.exists():
+                path.touch(mode=0o600)
+                path.write_bytes(
+                    ed25519.Ed25519PrivateKey.generate().private_bytes(
+                        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                    )
+                )
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            public[spec.name] = (
+                key.public_key()
+                .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+                .decode()
+            )
+        self.service_keys_path.write_text(json.dumps(public, indent=2))
+
+    @property
     def client_secret_path(self) -> Path:
         """The portal's client secret at the development OpenID provider."""
         return self.directory / "portal-client-secret"
@@ -87,6 +123,7 @@ class DevKeys:
         if not self.client_secret_path.exists():
             self.client_secret_path.touch(mode=0o600)
             self.client_secret_path.write_text(secrets.token_urlsafe(32))
+        self._ensure_service_keys()
         if self.private_key_path.exists() and self.jwks_path.exists():
             return self
         key = ec.generate_private_key(ec.SECP256R1())
@@ -107,6 +144,7 @@ class DevKeys:
             "AUTH_ISSUER": self.issuer,
             "AUTH_AUDIENCE": AUDIENCE,
             "DATA_KEYS_FILE": str(self.data_keys_path),
+            "SERVICE_KEYS_FILE": str(self.service_keys_path),
         }
 
     def token(
@@ -152,8 +190,19 @@ def main(argv: list[str]) -> None:
     token.add_argument("--crew", help="the crew a crew token is for (default crew-1)")
     token.add_argument("--liaison", help="the liaison id a liaison token is for (default hall-shonai-3)")
     token.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    service_keys = commands.add_parser(
+        "service-keys", help="make the services' own signing keys and print the Secret for the chart"
+    )
+    service_keys.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args(argv)
     keys = DevKeys(args.dir).ensure()
+    if args.command == "service-keys":
+        files = [f"--from-file=public.json={keys.service_keys_path}"] + [
+            f"--from-file={path.name.removeprefix('service-key-')}={path}"
+            for path in sorted(keys.directory.glob("service-key-*.pem"))
+        ]
+        print("kubectl -n mynacar create secret generic mynacar-service-keys " + " ".join(files))
+        return
     print(keys.demo_token(args.role, crew_id=args.crew, liaison_id=args.liaison))
     if sys.stderr.isatty():
         print(

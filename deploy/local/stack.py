@@ -106,6 +106,7 @@ class Stack:
         }
         if spec is not None:
             env["WEB_SERVER_ADDRESS"] = f"{self.host}:{self.port(spec)}"
+            env.update(self.auth.service_env(spec.name))
             env.update(self.service_env.get(spec.name, {}))
         return env
 

@@ -77,6 +77,8 @@ def facts(spec: ServiceSpec) -> dict:
         "keda": {"queues": consumed_queues(spec)},
         "dataKeys": "data_keys" in spec.needs,
         "smtp": "smtp" in spec.needs,
+        "serviceKey": "service_key" in spec.needs,
+        "serviceTrust": "service_trust" in spec.needs,
     }
 
 

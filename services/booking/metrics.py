@@ -43,8 +43,9 @@ audit_last_seq = Gauge(
 )
 rpc_refused = Counter(
     PREFIX + "rpc_refused_total",
-    "RPC calls refused for malformed arguments (not a booking id, too many, a malformed actor), by entrypoint.",
-    ["entrypoint"],
+    "RPC calls refused, by entrypoint and reason: malformed arguments (not a booking id, too many), or no "
+    "valid identity (malformed, invalid_token, role, unknown_service, invalid_assertion, other_bookings).",
+    ["entrypoint", "reason"],
     registry=_registry,
 )
 personal_data_erased = Counter(

@@ -25,7 +25,7 @@ from services.booking.schemas import (
     PreferSchema,
     ResidentCancelSchema,
 )
-from shared import audit, clock, events, municipality, sealing, settings
+from shared import audit, clock, events, municipality, rpc_identity, sealing, settings
 from shared.auth import Staff
 from shared.db import Mongo, is_duplicate_key
 from shared.delivery import reliable_queue, rpc
@@ -247,7 +247,7 @@ class BookingService(Operations):
     @staticmethod
     def _refuse(method: str, answer: Any) -> Any:
         """A malformed RPC argument: counted and logged (without the argument), answered as nothing found."""
-        m.rpc_refused.labels(method).inc()
+        m.rpc_refused.labels(method, "malformed").inc()
         log.warning("%s refused: malformed arguments", method)
         return answer
 
@@ -299,50 +299,78 @@ class BookingService(Operations):
             log.info("retention: erased %d short referrals closed without a booking", closed)
 
     @rpc
-    def get_contact(self, booking_id: str) -> dict | None:
+    def get_contact(self, booking_id: str, identity: dict) -> dict | None:
         """Contact details for notification, asked at the moment of sending so that events never
-        carry them (the service itself reads them: no staff member to record)."""
+        carry them. Notification speaks for itself (a signed assertion naming this booking), and
+        the read is recorded."""
         if not is_booking_id(booking_id):
             return self._refuse("get_contact", None)
+        asker = self._asker("get_contact", identity, [booking_id], services=("notification",))
+        if asker is None:
+            return None
         booking = self.db.bookings.find_one({"_id": booking_id}, {"outbox": 0})
-        return bookings.message_contact(booking) if booking else None
+        found = bookings.message_contact(booking) if booking else None
+        if found is not None:
+            audit.record(self.db, asker.as_actor(), "read", [booking_id])
+        return found
 
     @rpc
     def existing_bookings(self, booking_ids: list[str]) -> list[str]:
-        """Which of these bookings are stored and still open (ids only): scheduling keeps a
-        hall-session seat for one whose event has not arrived yet, and gives back the others'."""
-        if not rpc_args.contacts_request_ok(booking_ids, None, False):
+        """Which of these bookings are stored and still open (ids only, no personal data): scheduling
+        keeps a hall-session seat for one whose event has not arrived yet, and gives back the others'."""
+        if not rpc_args.booking_ids_ok(booking_ids):
             return self._refuse("existing_bookings", [])
         found = self.db.bookings.find({"_id": {"$in": list(booking_ids)}, "status": "received"}, {"_id": 1})
         return [b["_id"] for b in found]
 
     @rpc
-    def keep_visit_note(self, booking_id: str, visit_id: str, result_id: str, note: str, actor: dict) -> dict:
+    def keep_visit_note(self, booking_id: str, visit_id: str, result_id: str, note: str, identity: dict) -> dict:
         """The crew's free-text note of a visit, kept sealed with the household (scheduling holds no
-        keys); `actor` is the crew member, and the change is recorded."""
-        if not rpc_args.note_ok(booking_id, visit_id, result_id, note, actor):
+        keys); `identity` carries the crew member's token, and the change is recorded."""
+        if not rpc_args.note_ok(booking_id, visit_id, result_id, note):
             return self._refuse("keep_visit_note", {"result": "refused"})
+        asker = self._asker("keep_visit_note", identity, [booking_id], staff_roles=("crew", "reception", "manager"))
+        if asker is None:
+            return {"result": "refused"}
         kept = bookings.keep_visit_note(self.db, booking_id, visit_id, result_id, note)
         if kept == "kept":
-            audit.record(self.db, actor, "change", [booking_id])
+            audit.record(self.db, asker.as_actor(), "change", [booking_id])
         return {"result": kept}
 
     @rpc
-    def get_contacts(self, booking_ids: list[str], actor: dict | None = None, details: bool = False) -> dict[str, dict]:
-        """Contacts for a screen staff look at (a crew's day sheet, the call list); `actor` names
-        the staff member (shared.audit.actor) and the read is recorded. `details` adds what the
+    def get_contacts(self, booking_ids: list[str], identity: dict, details: bool = False) -> dict[str, dict]:
+        """Contacts for a screen a staff member looks at (a crew's day sheet, the call list): the
+        identity carries their token, and the read is recorded under them. `details` adds what the
         crew needs at the door (bookings.visit_details)."""
-        if not rpc_args.contacts_request_ok(booking_ids, actor, details):
+        if not rpc_args.booking_ids_ok(booking_ids) or not isinstance(details, bool):
             return self._refuse("get_contacts", {})
+        asker = self._asker("get_contacts", identity, booking_ids, staff_roles=("reception", "crew", "manager"))
+        if asker is None:
+            return {}
         contacts = {}
         describe = bookings.visit_details if details else bookings.contact
         for booking in self.db.bookings.find({"_id": {"$in": list(booking_ids)}}, {"outbox": 0}):
             reachable = describe(booking)
             if reachable is not None:  # erased bookings have none to give
                 contacts[booking["_id"]] = reachable
-        if actor is not None:
-            audit.record(self.db, actor, "read", sorted(contacts))
+        audit.record(self.db, asker.as_actor(), "read", sorted(contacts))
         return contacts
+
+    def _asker(
+        self,
+        method: str,
+        identity: Any,
+        booking_ids: list[str],
+        staff_roles: tuple[str, ...] = (),
+        services: tuple[str, ...] = (),
+    ) -> rpc_identity.Asker | None:
+        """Who asks, verified; None (counted, logged without the identity) when no one valid does."""
+        try:
+            return rpc_identity.verify(identity, "booking", booking_ids, staff_roles, services)
+        except rpc_identity.Refused as refused:
+            m.rpc_refused.labels(method, refused.reason).inc()
+            log.warning("%s refused: %s", method, refused.reason)
+            return None
 
     @route(api.GET_AUDIT)
     def audit_log(self, request: Request, staff: Staff) -> Response:

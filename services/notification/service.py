@@ -15,7 +15,7 @@ from services.notification import api, calltasks, messages, reminders, templates
 from services.notification import metrics as m
 from services.notification.api import OPENAPI
 from services.notification.schemas import CallResult, CallTaskQuery, NotificationQuery, PhonedResult
-from shared import audit, clock, events, municipality
+from shared import clock, events, municipality, rpc_identity
 from shared.auth import Staff, require_owner
 from shared.contacts import ContactUnavailable, contact, contacts
 from shared.db import Mongo
@@ -156,7 +156,7 @@ class NotificationService(Operations):
         if query["crew_id"]:
             match["crew_id"] = query["crew_id"]
         tasks = list(self.db.call_tasks.find(match).sort("call_by", 1))
-        known = contacts(self.booking, [t["booking_id"] for t in tasks], audit.actor(staff, "call list"))
+        known = contacts(self.booking, [t["booking_id"] for t in tasks], rpc_identity.for_staff(request, "call list"))
         city = municipality.load()
         return json_response(
             {
@@ -194,7 +194,8 @@ class NotificationService(Operations):
     def _deliver(self, message: dict) -> None:
         kind = message["kind"]
         try:
-            found = contact(self.booking, message["booking_id"])
+            on_its_own = rpc_identity.for_service(self.name, "booking", f"message {kind}", [message["booking_id"]])
+            found = contact(self.booking, message["booking_id"], on_its_own)
             if found["email"]:
                 self.mailer.send(found["email"], self._render(message, found), message["_id"])
                 crash_point("notification.after_send")  # the fault suite's crash point

@@ -37,7 +37,7 @@ from services.scheduling.schemas import (
 )
 from services.scheduling.stall import stalled_working_days
 from services.scheduling.travel import default_model
-from shared import audit, clock, events, municipality, workcalendar
+from shared import clock, events, municipality, rpc_identity, workcalendar
 from shared.asking import ask
 from shared.auth import Staff, require_owner
 from shared.contacts import contacts
@@ -226,7 +226,7 @@ class SchedulingService(HallSessionEntrypoints, Operations):
                 "persons_applied", "Must not be more than the household size.", "世帯の人数を超えています。"
             )
         if result["note"]:
-            self._keep_note(visit, result, staff)
+            self._keep_note(visit, result, rpc_identity.for_staff(request, "visit note"))
         updated = visits.record_result(self.db, visit, result, municipality.load())
         m.visits_done.labels(result["outcome"]).inc()
         if result["outcome"] == "postponed":
@@ -287,7 +287,7 @@ class SchedulingService(HallSessionEntrypoints, Operations):
         )
         held = sessions.occupying(self.db, {"crew_id": crew_id, "date": date.isoformat()})
         known = contacts(
-            self.booking, [v["booking_id"] for v in found], audit.actor(staff, "crew day sheet"), details=True
+            self.booking, [v["booking_id"] for v in found], rpc_identity.for_staff(request, "crew day sheet"), True
         )
         # One crew's day is a few stops: solved in-process in milliseconds (see solver.py).
         travel = CachedTravel(default_model(city))
@@ -296,12 +296,11 @@ class SchedulingService(HallSessionEntrypoints, Operations):
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _keep_note(self, visit: dict, result: dict, staff: Staff) -> None:
+    def _keep_note(self, visit: dict, result: dict, identity: dict) -> None:
         """The crew's free text goes to booking, which seals it with the household and erases it
         with it: scheduling keeps only that there is one. Booking away: 503 before anything is
         recorded, and the tablet sends the whole result again."""
         result["result_id"] = result["result_id"] or str(uuid.uuid4())
-        actor = audit.actor(staff, "visit note")
         note = result.pop("note")
         answer = ask(
             self.booking.keep_visit_note,
@@ -309,7 +308,7 @@ class SchedulingService(HallSessionEntrypoints, Operations):
             visit["_id"],
             result["result_id"],
             note,
-            actor,
+            identity,
             seconds=NOTE_TIMEOUT_SECONDS,
         )
         if answer.get("result") == "refused":

@@ -367,3 +367,16 @@ def test_each_service_signs_in_to_the_broker_as_itself_and_keda_too():
     [auth] = of_kind(manifests("keda"), "TriggerAuthentication")
     [host] = [ref for ref in auth["spec"]["secretTargetRef"] if ref["parameter"] == "host"]
     assert host["name"] == "mynacar-rabbitmq-keda"
+
+
+def test_only_notification_holds_its_signing_key_and_only_booking_the_public_keys():
+    holders: dict[str, set[tuple[str, str]]] = {"SERVICE_KEY": set(), "SERVICE_KEYS": set()}
+    for deployment in of_kind(manifests("defaults"), "Deployment"):
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        for variable in container.get("env", []):
+            if variable["name"] in holders:
+                ref = variable["valueFrom"]["secretKeyRef"]
+                assert ref["name"] == "mynacar-service-keys"
+                holders[variable["name"]].add((deployment["metadata"]["name"], ref["key"]))
+    assert holders["SERVICE_KEY"] == {("mynacar-notification", "notification.pem")}
+    assert holders["SERVICE_KEYS"] == {("mynacar-booking", "public.json")}

@@ -64,6 +64,8 @@ def chart_stack(vhost_uri, chart_values, tmp_path_factory):
     secrets = {
         **{("mynacar-rabbitmq-" + name, "connection_string"): uri for name, uri in stack.service_amqp_uris.items()},
         ("mynacar-data-keys", "data-keys.json"): stack.auth.data_keys_path.read_text(),
+        ("mynacar-service-keys", "public.json"): stack.auth.service_keys_path.read_text(),
+        ("mynacar-service-keys", "notification.pem"): stack.auth.service_key_path("notification").read_text(),
         ("mynacar-mongodb", "connectionString.standard"): stack.database_uri,
         ("mynacar-portal-oidc", "client-secret"): stack.auth.client_secret_path.read_text(),
     }

@@ -8,8 +8,15 @@ import pytest
 from deploy.tools import audit as audit_tool
 from services.booking.service import BookingService
 from shared import audit, clock
-from shared.auth import Staff
-from tests.factories import booking_body, json_request, response_json, staff_token, worker
+from tests.factories import (
+    booking_body,
+    json_request,
+    notification_identity,
+    response_json,
+    staff_identity,
+    staff_token,
+    worker,
+)
 
 
 @pytest.fixture
@@ -35,13 +42,14 @@ def test_staff_reads_searches_and_changes_are_recorded_with_who_and_why(service,
     service.get_booking(as_("reception", "r.sato", method="GET"), booking_id)
     service.find_bookings(as_("reception", "r.sato", method="GET", query={"phone": "0986-22-1234"}))
     service.cancel_booking(as_("reception", "r.ito", body={"reason": "duplicate"}), booking_id)
-    service.get_contacts([booking_id], audit.actor(Staff("c.mori", frozenset({"crew"}), "crew-1"), "crew day sheet"))
-    service.get_contact(booking_id)  # notification sending: the service, not a person
+    service.get_contacts([booking_id], staff_identity("crew", "crew day sheet", subject="c.mori", crew_id="crew-1"))
+    service.get_contact(booking_id, notification_identity(booking_id))  # sending a message: the service itself
     entries = log(service)
-    assert len(entries) == 4
+    assert len(entries) == 5
     assert [e["at"] for e in entries] == sorted((e["at"] for e in entries), reverse=True)  # newest first
     assert {(e["subject"], e["role"], e["action"], e["purpose"]) for e in entries} == {
         ("c.mori", "crew", "read", "crew day sheet"),
+        ("service:notification", "service", "read", "message slot_fixed"),
         ("r.ito", "reception", "change", "cancel (duplicate)"),
         ("r.sato", "reception", "search", "find bookings by phone"),
         ("r.sato", "reception", "read", "booking"),

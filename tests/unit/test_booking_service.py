@@ -4,10 +4,19 @@ from unittest import mock
 import pytest
 from pymongo.errors import DuplicateKeyError, ServerSelectionTimeoutError
 
+from deploy.local.devauth import DevKeys
 from services.booking import references
 from services.booking.service import BookingService
 from shared import events
-from tests.factories import booking_body, json_request, referral_event, response_json, worker
+from tests.factories import (
+    booking_body,
+    json_request,
+    notification_identity,
+    referral_event,
+    response_json,
+    staff_identity,
+    worker,
+)
 
 
 @pytest.fixture
@@ -93,46 +102,78 @@ def test_cancelling_twice_emits_one_event(service, db):
 
 def test_contact_details_are_given_over_rpc_only(service):
     booking_id = response_json(post(service, booking_body()))["booking_id"]
-    contact = service.get_contact(booking_id)
+    contact = service.get_contact(booking_id, notification_identity(booking_id))
     assert contact["name"] == "都城 花子" and contact["phone"] == "0986221234"
     unknown = str(uuid.uuid4())
-    assert service.get_contact(unknown) is None
-    assert set(service.get_contacts([booking_id, unknown])) == {booking_id}
+    assert service.get_contact(unknown, notification_identity(unknown)) is None
+    assert set(service.get_contacts([booking_id, unknown], staff_identity("reception"))) == {booking_id}
+
+
+def test_an_rpc_without_a_valid_identity_gives_nothing_and_is_counted(service, db, auth_keys, tmp_path):
+    """The RPC dump of issue 18: a caller that writes who it is, or holds no valid token or key."""
+    booking_id = response_json(post(service, booking_body()))["booking_id"]
+    other = response_json(post(service, booking_body()))["booking_id"]
+    made_up = {"subject": "r.sato", "role": "reception", "purpose": "call list"}  # the old `actor`
+    expired = {"token": auth_keys.token("reception", hours=-0.1), "purpose": "call list"}
+    stranger = DevKeys(tmp_path / "other").ensure()  # a key booking does not trust
+    forged = {"token": stranger.token("reception"), "purpose": "call list"}
+    for identity, reason in (
+        (made_up, "malformed"),
+        (None, "malformed"),
+        ({"token": "not-a-jwt", "purpose": "x"}, "invalid_token"),
+        (expired, "invalid_token"),
+        (forged, "invalid_token"),
+        (staff_identity("liaison", liaison_id="hall-1"), "role"),
+    ):
+        before = refused("get_contacts", reason)
+        assert service.get_contacts([booking_id], identity) == {}
+        assert refused("get_contacts", reason) == before + 1, reason
+    # notification's assertion covers the bookings it names, for a minute, signed with its own key.
+    for identity, reason in (
+        (notification_identity(other), "other_bookings"),
+        ({"assertion": "x.y.z"}, "invalid_assertion"),
+    ):
+        before = refused("get_contact", reason)
+        assert service.get_contact(booking_id, identity) is None
+        assert refused("get_contact", reason) == before + 1, reason
+    # A service speaks for itself only where it may: not for a staff screen, nor about a staff token's method.
+    assert service.get_contacts([booking_id], notification_identity(booking_id)) == {}
+    assert service.get_contact(booking_id, staff_identity("reception")) is None
+    assert db.audit.count_documents({"action": "read"}) == 0  # nothing was read
 
 
 @pytest.mark.parametrize(
     ("method", "args"),
     [
-        ("get_contact", ({"$ne": None},)),
-        ("get_contact", ("nope",)),
-        ("get_contacts", ([{"$ne": None}],)),
-        ("get_contacts", ({"$nin": []},)),
-        ("get_contacts", ([str(uuid.uuid4())] * 501,)),
-        ("get_contacts", ([], {"subject": "x", "role": "root", "purpose": ""})),
-        ("get_contacts", ([], {"subject": {"$gt": ""}, "role": "reception"})),
+        ("get_contact", ({"$ne": None}, None)),
+        ("get_contact", ("nope", None)),
+        ("get_contacts", ([{"$ne": None}], None)),
+        ("get_contacts", ({"$nin": []}, None)),
+        ("get_contacts", ([str(uuid.uuid4())] * 501, None)),
+        ("get_contacts", ([], None, "yes")),
     ],
 )
 def test_an_rpc_with_malformed_arguments_finds_nobody_and_is_counted(service, method, args):
-    """Any process with the broker's credentials can call these: an operator as an id would match
-    every booking (issue 18), an unbounded list or a made-up actor is refused before any query."""
+    """An operator as an id would match every booking (issue 18); an unbounded list is refused
+    before any query, whoever asks."""
     post(service, booking_body())
-    before = refused(method)
+    before = refused(method, "malformed")
     answer = getattr(service, method)(*args)
     assert not answer  # None or {}: nobody's contact
-    assert refused(method) == before + 1
+    assert refused(method, "malformed") == before + 1
 
 
-def refused(method: str) -> float:
+def refused(method: str, reason: str) -> float:
     from services.booking import metrics
 
-    return metrics.rpc_refused.labels(method)._value.get()
+    return metrics.rpc_refused.labels(method, reason)._value.get()
 
 
 def test_the_crew_gets_the_address_needs_and_applicants_only_when_it_asks_for_the_visit_details(service):
     booking_id = response_json(post(service, booking_body(needs="車椅子を使用しています")))["booking_id"]
-    plain = service.get_contacts([booking_id])[booking_id]
+    plain = service.get_contacts([booking_id], staff_identity("reception", "call list"))[booking_id]
     assert not {"address", "needs", "applicants"} & set(plain)  # notification and the call list: no more
-    detailed = service.get_contacts([booking_id], None, True)[booking_id]
+    detailed = service.get_contacts([booking_id], staff_identity(), True)[booking_id]
     assert detailed["address"]["district"] == "takazaki" and detailed["needs"] == "車椅子を使用しています"
     sent = booking_body()["applicants"]
     assert [a["name"] for a in detailed["applicants"]] == [f"{a['family_name']} {a['given_name']}" for a in sent]

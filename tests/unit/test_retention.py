@@ -10,7 +10,15 @@ from services.booking import bookings
 from services.booking import metrics as m
 from services.booking.service import BookingService
 from shared import clock, events
-from tests.factories import advance_clock, booking_body, event, json_request, response_json, worker
+from tests.factories import (
+    advance_clock,
+    booking_body,
+    event,
+    json_request,
+    notification_identity,
+    response_json,
+    worker,
+)
 
 
 @pytest.fixture
@@ -55,9 +63,9 @@ def test_the_timer_erases_what_is_past_the_period_and_keeps_the_rest(service, db
         assert doc["facts"]["district"] == "takazaki" and doc["facts"]["household_size"] == 2
         view = response_json(service.get_booking(json_request(method="GET"), booking_id))
         assert view["household"] is None and view["erased_at"]
-        assert service.get_contact(booking_id) is None
+        assert service.get_contact(booking_id, notification_identity(booking_id)) is None
     for booking_id in (absent, waiting):
-        assert service.get_contact(booking_id)["phone"] == "0986221234"
+        assert service.get_contact(booking_id, notification_identity(booking_id))["phone"] == "0986221234"
     # The erased no longer turn up when the household calls again.
     found = service.find_bookings(json_request(method="GET", query={"phone": "0986-22-1234"}))
     assert {b["booking_id"] for b in response_json(found)["bookings"]} == {absent, waiting}

@@ -7,7 +7,7 @@ import pytest
 from services.booking import rekey
 from services.booking.service import BookingService
 from shared import sealing
-from tests.factories import booking_body, json_request, response_json, worker
+from tests.factories import booking_body, json_request, notification_identity, response_json, worker
 
 
 def personal_values(body: dict) -> tuple[str, ...]:
@@ -52,7 +52,7 @@ def test_the_stored_booking_holds_no_personal_data_in_clear_and_reads_back_whole
     }
     household = response_json(service.get_booking(json_request(method="GET"), booking_id))["household"]
     assert household["applicants"][0]["family_name"] == "都城" and household["phone"] == "0986221234"
-    assert service.get_contact(booking_id)["email"] == "hanako@example.jp"
+    assert service.get_contact(booking_id, notification_identity(booking_id))["email"] == "hanako@example.jp"
 
 
 def test_a_household_is_found_by_phone_however_the_number_is_written(service, db):
@@ -79,7 +79,7 @@ def test_rotation_reseals_under_the_new_key_so_the_old_one_can_go(service, db, m
     only_new = {**both, "keys": new["keys"]}
     monkeypatch.setenv("DATA_KEYS", json.dumps(only_new))
     sealing.reset()
-    assert service.get_contact(booking_id)["phone"] == "0986221234"
+    assert service.get_contact(booking_id, notification_identity(booking_id))["phone"] == "0986221234"
     found = service.find_bookings(json_request(method="GET", query={"phone": "0986-22-1234"}))
     assert len(response_json(found)["bookings"]) == 1
 

@@ -12,7 +12,7 @@ import pytest
 from services.booking.service import BookingService
 from services.scheduling.service import SchedulingService
 from shared import clock, events
-from tests.factories import booking_body, json_request, response_json, staff_token, worker, working_day
+from tests.factories import booking_body, json_request, response_json, staff_identity, staff_token, worker, working_day
 
 NOTE = "2人目は保険証を探しておくとのこと"
 
@@ -70,7 +70,9 @@ def test_the_note_is_sealed_with_the_household_and_scheduling_keeps_none_of_it(b
         [visit["booking_id"]],
     )
     # The next crew sees it on the day sheet.
-    details = booking.get_contacts([visit["booking_id"]], {"subject": "c.mori", "role": "crew"}, True)
+    details = booking.get_contacts(
+        [visit["booking_id"]], staff_identity("crew", subject="c.ito", crew_id="crew-2"), True
+    )
     assert details[visit["booking_id"]]["visit_notes"] == [NOTE]
 
 
@@ -108,17 +110,35 @@ def test_retention_erases_the_notes_with_the_household(booking, scheduling, db, 
 @pytest.mark.parametrize(
     "args",
     [
-        ("not-an-id", "v", "r", NOTE, {"subject": "c.mori", "role": "crew"}),
-        (None, "v", "r", NOTE, {"subject": "c.mori", "role": "crew"}),
-        ("00000000-0000-4000-8000-000000000000", "v", "r", "x" * 501, {"subject": "c.mori", "role": "crew"}),
-        ("00000000-0000-4000-8000-000000000000", "v", "r", "番号 1234 5678 9012", {"subject": "c", "role": "crew"}),
+        ("not-an-id", "v", "r", NOTE, "crew"),
+        (None, "v", "r", NOTE, "crew"),
+        ("00000000-0000-4000-8000-000000000000", "v", "r", "x" * 501, "crew"),
+        ("00000000-0000-4000-8000-000000000000", "v", "r", "番号 1234 5678 9012", "crew"),
         ("00000000-0000-4000-8000-000000000000", "v", "r", NOTE, None),
-        ("00000000-0000-4000-8000-000000000000", {"$ne": None}, "r", NOTE, {"subject": "c", "role": "crew"}),
+        ("00000000-0000-4000-8000-000000000000", "v", "r", NOTE, "made-up"),
+        ("00000000-0000-4000-8000-000000000000", "v", "r", NOTE, "liaison"),
+        ("00000000-0000-4000-8000-000000000000", {"$ne": None}, "r", NOTE, "crew"),
     ],
-    ids=["bad id", "no id", "too long", "an Individual Number", "nobody named", "an operator as visit id"],
+    ids=[
+        "bad id",
+        "no id",
+        "too long",
+        "an Individual Number",
+        "nobody named",
+        "a made-up actor",
+        "a role that writes no notes",
+        "an operator as visit id",
+    ],
 )
 def test_malformed_note_calls_are_refused_and_store_nothing(booking, db, args):
-    assert booking.keep_visit_note(*args) == {"result": "refused"}
+    *rest, who = args
+    identity = {
+        None: None,
+        "made-up": {"subject": "c.mori", "role": "crew", "purpose": "visit note"},
+        "crew": staff_identity("crew", "visit note", crew_id="crew-1"),
+        "liaison": staff_identity("liaison", "visit note", liaison_id="hall-1"),
+    }[who]
+    assert booking.keep_visit_note(*rest, identity) == {"result": "refused"}
     assert db.audit.count_documents({}) == 0
 
 
