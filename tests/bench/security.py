@@ -4,8 +4,9 @@ booking with marshmallow (the work every intake does anyway), measured in the sa
     python -m tests.bench.security
 
 Per operation, the median of several timed batches: verifying a staff token (ES256 against the
-JWKS), sealing a household (AES-256-GCM) and opening it, the keyed phone hash, and the per-client
-rate-limit check. Results in var/bench-security.json."""
+JWKS), sealing a household (AES-256-GCM) and opening it, the keyed phone hash, the per-client
+rate-limit check, and who-asks on booking's RPC (notification signing its assertion, booking
+verifying it; shared.rpc_identity). Results in var/bench-security.json."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from deploy.local.devauth import DevKeys
 from deploy.local.stack import ROOT
 from services.booking.schemas import BookingRequestSchema
-from shared import auth, public, sealing
+from shared import auth, public, rpc_identity, sealing
 from shared.household import HouseholdSchema, household_json
 from tests.factories import booking_body
 
@@ -43,9 +44,9 @@ def per_call_us(work: Callable[[], object]) -> float:
 
 def main(argv: list[str]) -> None:
     keys = DevKeys(Path(tempfile.mkdtemp(prefix="bench-keys-"))).ensure()
-    os.environ.update(keys.env())
+    os.environ.update(keys.env() | keys.service_env("notification"))
     os.environ["PUBLIC_RATE_LIMIT"] = "1000000000/second"
-    auth.reset(), sealing.reset(), public.reset()
+    auth.reset(), sealing.reset(), public.reset(), rpc_identity.reset()
     body = booking_body()
     household = household_json(
         HouseholdSchema().load({k: v for k, v in body.items() if k not in ("channel", "consent")})
@@ -54,6 +55,7 @@ def main(argv: list[str]) -> None:
     ring = sealing.keyring()
     sealed = ring.seal(household, "booking-1")
     verifier = auth.verifier()
+    asks = rpc_identity.for_service("notification", "booking", "message slot_fixed", ["booking-1"])
     baseline = per_call_us(lambda: BookingRequestSchema().load(body))
     measured = {
         "verify staff token (ES256)": per_call_us(lambda: verifier.verify(token, cache=False)),
@@ -62,6 +64,12 @@ def main(argv: list[str]) -> None:
         "open household": per_call_us(lambda: ring.open(sealed, "booking-1")),
         "keyed phone hash (HMAC-SHA256)": per_call_us(lambda: ring.lookup_hash(household["phone"])),
         "rate-limit check (moving window)": per_call_us(lambda: public.check_rate("bench", "192.0.2.1")),
+        "sign a service assertion (EdDSA)": per_call_us(
+            lambda: rpc_identity.for_service("notification", "booking", "message slot_fixed", ["booking-1"])
+        ),
+        "verify a service assertion": per_call_us(
+            lambda: rpc_identity.verify(asks, "booking", ["booking-1"], services=("notification",))
+        ),
     }
     rows = {"baseline: validate a booking (marshmallow)": {"us": round(baseline, 1), "ratio": 1.0}}
     for label, us in measured.items():
