@@ -155,8 +155,11 @@ class NotificationFailed(NotificationSent):
 
 
 class SealedSchema(Schema):
-    """AES-256-GCM under a named key, bound to a record id (shared.sealing)."""
+    """Sealed and bound to a record id: AES-256-GCM under a named data key (shared.sealing), or, with
+    `alg`, HPKE to the public key of booking's data key named `key` (shared.referral_seal; `nonce`
+    is then empty: the encapsulated key is in `data`)."""
 
+    alg = fields.Str(validate=validate.OneOf(["HPKE-X25519-SHA256-A256GCM"]))
     key = fields.Str(required=True)
     nonce = fields.Str(required=True)
     data = fields.Str(required=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared import events, municipality, outbox, sealing
+from shared import events, municipality, outbox, referral_seal
 from shared.household import DistrictField, Phone, Text
 
 
@@ -26,14 +26,15 @@ class ShortReferral(Schema):
 
 def referral_entry(channel: str, referral_id: str, referrer_id: str, content: dict, form: str) -> dict:
     """The referral's event as an outbox entry, to store with the channel's own record of it. The
-    content (the household, or the short form) is sealed to the referral id: only booking opens it."""
+    content (the household, or the short form) is sealed to booking's public key and bound to the
+    referral id (shared.referral_seal): only booking opens it, not even the channel."""
     return outbox.event_entry(
         events.REFERRAL_RECEIVED,
         {
             "referral_id": referral_id,
             "channel": channel,
             "referrer_id": referrer_id,
-            "sealed_household": sealing.keyring().seal(content, referral_id),
+            "sealed_household": referral_seal.seal(content, referral_id),
             "form": form,
         },
         correlation_id=referral_id,

@@ -3,8 +3,9 @@ named by id, so keys can be rotated, and keyed hashes (HMAC-SHA256) for the look
 equality, such as finding a household's earlier bookings by phone number.
 
 Each sealed value names its key and binds the record it belongs to as associated data: a sealed
-household copied onto another booking does not open. Only the services that must read personal data
-(booking, and the liaison channel that takes it in) are given the keys (DATA_KEYS or DATA_KEYS_FILE):
+household copied onto another booking does not open. Only booking, which keeps residents' data, is
+given the residents' keys (DATA_KEYS or DATA_KEYS_FILE); an outreach channel has a keyring of its
+own for its own records, and seals residents' details to booking's public key (shared.referral_seal):
 
     {"active": "2026-11", "keys": {"2026-11": "<32 bytes, base64>"}, "hash_key": "<32 bytes, base64>"}
 """

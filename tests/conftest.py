@@ -21,7 +21,7 @@ def auth_keys(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def staff_auth(auth_keys, monkeypatch):
-    from shared import auth, public, rpc_identity, sealing
+    from shared import auth, public, referral_seal, rpc_identity, sealing
 
     # notification's own key: the unit tests' workers speak for it when they ask booking (rpc_identity)
     for name, value in (auth_keys.env() | auth_keys.service_env("notification")).items():
@@ -30,10 +30,12 @@ def staff_auth(auth_keys, monkeypatch):
     public.reset()
     sealing.reset()
     rpc_identity.reset()
+    referral_seal.reset()
     yield auth_keys
     auth.reset()
     sealing.reset()
     rpc_identity.reset()
+    referral_seal.reset()
 
 
 def fresh_db():

@@ -81,10 +81,35 @@ class DevKeys:
     def service_key_path(self, service: str) -> Path:
         return self.directory / f"service-key-{service}.pem"
 
+    @property
+    def referral_public_key_path(self) -> Path:
+        """Booking's public key that channels seal referrals to (shared.referral_seal)."""
+        return self.directory / "referral-public-key.json"
+
+    def channel_keys_path(self, service: str) -> Path:
+        """An outreach channel's own data keys (its chairs' details), not the residents' ones."""
+        return self.directory / f"data-keys-{service}.json"
+
     def service_env(self, service: str) -> dict[str, str]:
-        """The service's own signing key, if it has one."""
-        path = self.service_key_path(service)
-        return {"SERVICE_KEY_FILE": str(path)} if path.exists() else {}
+        """What one service holds of its own: its signing key, or a channel's own data keys."""
+        found = {}
+        if self.service_key_path(service).exists():
+            found["SERVICE_KEY_FILE"] = str(self.service_key_path(service))
+        if self.channel_keys_path(service).exists():
+            found["DATA_KEYS_FILE"] = str(self.channel_keys_path(service))
+        return found
+
+    def _ensure_channel_keys(self) -> None:
+        from deploy.services import SERVICES
+        from shared import referral_seal
+
+        for spec in SERVICES:
+            path = self.channel_keys_path(spec.name)
+            if spec.channel and not path.exists():
+                path.touch(mode=0o600)
+                path.write_text(json.dumps(Keyring.generate(f"{spec.name}-1"), indent=2))
+        ring = Keyring.from_json(self.data_keys_path.read_text())
+        self.referral_public_key_path.write_text(json.dumps(referral_seal.public_document(ring), indent=2))
 
     def _ensure_service_keys(self) -> None:
         from deploy.services import SERVICES
@@ -124,6 +149,7 @@ class DevKeys:
             self.client_secret_path.touch(mode=0o600)
             self.client_secret_path.write_text(secrets.token_urlsafe(32))
         self._ensure_service_keys()
+        self._ensure_channel_keys()
         if self.private_key_path.exists() and self.jwks_path.exists():
             return self
         key = ec.generate_private_key(ec.SECP256R1())
@@ -145,6 +171,7 @@ class DevKeys:
             "AUTH_AUDIENCE": AUDIENCE,
             "DATA_KEYS_FILE": str(self.data_keys_path),
             "SERVICE_KEYS_FILE": str(self.service_keys_path),
+            "REFERRAL_PUBLIC_KEY_FILE": str(self.referral_public_key_path),
         }
 
     def token(

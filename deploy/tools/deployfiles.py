@@ -79,6 +79,7 @@ def facts(spec: ServiceSpec) -> dict:
         "smtp": "smtp" in spec.needs,
         "serviceKey": "service_key" in spec.needs,
         "serviceTrust": "service_trust" in spec.needs,
+        "channel": spec.channel,
     }
 
 

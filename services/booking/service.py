@@ -25,7 +25,7 @@ from services.booking.schemas import (
     PreferSchema,
     ResidentCancelSchema,
 )
-from shared import audit, clock, events, municipality, rpc_identity, sealing, settings
+from shared import audit, clock, events, municipality, referral_seal, rpc_identity, sealing, settings
 from shared.auth import Staff
 from shared.db import Mongo, is_duplicate_key
 from shared.delivery import reliable_queue, rpc
@@ -409,7 +409,7 @@ class BookingService(Operations):
         referral = event.payload
         channel = referral["channel"]
         try:
-            opened = sealing.keyring().open(referral["sealed_household"], referral["referral_id"])
+            opened = referral_seal.open_sealed(sealing.keyring(), referral["sealed_household"], referral["referral_id"])
         except sealing.SealError as error:
             m.referrals_rejected.labels(channel).inc()
             raise events.InvalidEvent(f"referral household: {error}") from None

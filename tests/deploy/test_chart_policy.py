@@ -11,7 +11,7 @@ import helm_python as helm
 import pytest
 import yaml
 
-from deploy.chart import CHART, render
+from deploy.chart import CHART, notes, render, render_manifests
 from deploy.services import SERVICES as SERVICE_SPECS
 from tests.deploy.conftest import manifests, of_kind
 
@@ -277,16 +277,33 @@ def test_asking_for_both_kinds_of_autoscaling_is_refused_clearly():
         render({"services": {"scheduling": {"autoscaling": {"enabled": True}, "keda": {"enabled": True}}}})
 
 
-def test_only_the_services_that_read_personal_data_get_the_data_keys():
-    given = set()
+def test_only_booking_gets_the_residents_data_keys_and_a_channel_its_own():
+    given = {}
     for deployment in of_kind(manifests("defaults"), "Deployment"):
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         for variable in container.get("env", []):
             if variable["name"] == "DATA_KEYS":
-                assert variable["valueFrom"]["secretKeyRef"] == {"name": "mynacar-data-keys", "key": "data-keys.json"}
-                given.add(deployment["metadata"]["name"])
-    assert given == {f"mynacar-{s.name}" for s in SERVICE_SPECS if "data_keys" in s.needs}
-    assert given >= {"mynacar-booking", "mynacar-liaison"}
+                given[deployment["metadata"]["name"]] = variable["valueFrom"]["secretKeyRef"]
+    assert given["mynacar-booking"] == {"name": "mynacar-data-keys", "key": "data-keys.json"}
+    assert given["mynacar-liaison"] == {"name": "mynacar-data-keys-liaison", "key": "data-keys.json"}
+    assert set(given) == {f"mynacar-{s.name}" for s in SERVICE_SPECS if "data_keys" in s.needs}
+    assert [n for n, ref in given.items() if ref["name"] == "mynacar-data-keys"] == ["mynacar-booking"]
+
+
+def test_the_channels_get_bookings_public_key_to_seal_to():
+    public = '{"key": "2026-11", "public": "x"}'
+    objects = render_manifests({"referralKey": {"public": public}})
+    channels = {f"mynacar-{s.name}" for s in SERVICE_SPECS if s.channel}
+    assert "mynacar-liaison" in channels
+    for config in of_kind(objects, "ConfigMap"):
+        name = config["metadata"]["name"]
+        if name in channels:
+            assert config["data"]["REFERRAL_PUBLIC_KEY"] == public
+        else:
+            assert "REFERRAL_PUBLIC_KEY" not in config.get("data", {}), name
+    assert "referralKey.public is empty" in notes({}) and "referralKey.public is empty" not in notes(
+        {"referralKey": {"public": public}}
+    )
 
 
 def test_with_broker_tls_every_service_checks_the_brokers_certificate_and_keda_too():

@@ -59,11 +59,15 @@ def chart_stack(vhost_uri, chart_values, tmp_path_factory):
     """The mongo stand-in and the mail sink from the local stack; the services from the chart."""
     var = tmp_path_factory.mktemp("chart-run")
     stack = Stack(amqp_uri=vhost_uri, smtp_port=SMTP_PORT, mongo_port=MONGO_PORT, var_dir=var)
-    objects = render_manifests(chart_values)
+    # Booking's public key for the channels, from the local data keys (deploy.tools.referral_key).
+    objects = render_manifests(
+        merge(chart_values, {"referralKey": {"public": stack.auth.referral_public_key_path.read_text()}})
+    )
     stack.create_broker_identities()  # one Secret per service's own broker identity, as in production
     secrets = {
         **{("mynacar-rabbitmq-" + name, "connection_string"): uri for name, uri in stack.service_amqp_uris.items()},
         ("mynacar-data-keys", "data-keys.json"): stack.auth.data_keys_path.read_text(),
+        ("mynacar-data-keys-liaison", "data-keys.json"): stack.auth.channel_keys_path("liaison").read_text(),
         ("mynacar-service-keys", "public.json"): stack.auth.service_keys_path.read_text(),
         ("mynacar-service-keys", "notification.pem"): stack.auth.service_key_path("notification").read_text(),
         ("mynacar-mongodb", "connectionString.standard"): stack.database_uri,

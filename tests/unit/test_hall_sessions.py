@@ -14,7 +14,7 @@ from services.booking.service import BookingService
 from services.liaison.service import LiaisonChannelService
 from services.scheduling import sessions
 from services.scheduling.service import SchedulingService
-from shared import clock, events, municipality, public, sealing
+from shared import clock, events, municipality, public, referral_seal, sealing
 from tests.factories import (
     advance_clock,
     applicant,
@@ -299,7 +299,8 @@ def test_a_chair_sees_the_sessions_of_their_district_and_refers_a_neighbour_for_
     assert made.status_code == 201
     [entry] = db.referrals.find_one({"_id": response_json(made)["referral_id"]})["outbox"]
     sealed = events.parse(entry["event"], events.REFERRAL_RECEIVED).payload["sealed_household"]
-    assert sealing.keyring().open(sealed, response_json(made)["referral_id"])["session_id"] == shonai["session_id"]
+    opened = referral_seal.open_sealed(sealing.keyring(), sealed, response_json(made)["referral_id"])
+    assert opened["session_id"] == shonai["session_id"]
 
 
 # --- a session called off ------------------------------------------------------------------------

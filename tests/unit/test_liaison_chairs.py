@@ -7,7 +7,7 @@ import pytest
 
 from services.liaison import chairs
 from services.liaison.service import LiaisonChannelService
-from shared import events, public, sealing, settings
+from shared import events, public, referral_seal, sealing, settings
 from tests.factories import (
     advance_clock,
     event,
@@ -113,7 +113,7 @@ def test_a_chair_refers_a_neighbour_with_the_short_form(service, db):
     [entry] = stored["outbox"]
     event = events.parse(entry["event"], events.REFERRAL_RECEIVED)
     assert event.payload["form"] == "short" and event.payload["referrer_id"] == chair["chair_id"]
-    short = sealing.keyring().open(event.payload["sealed_household"], made["referral_id"])
+    short = referral_seal.open_sealed(sealing.keyring(), event.payload["sealed_household"], made["referral_id"])
     assert short == {
         "name": "霧島 ハナ",
         "phone": "0986371234",

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from services.liaison.service import LiaisonChannelService
-from shared import events, outbox, sealing
+from shared import events, outbox, referral_seal, sealing
 from tests.factories import booking_body, json_request, request_received, response_json, staff_token, worker
 
 
@@ -33,9 +33,11 @@ def test_a_referral_is_published_to_the_channel_exchange_with_the_household(serv
     assert (entry["exchange"], entry["routing_key"]) == ("outreach.channels", "referral.liaison")
     event = events.parse(entry["event"], events.REFERRAL_RECEIVED)
     assert event.payload["channel"] == "liaison" and event.payload["referrer_id"] == "hall-7"
-    # The household travels sealed: opened only with the data key and this referral's id.
+    # The household travels sealed to booking's key, bound to this referral's id.
     assert "都城" not in json.dumps(entry, ensure_ascii=False, default=str)
-    household = sealing.keyring().open(event.payload["sealed_household"], event.payload["referral_id"])
+    household = referral_seal.open_sealed(
+        sealing.keyring(), event.payload["sealed_household"], event.payload["referral_id"]
+    )
     assert household["applicants"][0]["family_name"] == "都城"
     # Once the relay has published, the household is gone from this service's database: the relay's
     # own acknowledgement of the entry (shared.outbox), not a $pull written here.
@@ -89,3 +91,25 @@ def test_the_liaison_follows_what_became_of_the_referral(service, db):
     assert service.list_referrals(as_liaison("hall-8", method="GET", query={"liaison_id": "hall-7"})).status_code == 403
     managed = service.list_referrals(json_request(method="GET", query={"liaison_id": "hall-7"}))
     assert [r["referral_id"] for r in response_json(managed)["referrals"]] == [referral_id]
+
+
+def test_the_channel_seals_to_booking_and_cannot_open_what_it_sent(db, monkeypatch, auth_keys):
+    """Issue 18, item 4: the channel holds its own keys (its chairs' details) and booking's public
+    key; what it seals for booking it cannot open again, nor can anyone with its keys."""
+    booking_ring = sealing.keyring()  # booking's data keys (the tests' default)
+    monkeypatch.setenv("DATA_KEYS_FILE", str(auth_keys.channel_keys_path("liaison")))
+    sealing.reset()
+    channel = worker(LiaisonChannelService, db)
+    made = response_json(channel.create_referral(as_liaison(body=referral_body())))
+    [entry] = db.referrals.find_one({"_id": made["referral_id"]})["outbox"]
+    sealed = events.parse(entry["event"], events.REFERRAL_RECEIVED).payload["sealed_household"]
+    assert sealed["alg"] == referral_seal.ALG and sealed["key"] == booking_ring.active
+    with pytest.raises(sealing.SealError):
+        referral_seal.open_sealed(sealing.keyring(), sealed, made["referral_id"])  # the channel's own keys
+    household = referral_seal.open_sealed(booking_ring, sealed, made["referral_id"])
+    assert household["applicants"][0]["family_name"] == "都城"
+    with pytest.raises(sealing.SealError):  # bound to its referral: copied onto another, it does not open
+        referral_seal.open_sealed(booking_ring, sealed, str(uuid.uuid4()))
+    # A referral sealed the older way (the shared data keys, before this change) still opens.
+    older = booking_ring.seal({"note": "older"}, "r-1")
+    assert referral_seal.open_sealed(booking_ring, older, "r-1") == {"note": "older"}
