@@ -153,14 +153,59 @@ def response_json(response: Any) -> Any:
     return json.loads(response.get_data(as_text=True))
 
 
+CHANGING = frozenset(
+    {
+        "update_one",
+        "update_many",
+        "replace_one",
+        "delete_one",
+        "delete_many",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "bulk_write",
+        "drop",
+    }
+)
+
+
+class GrantedCollection:
+    """A collection as a service's database user sees it (deploy/database_access.py): changes only
+    where the grant allows them, as a real MongoDB would refuse them."""
+
+    def __init__(self, collection: Any, changeable: tuple[str, ...]) -> None:
+        self._collection, self._changeable = collection, changeable
+
+    def __getattr__(self, name: str) -> Any:
+        if name in CHANGING and self._collection.name not in self._changeable:
+            raise PermissionError(f"not authorized to {name} on {self._collection.name}")
+        return getattr(self._collection, name)
+
+
+class GrantedDatabase:
+    def __init__(self, db: Any, changeable: tuple[str, ...]) -> None:
+        self._db, self._changeable = db, changeable
+
+    def __getitem__(self, name: str) -> GrantedCollection:
+        return GrantedCollection(self._db[name], self._changeable)
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._db, name)
+        return GrantedCollection(found, self._changeable) if hasattr(found, "find_one") else found
+
+
 def worker(service_cls: type, db: Any, **dependencies: Any) -> Any:
-    """A nameko worker_factory instance on a real (in-memory) database with the service's indexes."""
+    """A nameko worker_factory instance on a real (in-memory) database with the service's indexes,
+    seen through the service's database grant (deploy/database_access.py)."""
     from nameko.testing.services import worker_factory
 
+    from deploy.database_access import CHANGEABLE
     from shared.db import ensure_indexes
 
     ensure_indexes(db, service_cls.db.indexes)
-    return worker_factory(service_cls, db=db, **dependencies)
+    changeable = CHANGEABLE.get(service_cls.name)
+    granted = db if changeable is None else GrantedDatabase(db, changeable)
+    return worker_factory(service_cls, db=granted, **dependencies)
 
 
 def event(event_type: Any, payload: dict, correlation_id: str | None = None) -> dict:

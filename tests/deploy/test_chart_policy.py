@@ -397,3 +397,11 @@ def test_only_notification_holds_its_signing_key_and_only_booking_the_public_key
                 holders[variable["name"]].add((deployment["metadata"]["name"], ref["key"]))
     assert holders["SERVICE_KEY"] == {("mynacar-notification", "notification.pem")}
     assert holders["SERVICE_KEYS"] == {("mynacar-booking", "public.json")}
+
+
+def test_each_service_reaches_the_database_as_its_own_user():
+    for deployment in of_kind(manifests("external-databases"), "Deployment"):
+        service = deployment["metadata"]["name"].removeprefix("mynacar-")
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        [uri] = [e for e in container["env"] if e["name"] == "MONGODB_URI"]
+        assert uri["valueFrom"]["secretKeyRef"]["name"].endswith(f"-{service}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,8 @@ def test_a_new_channel_is_one_folder_and_one_entry(copy):
         "tests/deploy/test_images_and_skaffold.py",
     )
     assert checks.returncode == 0, checks.stdout[-3000:] + checks.stderr[-2000:]
-    assert "3 passed" not in checks.stdout  # more than the channel's own three: the rest ran too
+    passed = int(re.search(r"(\d+) passed", checks.stdout)[1])
+    assert passed > 100  # the channel's own three, and the documents', chart's and skaffold's checks
 
 
 def test_the_chart_deploys_the_new_channel_and_routes_its_api(copy):

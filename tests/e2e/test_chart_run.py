@@ -70,7 +70,8 @@ def chart_stack(vhost_uri, chart_values, tmp_path_factory):
         ("mynacar-data-keys-liaison", "data-keys.json"): stack.auth.channel_keys_path("liaison").read_text(),
         ("mynacar-service-keys", "public.json"): stack.auth.service_keys_path.read_text(),
         ("mynacar-service-keys", "notification.pem"): stack.auth.service_key_path("notification").read_text(),
-        ("mynacar-mongodb", "connectionString.standard"): stack.database_uri,
+        # The stand-in has no users: every service's own Secret names the same database server.
+        **{("mynacar-mongodb-" + s.name, "connectionString.standard"): stack.database_uri for s in SERVICES},
         ("mynacar-portal-oidc", "client-secret"): stack.auth.client_secret_path.read_text(),
     }
     running = workloads(objects, secrets)

@@ -54,6 +54,15 @@ app.kubernetes.io/component: {{ .service }}
 {{- if .Values.devInstances.enabled -}}{{ include "mynacar.fullname" . }}-dev-rabbitmq{{- else -}}{{ .Values.rabbitmq.existingSecret }}{{- end -}}
 {{- end -}}
 
+{{/* The database Secret one service reads: (dict "root" $ "identity" "booking"). */}}
+{{- define "mynacar.mongodbIdentitySecret" -}}
+{{- if and .root.Values.mongodb.secretPerService (not .root.Values.devInstances.enabled) -}}
+{{ .root.Values.mongodb.existingSecret }}-{{ .identity }}
+{{- else -}}
+{{ include "mynacar.mongodbSecret" .root }}
+{{- end -}}
+{{- end -}}
+
 {{/* The broker Secret one identity reads: (dict "root" $ "identity" "booking"); "keda" for KEDA. */}}
 {{- define "mynacar.rabbitmqIdentitySecret" -}}
 {{- if and .root.Values.rabbitmq.secretPerService (not .root.Values.devInstances.enabled) -}}
