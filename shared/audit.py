@@ -8,9 +8,12 @@ personal data (a crew's day sheet, the call list) obtain it from booking and nam
 they act for, so booking records the read.
 
 Entries form a chain that shows tampering: each has the next number (`seq`, a unique index) and a
-MAC (HMAC-SHA256 under a key derived from the data keys, which the database does not hold) over its
-fields and the previous entry's MAC. Someone who can write to the database but has not the keys
-cannot change, remove or insert an entry without `python -m deploy.tools.audit verify` finding the break.
+MAC (HMAC-SHA256 under the chain's own key, which the database does not hold) over its fields and
+the previous entry's MAC. Each entry names its key (`key`): the audit keys live beside booking's
+data keys (shared.sealing) and rotate apart from them; entries from before they existed carry no
+name and are checked with the key derived from the hash key (`derived-v1`). Someone who can write
+to the database but has not the keys cannot change, remove or insert an entry without
+`python -m deploy.tools.audit verify` finding the break.
 
     python -m deploy.tools.audit verify     # MONGODB_URI and DATA_KEYS as booking's; exit 1 on a break
     python -m deploy.tools.audit verify --checkpoint SEQ:MAC   # and that entry SEQ is still there
@@ -43,8 +46,20 @@ GENESIS = ""  # the `prev` of the first chained entry
 _appending = threading.Lock()  # one append at a time per process; the unique seq settles replicas
 
 
-def _chain_key() -> bytes:
-    return hmac.new(sealing.keyring().hash_key, CHAIN_PURPOSE, hashlib.sha256).digest()
+DERIVED_KEY_ID = "derived-v1"  # entries without a `key`: signed before the chain had keys of its own
+
+
+def chain_keys() -> dict[str, bytes]:
+    """Every key an entry may name, by id."""
+    ring = sealing.keyring()
+    return {DERIVED_KEY_ID: hmac.new(ring.hash_key, CHAIN_PURPOSE, hashlib.sha256).digest(), **ring.audit_keys}
+
+
+def signing_key() -> tuple[str, bytes]:
+    """The key new entries are signed with: the active audit key, or the derived one without any."""
+    ring = sealing.keyring()
+    kid = ring.audit_active if ring.audit_keys else DERIVED_KEY_ID
+    return kid, chain_keys()[kid]
 
 
 def _moment(value: dt.datetime) -> str:
@@ -58,6 +73,8 @@ SIGNED_FIELDS = ("seq", "prev", "subject", "role", "purpose", "action", "booking
 def mac_of(entry: dict, key: bytes) -> str:
     signed = {name: entry[name] for name in SIGNED_FIELDS}
     signed["at"] = _moment(entry["at"])
+    if "key" in entry:  # entries signed under a named key sign its name too
+        signed["key"] = entry["key"]
     text = json.dumps(signed, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
@@ -81,11 +98,17 @@ def record(db: Any, who: dict, action: str, booking_ids: list[str], now: dt.date
         "action": action,
         "booking_ids": list(booking_ids),
     }
-    key = _chain_key()
+    kid, key = signing_key()
+    named = {"key": kid} if kid != DERIVED_KEY_ID else {}
     with _appending:
         for _ in range(MAX_ATTEMPTS):
             last = db.audit.find_one({"seq": {"$exists": True}}, {"seq": 1, "mac": 1}, sort=[("seq", -1)])
-            chained = {**entry, "seq": last["seq"] + 1 if last else 1, "prev": last["mac"] if last else GENESIS}
+            chained = {
+                **entry,
+                **named,
+                "seq": last["seq"] + 1 if last else 1,
+                "prev": last["mac"] if last else GENESIS,
+            }
             try:
                 db.audit.insert_one({"_id": str(uuid.uuid4()), **chained, "mac": mac_of(chained, key)})
                 return
@@ -95,9 +118,10 @@ def record(db: Any, who: dict, action: str, booking_ids: list[str], now: dt.date
     raise TemporarilyUnavailable(f"no free audit number after {MAX_ATTEMPTS} attempts")
 
 
-def verify(entries: Iterable[dict], key: bytes) -> tuple[int, str | None]:
-    """(entries checked, the first break or None), over entries in `seq` order. The first entry
-    checked may follow removed older ones (kept out of a retention purge); every later link holds."""
+def verify(entries: Iterable[dict], keys: dict[str, bytes]) -> tuple[int, str | None]:
+    """(entries checked, the first break or None), over entries in `seq` order, each checked with
+    the key it names. The first entry checked may follow removed older ones (kept out of a
+    retention purge); every later link holds."""
     checked, expected_seq, prev = 0, None, None
     for entry in entries:
         seq = entry["seq"]
@@ -107,6 +131,9 @@ def verify(entries: Iterable[dict], key: bytes) -> tuple[int, str | None]:
             return checked, f"entry {expected_seq} is missing (found {seq} next)"
         if prev is not None and entry["prev"] != prev:
             return checked, f"entry {seq} does not follow entry {seq - 1}"
+        key = keys.get(entry.get("key", DERIVED_KEY_ID))
+        if key is None:
+            return checked, f"entry {seq} names an audit key that is not held ({entry.get('key')!r})"
         if not hmac.compare_digest(entry["mac"], mac_of(entry, key)):
             return checked, f"entry {seq} was changed"
         checked, expected_seq, prev = checked + 1, seq + 1, entry["mac"]
@@ -131,7 +158,7 @@ def check(db: Any, checkpoint: tuple[int, str] | None = None) -> tuple[int, str 
     """The whole chained log of this database, verified in order. The chain alone cannot show its
     newest entries removed, so `checkpoint` (seq, MAC), noted outside the database earlier (the
     hourly log line and the `audit_last_seq` gauge), must still be there unchanged."""
-    checked, broken = verify(db.audit.find({"seq": {"$exists": True}}).sort("seq", 1), _chain_key())
+    checked, broken = verify(db.audit.find({"seq": {"$exists": True}}).sort("seq", 1), chain_keys())
     if broken:
         return checked, broken
     first = db.audit.find_one({"seq": {"$exists": True}}, {"at": 1}, sort=[("seq", 1)])

@@ -7,7 +7,11 @@ household copied onto another booking does not open. Only booking, which keeps r
 given the residents' keys (DATA_KEYS or DATA_KEYS_FILE); an outreach channel has a keyring of its
 own for its own records, and seals residents' details to booking's public key (shared.referral_seal):
 
-    {"active": "2026-11", "keys": {"2026-11": "<32 bytes, base64>"}, "hash_key": "<32 bytes, base64>"}
+    {"active": "2026-11", "keys": {"2026-11": "<32 bytes, base64>"}, "hash_key": "<32 bytes, base64>",
+     "audit_active": "audit-1", "audit_keys": {"audit-1": "<32 bytes, base64>"}}
+
+The audit keys (optional) are the audit chain's own (shared.audit): each entry names the one it is
+signed with, so they rotate apart from the data keys.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,23 +52,40 @@ class Keyring:
     keys: dict[str, bytes]
     active: str
     hash_key: bytes
+    audit_keys: dict[str, bytes] = field(default_factory=dict)
+    audit_active: str = ""
 
     @classmethod
     def from_json(cls, text: str) -> Keyring:
         try:
             spec = json.loads(text)
             keys = {key_id: _unb64(value) for key_id, value in spec["keys"].items()}
-            ring = cls(keys=keys, active=spec["active"], hash_key=_unb64(spec["hash_key"]))
-        except (ValueError, KeyError, TypeError) as error:
+            audit_keys = {key_id: _unb64(value) for key_id, value in spec.get("audit_keys", {}).items()}
+            ring = cls(
+                keys=keys,
+                active=spec["active"],
+                hash_key=_unb64(spec["hash_key"]),
+                audit_keys=audit_keys,
+                audit_active=spec.get("audit_active", ""),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise SealError(f"the data keys are malformed: {type(error).__name__}") from None
         if ring.active not in keys or any(len(k) != 32 for k in keys.values()) or len(ring.hash_key) < 32:
             raise SealError("the data keys need an active key id among 32-byte keys, and a 32-byte hash key")
+        if any(len(k) != 32 for k in audit_keys.values()) or (audit_keys and ring.audit_active not in audit_keys):
+            raise SealError("the audit keys need an active key id among 32-byte keys")
         return ring
 
     @staticmethod
     def generate(key_id: str) -> dict:
         """A fresh key set in the JSON form above (for development and for rotation)."""
-        return {"active": key_id, "keys": {key_id: _b64(os.urandom(32))}, "hash_key": _b64(os.urandom(32))}
+        return {
+            "active": key_id,
+            "keys": {key_id: _b64(os.urandom(32))},
+            "hash_key": _b64(os.urandom(32)),
+            "audit_active": f"audit-{key_id}",
+            "audit_keys": {f"audit-{key_id}": _b64(os.urandom(32))},
+        }
 
     def seal(self, value: Any, record: str) -> dict:
         nonce = os.urandom(NONCE_BYTES)

@@ -3,7 +3,7 @@
     python -m deploy.tools.audit verify                      # exit 1 on a break
     python -m deploy.tools.audit verify --checkpoint SEQ:MAC # and that entry SEQ is still there
 
-With booking's MONGODB_URI and DATA_KEYS (the chain's key derives from the data keys)."""
+With booking's MONGODB_URI and DATA_KEYS (the chain's audit keys are kept with the data keys)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 import itertools
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -137,7 +139,7 @@ def test_a_replica_that_took_the_next_number_first_is_followed_not_overwritten(s
         if not raced:
             raced.append(document["seq"])
             theirs = {**document, "_id": "other", "subject": "other.replica"}
-            insert({**theirs, "mac": audit.mac_of(theirs, audit._chain_key())})
+            insert({**theirs, "mac": audit.mac_of(theirs, audit.signing_key()[1])})
         return insert(document)
 
     monkeypatch.setattr(db.audit, "insert_one", other_replica_first)
@@ -197,3 +199,31 @@ def test_removing_the_newest_entries_is_found_against_a_checkpoint_noted_outside
     assert "BROKEN: entry 4 of the checkpoint" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         audit_tool.main(["verify", "--checkpoint", "4:short"])
+
+
+def test_the_chain_has_keys_of_its_own_that_rotate_apart_from_the_data_keys(service, db, monkeypatch, tmp_path):
+    """Entries name the audit key that signed them: rotating the audit key keeps older entries
+    checkable, and rotating the data keys does not touch the chain (issue 18, item 4)."""
+    from shared import sealing
+
+    chained_log(service, db, reads=1)
+    first = db.audit.find_one({"seq": 1})
+    ring = json.loads(Path(os.environ["DATA_KEYS_FILE"]).read_text())
+    assert first["key"] == ring["audit_active"]
+    rotated = {
+        **sealing.Keyring.generate("data-2"),  # new data keys and hash key
+        "audit_active": "audit-2",
+        "audit_keys": {**ring["audit_keys"], "audit-2": sealing.Keyring.generate("x")["keys"]["x"]},
+    }
+    rotated["keys"] = {**ring["keys"], **rotated["keys"]}
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps(rotated))
+    monkeypatch.setenv("DATA_KEYS_FILE", str(path))
+    sealing.reset()
+    service.get_booking(as_("reception", "r.after", method="GET"), db.bookings.find_one()["_id"])
+    assert db.audit.find_one({"subject": "r.after"})["key"] == "audit-2"
+    assert verdict(db) == (2, None)  # both keys held: the whole chain holds
+    del rotated["audit_keys"][ring["audit_active"]]
+    path.write_text(json.dumps(rotated))
+    sealing.reset()
+    assert verdict(db) == (0, f"entry 1 names an audit key that is not held ({ring['audit_active']!r})")
