@@ -105,6 +105,12 @@ def test_notification_cannot_forge_a_visit_done_but_scheduling_may_publish_it(br
     publish(broker, "scheduling", "scheduling.events", "visit_done", forged_visit_done())  # its own
 
 
+def test_no_service_but_booking_can_forge_a_cancellation_that_mails_the_resident(broker):
+    for other in ("scheduling", "notification", "outreach", "liaison", "portal"):
+        assert refused(lambda o=other: publish(broker, o, "booking.events", "request_cancelled")), other
+    publish(broker, "booking", "booking.events", "request_cancelled")
+
+
 def test_only_the_services_that_call_booking_may_call_it_and_only_booking(broker):
     assert refused(lambda: publish(broker, "outreach", "nameko-rpc", "booking.get_contacts"))
     assert refused(lambda: publish(broker, "portal", "nameko-rpc", "booking.get_contact"))
