@@ -4,10 +4,16 @@ in a referral from any channel; a new channel needs nothing from the others."""
 
 from __future__ import annotations
 
+import logging
+
 from marshmallow import Schema, fields, validate
 
 from shared import events, municipality, outbox, referral_seal
 from shared.household import DistrictField, Phone, Text
+from shared.http import TemporarilyUnavailable
+from shared.sealing import SealError
+
+log = logging.getLogger(__name__)
 
 
 class ShortReferral(Schema):
@@ -28,13 +34,18 @@ def referral_entry(channel: str, referral_id: str, referrer_id: str, content: di
     """The referral's event as an outbox entry, to store with the channel's own record of it. The
     content (the household, or the short form) is sealed to booking's public key and bound to the
     referral id (shared.referral_seal): only booking opens it, not even the channel."""
+    try:
+        sealed = referral_seal.seal(content, referral_id)
+    except SealError as error:  # booking's public key not configured: nothing is stored, 503
+        log.error("referral not taken: %s", error)
+        raise TemporarilyUnavailable("booking's public key is not configured") from None
     return outbox.event_entry(
         events.REFERRAL_RECEIVED,
         {
             "referral_id": referral_id,
             "channel": channel,
             "referrer_id": referrer_id,
-            "sealed_household": referral_seal.seal(content, referral_id),
+            "sealed_household": sealed,
             "form": form,
         },
         correlation_id=referral_id,

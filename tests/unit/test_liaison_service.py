@@ -113,3 +113,11 @@ def test_the_channel_seals_to_booking_and_cannot_open_what_it_sent(db, monkeypat
     # A referral sealed the older way (the shared data keys, before this change) still opens.
     older = booking_ring.seal({"note": "older"}, "r-1")
     assert referral_seal.open_sealed(booking_ring, older, "r-1") == {"note": "older"}
+
+
+def test_without_bookings_public_key_a_referral_is_refused_for_now_and_nothing_is_stored(service, db, monkeypatch):
+    monkeypatch.delenv("REFERRAL_PUBLIC_KEY_FILE")
+    referral_seal.reset()
+    answer = service.create_referral(as_liaison(body=referral_body()))
+    assert answer.status_code == 503
+    assert db.referrals.count_documents({}) == 0
