@@ -44,6 +44,10 @@ CHAIN_PURPOSE = b"mynacar audit chain v1"
 MAX_ATTEMPTS = 20  # replicas racing for the next number
 GENESIS = ""  # the `prev` of the first chained entry
 _appending = threading.Lock()  # one append at a time per process; the unique seq settles replicas
+# The newest (seq, MAC) this process appended, per database: the next append need not look it up
+# (on the local stand-in a sorted look-up scans the whole log). Another replica's append makes our
+# number collide, and then we read the log again.
+_heads: dict[tuple[int, str], tuple[int, str]] = {}
 
 
 DERIVED_KEY_ID = "derived-v1"  # entries without a `key`: signed before the chain had keys of its own
@@ -100,21 +104,21 @@ def record(db: Any, who: dict, action: str, booking_ids: list[str], now: dt.date
     }
     kid, key = signing_key()
     named = {"key": kid} if kid != DERIVED_KEY_ID else {}
+    log_of = (id(db.client), db.name)
     with _appending:
         for _ in range(MAX_ATTEMPTS):
-            last = db.audit.find_one({"seq": {"$exists": True}}, {"seq": 1, "mac": 1}, sort=[("seq", -1)])
-            chained = {
-                **entry,
-                **named,
-                "seq": last["seq"] + 1 if last else 1,
-                "prev": last["mac"] if last else GENESIS,
-            }
+            head = _heads.get(log_of) or newest(db) or (0, GENESIS)
+            chained = {**entry, **named, "seq": head[0] + 1, "prev": head[1]}
+            mac = mac_of(chained, key)
             try:
-                db.audit.insert_one({"_id": str(uuid.uuid4()), **chained, "mac": mac_of(chained, key)})
-                return
+                db.audit.insert_one({"_id": str(uuid.uuid4()), **chained, "mac": mac})
             except Exception as error:
-                if not is_duplicate_key(error):  # another replica took the number: read again
+                _heads.pop(log_of, None)
+                if not is_duplicate_key(error):
                     raise
+                continue  # another replica took the number: read the log again
+            _heads[log_of] = (chained["seq"], mac)
+            return
     raise TemporarilyUnavailable(f"no free audit number after {MAX_ATTEMPTS} attempts")
 
 

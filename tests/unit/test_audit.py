@@ -227,3 +227,25 @@ def test_the_chain_has_keys_of_its_own_that_rotate_apart_from_the_data_keys(serv
     path.write_text(json.dumps(rotated))
     sealing.reset()
     assert verdict(db) == (0, f"entry 1 names an audit key that is not held ({ring['audit_active']!r})")
+
+
+def test_an_append_reads_the_log_once_and_then_follows_its_own_head(db, monkeypatch):
+    """On the local stand-in a sorted look-up scans the whole log: the process remembers the
+    newest entry it wrote, and reads the log again only when another replica wrote in between."""
+    from shared.db import ensure_indexes
+
+    ensure_indexes(db, {"audit": audit.INDEXES})  # the unique number settles replicas
+    lookups = []
+    find_one = db.audit.find_one
+    monkeypatch.setattr(db.audit, "find_one", lambda *a, **k: lookups.append(1) or find_one(*a, **k))
+    who = {"subject": "r.sato", "role": "reception", "purpose": "booking"}
+    for n in range(5):
+        audit.record(db, who, "read", [f"b{n}"])
+    assert len(lookups) == 1
+    theirs = {**db.audit.find_one({"seq": 5}), "_id": "other", "seq": 6, "subject": "other.replica"}
+    theirs["prev"] = find_one({"seq": 5})["mac"]
+    theirs["mac"] = audit.mac_of(theirs, audit.signing_key()[1])
+    db.audit.insert_one(theirs)  # another replica's append
+    audit.record(db, who, "read", ["b6"])
+    assert [e["subject"] for e in db.audit.find({}).sort("seq", 1)][-2:] == ["other.replica", "r.sato"]
+    assert audit.check(db) == (7, None)
