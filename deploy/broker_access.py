@@ -24,12 +24,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import requests
-from nameko.events import EventHandler
-from nameko.messaging import Consumer
 from nameko.rpc import Rpc, RpcProxy
 
 from deploy.services import SERVICES, ServiceSpec
-from deploy.tools.deployfiles import service_class
+from deploy.tools.deployfiles import consumed, service_class
 from shared import events, settings
 from shared.delivery import DEAD_SUFFIX, SERVICE_EXCHANGE_PREFIXES
 
@@ -86,26 +84,18 @@ class Facts:
 @cache
 def facts(spec: ServiceSpec) -> Facts:
     cls = service_class(spec)
-    consumes, calls, serves = [], set(), False
+    calls, serves = set(), False
     for attribute in dir(cls):
         member = getattr(cls, attribute)
         if isinstance(member, RpcProxy):
             calls.add(member.target_service)
-        for entrypoint in getattr(member, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, Rpc):
-                serves = True
-            elif isinstance(entrypoint, EventHandler):
-                source, event = entrypoint.source_service, entrypoint.event_type
-                consumes.append((f"evt-{source}-{event}--{spec.name}.{attribute}", f"{source}.events", event))
-            elif isinstance(entrypoint, Consumer):
-                queue = entrypoint.queue
-                consumes.append((queue.name, queue.exchange.name, queue.routing_key))
+        serves = serves or any(isinstance(e, Rpc) for e in getattr(member, "nameko_entrypoints", ()))
     publishes = []
     if published_events(spec):
         publishes.append((f"{spec.name}.events", tuple(published_events(spec))))
     if spec.channel:  # an outreach channel: its own routing key on the shared channel exchange
         publishes.append((events.CHANNEL_EXCHANGE, (f"referral.{spec.name}",)))
-    return Facts(tuple(publishes), tuple(sorted(consumes)), tuple(sorted(calls)), serves)
+    return Facts(tuple(publishes), tuple(consumed(spec)), tuple(sorted(calls)), serves)
 
 
 @cache

@@ -54,6 +54,13 @@ DEMO_STAFF = {
 }
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    """ensure() runs on every look at the keys: rewrite a derived file only when it would differ,
+    so a service reading it at that moment never finds it half written."""
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
 @dataclass(frozen=True)
 class DevKeys:
     directory: Path
@@ -109,7 +116,7 @@ class DevKeys:
                 path.touch(mode=0o600)
                 path.write_text(json.dumps(Keyring.generate(f"{spec.name}-1"), indent=2))
         ring = Keyring.from_json(self.data_keys_path.read_text())
-        self.referral_public_key_path.write_text(json.dumps(referral_seal.public_document(ring), indent=2))
+        _write_if_changed(self.referral_public_key_path, json.dumps(referral_seal.public_document(ring), indent=2))
 
     def _ensure_service_keys(self) -> None:
         from deploy.services import SERVICES
@@ -132,7 +139,7 @@ class DevKeys:
                 .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
                 .decode()
             )
-        self.service_keys_path.write_text(json.dumps(public, indent=2))
+        _write_if_changed(self.service_keys_path, json.dumps(public, indent=2))
 
     @property
     def client_secret_path(self) -> Path:

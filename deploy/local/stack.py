@@ -53,6 +53,7 @@ class Stack:
     # (deploy/broker_access.py); the users are made for this stack's vhost and removed at stop.
     broker_identities: bool = True
     service_amqp_uris: dict[str, str] = field(default_factory=dict)
+    broker_users: list[str] = field(default_factory=list)  # made by create_broker_identities
 
     def port(self, spec: ServiceSpec) -> int:
         return spec.port + self.port_offset
@@ -193,15 +194,15 @@ class Stack:
             user = urllib.parse.quote(prefix + spec.name, safe="")
             netloc = f"{user}:{passwords[prefix + spec.name]}@{parts.hostname}:{parts.port or 5672}"
             self.service_amqp_uris[spec.name] = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-        self._broker_users = list(passwords)
+        self.broker_users = list(passwords)
 
     def remove_broker_identities(self) -> None:
         from deploy import broker_access
 
         management = broker_access.Management(broker_access.management_url())
-        for user in getattr(self, "_broker_users", []):
+        for user in self.broker_users:
             management.delete_user(user)
-        self._broker_users = []
+        self.broker_users = []
 
     def start(self, timeout: float = 90) -> None:
         self.check_ports_free()

@@ -30,18 +30,25 @@ def service_class(spec: ServiceSpec) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def consumed_queues(spec: ServiceSpec) -> list[str]:
-    """The queues the service's event handlers and consumers read, named as nameko names them."""
+def consumed(spec: ServiceSpec) -> list[tuple[str, str, str]]:
+    """(queue, exchange, binding key) for each of the service's event handlers and consumers, the
+    queue named as nameko names it. KEDA's queues and the broker permissions both come from here."""
     cls = service_class(spec)
-    queues = set()
+    found = set()
     for attribute in dir(cls):
         for entrypoint in getattr(getattr(cls, attribute), "nameko_entrypoints", ()):
             if isinstance(entrypoint, EventHandler):
                 source, event = entrypoint.source_service, entrypoint.event_type
-                queues.add(f"evt-{source}-{event}--{spec.name}.{attribute}")
+                found.add((f"evt-{source}-{event}--{spec.name}.{attribute}", f"{source}.events", event))
             elif isinstance(entrypoint, Consumer):
-                queues.add(entrypoint.queue.name)
-    return sorted(queues)
+                queue = entrypoint.queue
+                found.add((queue.name, queue.exchange.name, queue.routing_key))
+    return sorted(found)
+
+
+def consumed_queues(spec: ServiceSpec) -> list[str]:
+    """The queues the service's event handlers and consumers read."""
+    return [queue for queue, _, _ in consumed(spec)]
 
 
 def api_paths(spec: ServiceSpec) -> dict[str, list[str]]:
