@@ -69,6 +69,13 @@ class VisitRules:
     booking_horizon_working_days: int
     # No one waits longer than this for a visit, whatever the district: batch planning honours it.
     max_wait_working_days: int = 20
+    # Batch planning aims to visit within this many working days, and waits longer (up to the bound)
+    # only for a request that does not fit sooner. None: the bound itself.
+    target_wait_working_days: int | None = None
+
+    @property
+    def wait_target(self) -> int:
+        return self.max_wait_working_days if self.target_wait_working_days is None else self.target_wait_working_days
 
     def duration_minutes(self, persons: int) -> int:
         return self.setup_minutes + self.minutes_per_person * max(persons, 1)

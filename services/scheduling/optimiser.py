@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+import math
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,9 +122,23 @@ class Request:
     deadline_index: int | None  # the last day index of the plan it may go on (None: beyond the plan)
     preferred: tuple[tuple[int, str], ...] = ()  # (day index, "am" | "pm" | "any") within the plan
     release_index: int = 0  # the first day index it may go on (a request not yet made: benchmarks)
+    target_index: int | None = None  # the last day index within the wait target (None: no narrower than the bound)
+    district: str = ""  # for the fairness pass; "" takes no part in it
+    lifted: bool = False  # raised by the fairness pass: its district was left out more than the others
 
     def overdue(self, wait_bound: int) -> bool:
-        return self.waited_days >= wait_bound
+        """Past its bound even on the plan's first day (a visit on day index i waits `waited_days + i`)."""
+        return self.waited_days > wait_bound
+
+    @property
+    def narrowed(self) -> bool:
+        """Asked for fewer days than its bound allows: a wish, or a wait target short of the bound."""
+        return bool(self.preferred) or (self.target_index is not None and self.target_index != self.deadline_index)
+
+    def due_soon(self, wait_bound: int) -> bool:
+        """Overdue, or its bound falls before the plan's day 2 x COMMIT_DAYS: the next plan would
+        be too late to say it will be missed, so it goes on the first COMMIT_DAYS or is named now."""
+        return self.overdue(wait_bound) or (self.deadline_index is not None and self.deadline_index < 2 * COMMIT_DAYS)
 
 
 @dataclass(frozen=True)
@@ -138,38 +154,48 @@ class Proposal:
 class Plan:
     proposals: list[Proposal] = field(default_factory=list)
     unplanned: dict[str, str] = field(default_factory=dict)  # visit id -> reason code
+    at_risk: dict[str, str] = field(default_factory=dict)  # visit id -> why it may be visited past its bound
     drive_minutes: int = 0
     routes: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (crew, day index) -> visit ids
+    # The requests as this plan's solve saw them (wishes relaxed, fairness lifts): what a reference
+    # run re-solves to judge the search (tests/bench/scheduling.py).
+    solved: list[Request] = field(default_factory=list)
 
 
 PRIORITY_OVERDUE = 100
-# A request past its wait bound may only go on the plan's first days: within a rolling plan, later
-# days are not fixed yet, and far visits put there to be grouped were pushed back plan after plan.
-OVERDUE_WITHIN_DAYS = 5
+# Plans are made every few working days and their first days fixed by phone (the bench's rolling
+# use: every 5). A request past its wait bound may only go on those first days: later days are not
+# fixed yet, and far visits put there to be grouped were pushed back plan after plan.
+COMMIT_DAYS = 5
+# A request that will be visited past its bound is said so at least this many working days before.
+WARN_DAYS = 5
 
 
-def priority_of(
-    request: Request, wait_bound: int, travel: CachedTravel, depot: Place, any_overdue: bool = False
-) -> int:
-    """Priority grows with the crew time the visit takes, its drive from the depot and back
-    included. The optimiser maximises priority before it minimises driving. With equal priorities
-    it serves two near households instead of one far one whenever the days are full. Priorities in
-    full proportion to crew time tip it the other way. The campaign instance (docs/benchmarks.md)
-    gave, for the largest share of one district's requests left unplanned: equal 0.44,
-    proportional 0.36, half-way (30 + crew/6, this) 0.25, with the most people served.
-    When the batch holds a request at or past its wait bound, that one comes before any other:
-    overdue 60 + crew/7 (69-99), the others halved (20-38), so one overdue request outweighs
-    two others. A flat overdue priority let near ones take the first days and left far ones out
-    (scale instance, rolling: 21 % of far requests unplanned against 16 % of near ones)."""
-    crew_minutes = request.duration + travel.minutes(depot, request.place) + travel.minutes(request.place, depot)
+def last_index_within(waited: int, bound: int, days: int) -> int | None:
+    """The last day index of a `days`-day plan on which a request keeps within `bound` working
+    days, when a visit on day index i would have waited `waited + i`. None when the whole plan
+    does, or when it is already overdue (then it comes first on the plan's first days instead)."""
+    last = bound - waited
+    return None if last >= days or waited > bound else last
+
+
+def priority_of(request: Request, wait_bound: int, any_overdue: bool = False) -> int:
+    """Older requests first, whatever the district: the optimiser maximises priority before it
+    minimises driving, and priority grows with the working days waited (10 + 2 a day, to 50), so
+    one request waiting 10 days outweighs two new ones. A request the fairness pass lifts (its
+    district was left out more than the others) gets 40 more. Overdue: 95, lifted 100; when the
+    batch holds an overdue request the others are halved, so one overdue outweighs two others.
+    Crew time no longer counts: it made the near districts give way over capacity (issue 17)."""
     if request.overdue(wait_bound):
-        return min(PRIORITY_OVERDUE, 60 + round(crew_minutes / 7))
-    priority = 30 + crew_minutes / 6
-    return max(1, min(PRIORITY_OVERDUE - 1, round(priority / 2 if any_overdue else priority)))
+        return PRIORITY_OVERDUE if request.lifted else PRIORITY_OVERDUE - 5
+    priority = 10 + 2 * min(request.waited_days, 20) + (40 if request.lifted else 0)
+    return max(1, round(priority / 2 if any_overdue else priority))
 
 
-def _request_windows(request: Request, days: int, day: Day) -> list[tuple[int, int]]:
-    last_index = days - 1 if request.deadline_index is None else min(days - 1, request.deadline_index)
+def request_windows(request: Request, days: int, day: Day) -> list[tuple[int, int]]:
+    last_index = days - 1
+    for limit in (request.deadline_index, request.target_index):
+        last_index = last_index if limit is None else min(last_index, limit)
     first_index = request.release_index
     wanted = [(index, period) for index, period in request.preferred if first_index <= index <= last_index]
     allowed = wanted or [(index, "any") for index in range(first_index, last_index + 1)]
@@ -202,6 +228,7 @@ class Fleet:
     solve: Solve
     fixed: dict[tuple[str, int], Sequence[RouteStop]] = field(default_factory=dict)
     crew_off: frozenset[tuple[str, int]] = frozenset()  # (crew, day index): a day off, the car away
+    window_minutes: int = 30  # a promised window's length
     exploration: int | None = None  # VROOM's search depth; None: by size (see AUTO_EXPLORATION)
     timeout_seconds: float | None = None
 
@@ -217,26 +244,171 @@ def exploration_for(jobs: int) -> int:
 
 
 def plan_batch(requests: Sequence[Request], fleet: Fleet) -> Plan:
-    """Preferred days are asked for first; a request whose preferred half-days have no room is
-    planned again without them in a second solve, rather than left out."""
-    plan = _plan_once(requests, fleet)
-    missed = set(plan.unplanned)
-    if any(r.preferred and r.visit_id in missed for r in requests):
-        relaxed = [Request(**{**r.__dict__, "preferred": ()}) if r.visit_id in missed else r for r in requests]
-        plan = _plan_once(relaxed, fleet)
+    """Preferred days and the wait target are asked for first; a request that finds no room there
+    is planned again without them in a second solve, rather than left out. When requests are left
+    out, the fairness pass evens the share left out between districts; then each request that
+    will not make its bound is named, with why."""
+    plan = plan_once(requests, fleet)
+    for _ in range(RELAX_ROUNDS):  # a relaxed request may push out another that had a wish or a target
+        missed = {r.visit_id for r in requests if r.visit_id in plan.unplanned and r.narrowed}
+        if not missed:
+            break
+        requests = [_relaxed(r) if r.visit_id in missed else r for r in requests]
+        relaxed = plan_once(requests, fleet)
+        fewer_left_out = len(relaxed.unplanned) < len(plan.unplanned)
+        plan = relaxed
+        if not fewer_left_out:  # over capacity: the days are full whatever the wishes
+            break
+    plan = _fair(requests, fleet, plan)
+    _fill_in(plan, fleet)
+    plan.at_risk = at_risk(plan.solved, plan, fleet.wait_bound)
     return plan
+
+
+def _fill_in(plan: Plan, fleet: Fleet) -> None:
+    """Requests the solve left out that still fit, as the plan stands, on a day within their bound:
+    each placed where it adds least driving, the oldest first. The search can leave a gap (a chain
+    of relaxed wishes pushing one request out after another on a full week); the offers' own check
+    (Timeline.openings) finds it."""
+    by_id = {r.visit_id: r for r in plan.solved}
+    left_out = [by_id[v] for v, reason in plan.unplanned.items() if reason in ROOM_REASONS and v in by_id]
+    if not left_out:
+        return
+    days: dict[tuple[str, int], list[RouteStop]] = {key: list(stops) for key, stops in fleet.fixed.items()}
+    for proposal in plan.proposals:
+        request = by_id[proposal.visit_id]
+        start = proposal.window_start
+        days.setdefault((proposal.crew_id, proposal.day_index), []).append(
+            RouteStop(request.visit_id, request.place, start, start + fleet.window_minutes, request.duration)
+        )
+    for request in sorted(left_out, key=lambda r: -r.waited_days):
+        best = None
+        for day_index in _allowed_days(request, fleet):
+            for crew in fleet.crews:
+                if (crew, day_index) in fleet.crew_off:
+                    continue
+                stops = sorted(days.get((crew, day_index), []), key=lambda s: s.window_start)
+                timeline = Timeline(stops, fleet.day, fleet.depot, fleet.travel)
+                for window_start, start, added in timeline.openings(
+                    request.place, request.duration, fleet.window_minutes, fleet.step_minutes, fleet.day.start
+                ):
+                    if best is None or (added, day_index) < best[0]:
+                        best = ((added, day_index), crew, day_index, window_start, start)
+        if best is None:
+            continue
+        (added, _), crew, day_index, window_start, start = best
+        days.setdefault((crew, day_index), []).append(
+            RouteStop(
+                request.visit_id, request.place, window_start, window_start + fleet.window_minutes, request.duration
+            )
+        )
+        plan.proposals.append(Proposal(request.visit_id, crew, day_index, window_start, start))
+        plan.drive_minutes += added
+        del plan.unplanned[request.visit_id]
+        ordered = sorted(days[(crew, day_index)], key=lambda s: s.window_start)
+        plan.routes[(crew, day_index)] = [s.visit_id for s in ordered]
+
+
+def _allowed_days(request: Request, fleet: Fleet) -> range:
+    """The day indices a request may go on: from its release to its bound, the first COMMIT_DAYS
+    when it is due soon."""
+    last = fleet.days - 1 if request.deadline_index is None else min(fleet.days - 1, request.deadline_index)
+    if request.due_soon(fleet.wait_bound):
+        last = min(last, COMMIT_DAYS - 1)
+    return range(request.release_index, last + 1)
+
+
+RELAX_ROUNDS = 3
+# The fairness pass: no district's share left unplanned may exceed the overall share by more than
+# this (the issue allows 10 points; 5 leaves room for the next plan's arrivals).
+FAIR_MARGIN = 0.05
+FAIR_ROUNDS = 3
+ROOM_REASONS = ("no_room_within_wait_bound", "no_room_in_horizon")
+
+
+def unfair_shortfall(requests: Sequence[Request], unplanned: Container[str]) -> dict[str, int]:
+    """Per district left out more than the overall share + FAIR_MARGIN: how many of its requests
+    would bring it back to the overall share."""
+    asked: dict[str, list[Request]] = {}
+    for request in requests:
+        if request.district:
+            asked.setdefault(request.district, []).append(request)
+    total = sum(len(group) for group in asked.values())
+    out = {d: sum(r.visit_id in unplanned for r in group) for d, group in asked.items()}
+    overall = sum(out.values()) / total if total else 0.0
+    return {
+        district: math.ceil(out[district] - overall * len(group))
+        for district, group in asked.items()
+        if out[district] / len(group) > overall + FAIR_MARGIN
+    }
+
+
+def _fair(requests: Sequence[Request], fleet: Fleet, plan: Plan) -> Plan:
+    """Lift the oldest left-out requests of each district left out more than the others, and plan
+    again, lifts adding up over FAIR_ROUNDS rounds; keep the fairest plan (then the one leaving out
+    fewest). Over capacity, the optimiser would otherwise leave out whichever district costs more
+    crew time per person."""
+
+    def unfairness(candidate: Plan, asked: Sequence[Request]) -> tuple[dict[str, int], tuple[int, int]]:
+        left_out = {v for v, reason in candidate.unplanned.items() if reason in ROOM_REASONS}
+        shortfall = unfair_shortfall(asked, left_out)
+        return shortfall, (sum(shortfall.values()), len(candidate.unplanned))
+
+    shortfall, best_score = unfairness(plan, requests)
+    best = plan
+    for _ in range(FAIR_ROUNDS):
+        if not shortfall:
+            break
+        left_out = set(plan.unplanned)
+        lift: set[str] = set()
+        for district, count in shortfall.items():
+            oldest = sorted(
+                (r for r in requests if r.district == district and r.visit_id in left_out and not r.lifted),
+                key=lambda r: -r.waited_days,
+            )
+            lift |= {r.visit_id for r in oldest[:count]}
+        if not lift:
+            break
+        requests = [dataclasses.replace(r, lifted=True) if r.visit_id in lift else r for r in requests]
+        plan = plan_once(requests, fleet)
+        shortfall, score = unfairness(plan, requests)
+        if score < best_score:
+            best, best_score = plan, score
+    return best
+
+
+def at_risk(requests: Sequence[Request], plan: Plan, wait_bound: int) -> dict[str, str]:
+    """The requests this plan says will be visited past their bound, with why: left out although
+    their bound falls within the plan (no room: over capacity), already past it and still not
+    planned, or no working time at all before it. The bound's last day is at least WARN_DAYS away
+    for a request first named by a plan made every COMMIT_DAYS (the bench's rolling check)."""
+    named = {}
+    for request in requests:
+        reason = plan.unplanned.get(request.visit_id)
+        if reason is None:
+            continue
+        if request.overdue(wait_bound):
+            named[request.visit_id] = "overdue_no_room"
+        elif request.deadline_index is not None:
+            named[request.visit_id] = "no_working_time" if reason == "no_working_time_in_horizon" else "over_capacity"
+    return named
+
+
+def _relaxed(request: Request) -> Request:
+    """The request without its wishes and wait target: any day within its bound."""
+    return dataclasses.replace(request, preferred=(), target_index=None)
 
 
 Jobs = dict[int, tuple[str, "RouteStop | Request"]]  # VROOM job id -> ("fixed" | "request", what it is)
 
 
-def _plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
+def plan_once(requests: Sequence[Request], fleet: Fleet) -> Plan:
     """One solve: the fleet's crew-days as vehicles, the promises already made and the waiting
     requests as jobs; the solution read back as proposals and what stays unplanned."""
     locations = Locations(fleet.depot)
     vehicles, vehicle_of = _vehicles(fleet)
     jobs, job_of = _fixed_jobs(fleet, vehicle_of, locations)
-    plan = Plan()
+    plan = Plan(solved=list(requests))
     jobs += _request_jobs(requests, fleet, locations, job_of, plan)
     if not jobs:
         return plan
@@ -304,8 +476,8 @@ def _request_jobs(
     jobs = []
     any_overdue = any(r.overdue(fleet.wait_bound) for r in requests)
     for request in requests:
-        last = min(fleet.days, OVERDUE_WITHIN_DAYS) if request.overdue(fleet.wait_bound) else fleet.days
-        windows = _request_windows(request, last, fleet.day)
+        last = min(fleet.days, COMMIT_DAYS) if request.due_soon(fleet.wait_bound) else fleet.days
+        windows = request_windows(request, last, fleet.day)
         if not windows:
             plan.unplanned[request.visit_id] = "no_working_time_in_horizon"
             continue
@@ -317,7 +489,7 @@ def _request_jobs(
                 "location": locations.of(request.place),
                 "service": request.duration,
                 "time_windows": windows,
-                "priority": priority_of(request, fleet.wait_bound, fleet.travel, fleet.depot, any_overdue),
+                "priority": priority_of(request, fleet.wait_bound, any_overdue),
             }
         )
     return jobs

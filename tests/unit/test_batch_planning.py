@@ -75,7 +75,7 @@ def test_every_proposal_fits_when_fixed_one_after_another():
 
 def test_a_request_past_its_wait_bound_comes_first_whatever_its_district():
     crowd = [request(f"near{i}", NEAR[i % 2], duration=105, waited=1) for i in range(8)]
-    overdue = request("far", FAR[0], duration=105, waited=20)
+    overdue = request("far", FAR[0], duration=105, waited=21)
     result = plan([*crowd, overdue], days=1)
     assert "far" in {p.visit_id for p in result.proposals}
     assert result.unplanned  # the day could not take everyone...
@@ -92,7 +92,7 @@ def test_overdue_far_requests_go_in_the_first_days_even_when_later_days_would_gr
     result = plan([*overdue, *later, *crowd], days=10)
     days_of = {p.visit_id: p.day_index for p in result.proposals}
     assert all(days_of[f"north{i}"] >= 8 for i in range(3))
-    assert all(days_of[f"far{i}"] < optimiser.OVERDUE_WITHIN_DAYS for i in range(2)), days_of
+    assert all(days_of[f"far{i}"] < optimiser.COMMIT_DAYS for i in range(2)), days_of
     # Among a crowd, the overdue outweigh two others each: none of them is the one left out.
     squeezed = plan([*overdue, *crowd], days=2)
     assert {f"far{i}" for i in range(2)} <= {p.visit_id for p in squeezed.proposals}
