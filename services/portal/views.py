@@ -180,6 +180,27 @@ UNPLANNED_REASONS = {
 }
 
 
+# Why a request may be visited past its wait bound (scheduling's codes), in reception's words.
+WAIT_RISK_REASONS = {
+    "over_capacity": "申込が多く、上限の日までに車の空きがありません",
+    "overdue_no_room": "上限を過ぎていて、直近の日程にも空きがありません",
+    "no_working_time": "上限の日までに、訪問できる業務日がありません",
+    "queue_longer_than_bound": "待っている申込が多く、上限の日までに順番が来ない見込みです",
+}
+
+
+def wait_facts(found: dict) -> dict:
+    """The expected wait and the risk of passing the bound, as reception reads them out."""
+    expected = found.get("expected")
+    risk = found.get("wait_risk")
+    return {
+        "expected_by": day_label(dt.date.fromisoformat(expected["expected_by"])) if expected else "",
+        "expected_days": expected["expected_working_days"] if expected else None,
+        "bound_by": day_label(dt.date.fromisoformat(expected["bound_by"])) if expected else "",
+        "risk_label": WAIT_RISK_REASONS.get(risk["reason"], risk["reason"]) if risk else "",
+    }
+
+
 def plan(found: dict, waiting: dict[str, dict]) -> dict:
     """A batch plan by day; `waiting` maps the visits still unscheduled by id (others are fixed)."""
     days: dict[str, list] = {}
@@ -206,6 +227,10 @@ def plan(found: dict, waiting: dict[str, dict]) -> dict:
         "unplanned_rows": [
             {**u, "reason_label": UNPLANNED_REASONS.get(u["reason"], u["reason"]), **_waiting_facts(waiting, u)}
             for u in found["unplanned"]
+        ],
+        "at_risk_rows": [
+            {**r, "reason_label": WAIT_RISK_REASONS.get(r["reason"], r["reason"]), **_waiting_facts(waiting, r)}
+            for r in found.get("at_risk", [])
         ],
     }
 
@@ -311,6 +336,7 @@ def visit(found: dict) -> dict:
         "crew": _crew_name(slot["crew_id"]) if slot else "",
         "requested": day_label(requested.date()) if requested else "",
         "waited": found.get("waited_working_days", 0),
+        **wait_facts(found),
     }
 
 

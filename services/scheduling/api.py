@@ -32,6 +32,23 @@ class Result(Schema):
     applicants = fields.List(fields.Nested(ApplicantResultSchema), metadata={"description": "Per applicant, in order"})
 
 
+class ExpectedWait(Schema):
+    expected_working_days = fields.Int(
+        required=True, metadata={"description": "The wait target, or what the queue ahead needs if longer"}
+    )
+    expected_by = fields.Date(required=True)
+    bound_by = fields.Date(required=True, metadata={"description": "The last day within the wait bound"})
+
+
+RISK_REASONS = ["over_capacity", "overdue_no_room", "no_working_time", "queue_longer_than_bound"]
+
+
+class WaitRisk(Schema):
+    reason = fields.Str(required=True, metadata={"enum": RISK_REASONS})
+    plan_id = fields.Str(allow_none=True, required=True, metadata={"description": "The plan that said so"})
+    said_at = fields.AwareDateTime(required=True)
+
+
 class Visit(Schema):
     visit_id = fields.Str(required=True)
     booking_id = fields.Str(required=True)
@@ -49,6 +66,18 @@ class Visit(Schema):
     requested_at = fields.AwareDateTime(required=True)
     waited_working_days = fields.Int(
         required=True, metadata={"description": "Working days since the request (today in the municipality's zone)"}
+    )
+    expected = fields.Nested(
+        ExpectedWait,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Reckoned when the request came; none for a hall-session sign-up"},
+    )
+    wait_risk = fields.Nested(
+        WaitRisk,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Set while the request is expected to be visited past its wait bound"},
     )
     slot = fields.Nested(Slot, allow_none=True, required=True)
     result = fields.Nested(Result, allow_none=True, required=True)
@@ -247,6 +276,11 @@ class Unplanned(Schema):
     )
 
 
+class AtRisk(Schema):
+    visit_id = fields.Str(required=True)
+    reason = fields.Str(required=True, metadata={"enum": RISK_REASONS})
+
+
 class Plan(Schema):
     plan_id = fields.Str(required=True)
     created_at = fields.AwareDateTime(required=True)
@@ -256,6 +290,11 @@ class Plan(Schema):
     requests = fields.Int(required=True, metadata={"description": "Waiting requests considered"})
     proposals = fields.List(fields.Nested(Proposal), required=True)
     unplanned = fields.List(fields.Nested(Unplanned), required=True)
+    at_risk = fields.List(
+        fields.Nested(AtRisk),
+        required=True,
+        metadata={"description": "Requests this plan says will be visited past their wait bound, and why"},
+    )
     total_drive_minutes = fields.Int(required=True, metadata={"description": "All crew-days, fixed visits included"})
     solve_seconds = fields.Float(required=True)
 

@@ -17,14 +17,9 @@ from shared import clock, workcalendar
 from shared.municipality import Municipality
 
 
-def _deadline(requested: dt.date, bound: int, city: Municipality) -> dt.date:
-    """The last working day a request that came on `requested` may wait until."""
-    return list(workcalendar.working_days(requested + dt.timedelta(days=1), bound, city.calendar))[-1]
-
-
 def requests_waiting(db: Any, city: Municipality, horizon: list[dt.date]) -> list[optimiser.Request]:
     index = {day: i for i, day in enumerate(horizon)}
-    bound = city.visits.max_wait_working_days
+    bound, target = city.visits.max_wait_working_days, city.visits.wait_target
     found = db.visits.find(
         {"status": "unscheduled"},
         {"district": 1, "venue": 1, "duration_minutes": 1, "requested_at": 1, "preferred": 1},
@@ -32,12 +27,9 @@ def requests_waiting(db: Any, city: Municipality, horizon: list[dt.date]) -> lis
     waiting = []
     for visit in found:
         requested = visits.as_local(visit["requested_at"], city).date()
+        # A visit on the plan's day index i would have waited `waited + i` working days (the
+        # horizon is working days); overdue or with its bound beyond the plan: None (any day).
         waited = workcalendar.working_days_between(requested, horizon[0], city.calendar)
-        deadline = _deadline(requested, bound, city)
-        if waited >= bound or deadline > horizon[-1]:
-            deadline_index = None  # overdue: any day, first in line; or its bound lies beyond the plan
-        else:
-            deadline_index = max(i for day, i in index.items() if day <= deadline)
         preferred = tuple(
             (index[dt.date.fromisoformat(p["date"])], p["period"])
             for p in visit["preferred"]
@@ -49,8 +41,10 @@ def requests_waiting(db: Any, city: Municipality, horizon: list[dt.date]) -> lis
                 place=visits.place_of(visit, city),
                 duration=visit["duration_minutes"],
                 waited_days=waited,
-                deadline_index=deadline_index,
+                deadline_index=optimiser.last_index_within(waited, bound, len(horizon)),
+                target_index=optimiser.last_index_within(waited, target, len(horizon)),
                 preferred=preferred,
+                district=visit["district"],
             )
         )
     return waiting
@@ -73,6 +67,7 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
         depot=city.depot,
         travel=CachedTravel(default_model(city)),
         step_minutes=city.visits.slot_step_minutes,
+        window_minutes=city.visits.window_minutes,
         wait_bound=city.visits.max_wait_working_days,
         solve=solve,
         fixed=fixed,
@@ -103,6 +98,7 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
         "requests": len(waiting),
         "proposals": proposals,
         "unplanned": [{"visit_id": v, "reason": r} for v, r in sorted(result.unplanned.items())],
+        "at_risk": [{"visit_id": v, "reason": r} for v, r in sorted(result.at_risk.items())],
         "total_drive_minutes": result.drive_minutes,
         "solve_seconds": round(seconds, 3),
     }
@@ -110,4 +106,5 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
 
 def view(document: dict) -> dict:
     shown = {key: value for key, value in document.items() if key not in ("_id", "created_at")}
+    shown.setdefault("at_risk", [])  # a plan made before the list existed
     return {"plan_id": document["_id"], "created_at": clock.iso(document["created_at"]), **shown}

@@ -41,6 +41,11 @@ stalled_working_days = Gauge(
     "visits wait for a slot; 0 when none wait.",
     registry=_registry,
 )
+visits_at_risk = Gauge(
+    PREFIX + "visits_at_risk_of_wait_bound",
+    "Waiting requests expected to be visited past the wait bound (the last plan or the queue says so).",
+    registry=_registry,
+)
 plans_made = Counter(PREFIX + "plans_made_total", "Batch plans made.", registry=_registry)
 plan_solve_seconds = Histogram(
     PREFIX + "plan_solve_seconds",

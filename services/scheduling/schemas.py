@@ -69,6 +69,7 @@ class VisitResultSchema(Schema):
 class VisitQuerySchema(Schema):
     booking_id = fields.Str(load_default=None, validate=validate.Length(1, 64))
     status = fields.Str(load_default=None, validate=validate.OneOf(("unscheduled", "scheduled", "done", "cancelled")))
+    at_risk = fields.Bool(load_default=None)  # true: only requests expected past their wait bound
     limit = fields.Int(load_default=100, validate=validate.Range(1, 500))
 
 

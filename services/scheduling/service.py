@@ -21,6 +21,7 @@ from services.scheduling import (
     slots,
     solver,
     visits,
+    waiting,
     waitlist,
 )
 from services.scheduling import metrics as m
@@ -154,13 +155,16 @@ class SchedulingService(HallSessionEntrypoints, Operations):
     def refresh_gauges(self) -> None:
         m.visits_waiting.set(self.db.visits.count_documents({"status": "unscheduled"}))
         m.stalled_working_days.set(stalled_working_days(self.db, municipality.load()))
+        m.visits_at_risk.set(waiting.at_risk_count(self.db))
 
     # --- HTTP ---------------------------------------------------------------------------------
 
     @route(api.GET_VISITS)
     def list_visits(self, request: Request, staff: Staff) -> Response:
         query = load_query(request, VisitQuerySchema)
-        match = {k: query[k] for k in ("booking_id", "status") if query[k]}
+        match: dict = {k: query[k] for k in ("booking_id", "status") if query[k]}
+        if query["at_risk"] is not None:
+            match["wait_risk"] = {"$ne": None} if query["at_risk"] else None
         city = municipality.load()
         found = self.db.visits.find(match, {"outbox": 0}).sort("requested_at", 1).limit(query["limit"])
         return json_response({"visits": [visits.view(v, city) for v in found]})
@@ -248,6 +252,8 @@ class SchedulingService(HallSessionEntrypoints, Operations):
                 503, "planner_unavailable", "The planner failed; try again.", "計画を作成できませんでした。"
             ) from None
         self.db.plans.insert_one(document)
+        waiting.mark_from_plan(self.db, document)
+        m.visits_at_risk.set(waiting.at_risk_count(self.db))
         m.plans_made.inc()
         m.plan_solve_seconds.observe(document["solve_seconds"])
         return json_response(campaign.view(document), status=201)

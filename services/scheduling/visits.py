@@ -10,7 +10,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from services.scheduling import sessions
+from services.scheduling import sessions, waiting
 from services.scheduling.routes import RouteStop, minute_of
 from services.scheduling.travel import household_of
 from shared import clock, events, outbox, workcalendar
@@ -69,7 +69,9 @@ def create_from_request(db: Any, event: events.Event, city: Municipality) -> dic
         slot = {**session_slot(session), "fixed_at": clock.now()}
         visit.update(status="scheduled", session_id=session["_id"], venue=session["venue"], slot=slot)
         visit["outbox"] = [_fixed_entry(visit, slot, rescheduled=False, recovered=False)]
-    elif request.get("session_id"):
+    else:
+        visit.update(waiting.on_arrival(db, visit, city))
+    if session is None and request.get("session_id"):
         called_off = db.sessions.find_one({"_id": request["session_id"], "status": "cancelled"})
         if called_off is not None:
             # Signed up just before the session was called off: told not to come, like the others.
@@ -188,7 +190,7 @@ def fix(db: Any, visit: dict, slot: dict, recovered: bool = False) -> dict:
     if previous:
         entries.append(_released_entry(visit, previous, "rescheduled"))
     entries.append(_fixed_entry(visit, slot, rescheduled=bool(previous), recovered=recovered))
-    fields: dict[str, Any] = {"status": "scheduled", "slot": slot}
+    fields: dict[str, Any] = {"status": "scheduled", "slot": slot, "wait_risk": None}
     if visit.get("session_id"):  # out of its hall session, to the household's own window
         fields.update(session_id=None, venue=None)
     update: dict[str, Any] = {"$set": fields, "$push": {"outbox": {"$each": entries}}}
@@ -347,6 +349,8 @@ def view(visit: dict, city: Municipality) -> dict:
         "waited_working_days": workcalendar.working_days_between(
             as_local(visit["requested_at"], city).date(), clock.today(), city.calendar
         ),
+        "expected": visit.get("expected"),
+        "wait_risk": {**risk, "said_at": iso(risk["said_at"])} if (risk := visit.get("wait_risk")) else None,
         "slot": {
             "crew_id": slot["crew_id"],
             "date": slot["date"],

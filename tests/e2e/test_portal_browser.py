@@ -77,6 +77,9 @@ def test_reception_books_a_household_by_phone_fixes_an_offer_and_the_crew_sees_i
         await expect(offers.first).to_be_visible()
         seen["label"] = await page.locator(".offer__when").first.inner_text()
         seen["day"] = (await offers.first.get_attribute("value")).split("|")[1][:10]
+        # What reception reads out before choosing: when the car is expected, counted from today.
+        await expect(page.get_by_role("heading", name="お待ちいただく目安")).to_be_visible()
+        await expect(page.get_by_text(re.compile(r"ごろまでに伺う見込みです（受付から\d+業務日以内）"))).to_be_visible()
         await check_page(page, "offers")
         await page.get_by_role("button", name="この日時で確定する").click()
         await expect(page.get_by_role("heading", name="日時を確定しました")).to_be_visible()

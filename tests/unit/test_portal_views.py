@@ -90,3 +90,36 @@ def test_the_own_page_asks_a_hall_session_household_to_come_to_the_hall():
     assert "高崎地区公民館へお越しください" in at_the_hall and "伺います" not in at_the_hall
     at_home = page(None)
     assert "の間に伺います" in at_home and "お越しください" not in at_home
+
+
+def test_reception_reads_the_expected_wait_and_why_a_request_may_pass_its_bound():
+    found = {
+        "status": "unscheduled",
+        "venue": None,
+        "slot": None,
+        "requested_at": "2026-12-01T10:00:00+09:00",
+        "waited_working_days": 1,
+        "expected": {"expected_working_days": 5, "expected_by": "2026-12-08", "bound_by": "2026-12-29"},
+        "wait_risk": {"reason": "over_capacity", "plan_id": "p", "said_at": "2026-12-02T09:00:00+09:00"},
+    }
+    shown = views.visit(found)
+    assert shown["expected_by"] == "12月8日（火）" and shown["expected_days"] == 5
+    assert shown["bound_by"] == "12月29日（火）"
+    assert shown["risk_label"] == "申込が多く、上限の日までに車の空きがありません"
+    calm = views.visit({**found, "wait_risk": None, "expected": None})
+    assert calm["risk_label"] == "" and calm["expected_by"] == ""
+
+
+def test_a_plan_lists_the_requests_it_says_will_pass_their_bound():
+    found = {
+        "first_day": "2026-12-02",
+        "last_day": "2026-12-04",
+        "proposals": [],
+        "unplanned": [{"visit_id": "d", "reason": "no_room_within_wait_bound"}],
+        "at_risk": [{"visit_id": "d", "reason": "over_capacity"}],
+    }
+    waiting = {
+        "d": {"reference": "261201-004", "district_name": "山田", "household_size": 3, "waited_working_days": 17}
+    }
+    [row] = views.plan(found, waiting)["at_risk_rows"]
+    assert row["reference"] == "261201-004" and row["reason_label"].startswith("申込が多く")
