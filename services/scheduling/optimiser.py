@@ -5,11 +5,11 @@
   was checked when fixed), the stops stay in window order and the route says so.
 - `plan_batch`: every waiting request placed on a crew's day within the next working days, grouped
   by area to drive less. A vehicle is one crew on one day; visits already fixed are pinned to theirs.
-  No one is left behind: a request may only go on a day within its wait bound (N working days after
-  it came); its priority grows with the crew time it needs, so a far household is not the first to
-  give way when days are full; one that has waited past the bound comes first, whatever its
-  district, on one of the plan's first OVERDUE_WITHIN_DAYS days. Requests that do not fit are listed
-  with the reason.
+  No one is left behind (ADR 21): a request may only go on a day within its wait bound, and first
+  within its wait target; older requests come first whatever the district, and when requests are
+  left out a fairness pass evens the share each district loses; a request past its bound, or whose
+  bound falls within the plan's first 2 x COMMIT_DAYS days, goes on the first COMMIT_DAYS days or
+  is named at risk. Requests that do not fit are listed with the reason.
 """
 
 from __future__ import annotations
@@ -309,13 +309,15 @@ def _fill_in(plan: Plan, fleet: Fleet) -> None:
         plan.routes[(crew, day_index)] = [s.visit_id for s in ordered]
 
 
-def _allowed_days(request: Request, fleet: Fleet) -> range:
-    """The day indices a request may go on: from its release to its bound, the first COMMIT_DAYS
-    when it is due soon."""
-    last = fleet.days - 1 if request.deadline_index is None else min(fleet.days - 1, request.deadline_index)
-    if request.due_soon(fleet.wait_bound):
-        last = min(last, COMMIT_DAYS - 1)
-    return range(request.release_index, last + 1)
+def _open_days(request: Request, fleet: Fleet) -> int:
+    """How many of the plan's days a request may use: only the first COMMIT_DAYS when due soon."""
+    return min(fleet.days, COMMIT_DAYS) if request.due_soon(fleet.wait_bound) else fleet.days
+
+
+def _allowed_days(request: Request, fleet: Fleet) -> list[int]:
+    """The day indices a request may go on, its wishes and target set aside (as relaxed)."""
+    windows = request_windows(_relaxed(request), _open_days(request, fleet), fleet.day)
+    return sorted({start // MINUTES_PER_DAY for start, _ in windows})
 
 
 RELAX_ROUNDS = 3
@@ -476,8 +478,7 @@ def _request_jobs(
     jobs = []
     any_overdue = any(r.overdue(fleet.wait_bound) for r in requests)
     for request in requests:
-        last = min(fleet.days, COMMIT_DAYS) if request.due_soon(fleet.wait_bound) else fleet.days
-        windows = request_windows(request, last, fleet.day)
+        windows = request_windows(request, _open_days(request, fleet), fleet.day)
         if not windows:
             plan.unplanned[request.visit_id] = "no_working_time_in_horizon"
             continue
