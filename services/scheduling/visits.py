@@ -242,7 +242,7 @@ def cancel(db: Any, booking_id: str) -> dict | None:
     visit = db.visits.find_one({"booking_id": booking_id}, {"outbox": 0})
     if visit is None or visit["status"] in ("cancelled", "done"):
         return None
-    update: dict[str, Any] = {"$set": {"status": "cancelled", "cancelled_at": clock.now()}}
+    update: dict[str, Any] = {"$set": {"status": "cancelled", "cancelled_at": clock.now(), "wait_risk": None}}
     if visit.get("slot"):
         update["$set"]["slot"] = None
         update["$push"] = {

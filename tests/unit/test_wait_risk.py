@@ -10,8 +10,8 @@ import pytest
 
 from services.scheduling import metrics, waiting
 from services.scheduling.service import SchedulingService
-from shared import clock, municipality, workcalendar
-from tests.factories import json_request, response_json, worker
+from shared import clock, events, municipality, workcalendar
+from tests.factories import event, json_request, response_json, worker
 from tests.unit.test_scheduling_service import fix, new_visit
 
 CITY = municipality.load()
@@ -84,6 +84,12 @@ def test_a_plan_names_the_requests_it_cannot_place_within_their_bound_until_they
     status, body = fix(service, first, suggestion["start"], crew=suggestion["crew_id"])
     assert status == 200 and body["wait_risk"] is None
     assert {v["visit_id"] for v in listed(service, at_risk=True)} == set(named) - {first}
+    second = sorted(set(named) - {first})[0]
+    booking_id = next(v["booking_id"] for v in near_bound if v["_id"] == second)
+    service.on_request_cancelled(
+        event(events.REQUEST_CANCELLED, {"booking_id": booking_id, "reason": "resident_request"})
+    )
+    assert {v["visit_id"] for v in listed(service, at_risk=True)} == set(named) - {first, second}
 
 
 def test_a_later_plan_that_places_a_request_clears_its_mark(service, db):
