@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 from services.scheduling import optimiser, visits
@@ -50,6 +51,19 @@ def requests_waiting(db: Any, city: Municipality, horizon: list[dt.date]) -> lis
     return waiting
 
 
+def served_lately(db: Any, city: Municipality) -> dict[str, int]:
+    """Per district, the visits fixed within the last wait bound's working days: the fairness pass
+    counts them, so that plan after plan no district is left out more than the others."""
+    day = clock.today()
+    for _ in range(city.visits.max_wait_working_days):
+        day = workcalendar.previous_working_day(day, city.calendar)
+    since = dt.datetime.combine(day, dt.time(), city.timezone)
+    found = db.visits.find(
+        {"slot.fixed_at": {"$gte": since}, "status": {"$in": ["scheduled", "done"]}}, {"district": 1}
+    )
+    return dict(Counter(visit["district"] for visit in found))
+
+
 def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimiser.Solve) -> dict:
     horizon = list(workcalendar.working_days(first, days, city.calendar))
     index = {day: i for i, day in enumerate(horizon)}
@@ -71,6 +85,7 @@ def plan(db: Any, city: Municipality, first: dt.date, days: int, solve: optimise
         wait_bound=city.visits.max_wait_working_days,
         solve=solve,
         fixed=fixed,
+        served=served_lately(db, city),
         crew_off=frozenset(
             (crew.id, index[day]) for crew in city.crews for day in horizon if not city.crew_goes_out(crew, day)
         ),

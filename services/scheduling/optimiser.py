@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,6 +229,8 @@ class Fleet:
     fixed: dict[tuple[str, int], Sequence[RouteStop]] = field(default_factory=dict)
     crew_off: frozenset[tuple[str, int]] = frozenset()  # (crew, day index): a day off, the car away
     window_minutes: int = 30  # a promised window's length
+    # Requests served lately per district (the fairness pass adds them to what each asked).
+    served: Mapping[str, int] = field(default_factory=dict)
     exploration: int | None = None  # VROOM's search depth; None: by size (see AUTO_EXPLORATION)
     timeout_seconds: float | None = None
 
@@ -328,21 +330,26 @@ FAIR_ROUNDS = 3
 ROOM_REASONS = ("no_room_within_wait_bound", "no_room_in_horizon")
 
 
-def unfair_shortfall(requests: Sequence[Request], unplanned: Container[str]) -> dict[str, int]:
+def unfair_shortfall(
+    requests: Sequence[Request], unplanned: Container[str], served: Mapping[str, int] | None = None
+) -> dict[str, int]:
     """Per district left out more than the overall share + FAIR_MARGIN: how many of its requests
-    would bring it back to the overall share."""
+    would bring it back to the overall share. `served`: requests of each district served lately,
+    counted as asked and not left out, so that plan after plan the shares add up fairly too."""
+    served = served or {}
     asked: dict[str, list[Request]] = {}
     for request in requests:
         if request.district:
             asked.setdefault(request.district, []).append(request)
-    total = sum(len(group) for group in asked.values())
     out = {d: sum(r.visit_id in unplanned for r in group) for d, group in asked.items()}
+    total = sum(len(group) for group in asked.values()) + sum(served.values())
     overall = sum(out.values()) / total if total else 0.0
-    return {
-        district: math.ceil(out[district] - overall * len(group))
-        for district, group in asked.items()
-        if out[district] / len(group) > overall + FAIR_MARGIN
-    }
+    shortfall = {}
+    for district, group in asked.items():
+        count = len(group) + served.get(district, 0)
+        if out[district] / count > overall + FAIR_MARGIN:
+            shortfall[district] = math.ceil(out[district] - overall * count)
+    return shortfall
 
 
 def _fair(requests: Sequence[Request], fleet: Fleet, plan: Plan) -> Plan:
@@ -353,7 +360,7 @@ def _fair(requests: Sequence[Request], fleet: Fleet, plan: Plan) -> Plan:
 
     def unfairness(candidate: Plan, asked: Sequence[Request]) -> tuple[dict[str, int], tuple[int, int]]:
         left_out = {v for v, reason in candidate.unplanned.items() if reason in ROOM_REASONS}
-        shortfall = unfair_shortfall(asked, left_out)
+        shortfall = unfair_shortfall(asked, left_out, fleet.served)
         return shortfall, (sum(shortfall.values()), len(candidate.unplanned))
 
     shortfall, best_score = unfairness(plan, requests)

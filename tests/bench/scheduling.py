@@ -51,7 +51,7 @@ import random
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Container
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -297,7 +297,10 @@ def rolling(
         days = min(window, instance.days - first)
         waiting = requests_of(instance, first, days, made_only=True, skip=result.placed, wait_target=wait_target)
         shifted = {(crew, d - first): stops for (crew, d), stops in fixed.items() if first <= d < first + days}
-        plan = optimiser.plan_batch(waiting, fleet_of(instance, days, shifted))
+        # Served lately (within the bound), as the service counts the visits it fixed.
+        lately = first - where.wait_bound
+        served = Counter(asks[v].district for v, (_, day, _) in result.placed.items() if day >= lately)
+        plan = optimiser.plan_batch(waiting, fleet_of(instance, days, shifted, served=served))
         result.plans += 1
         for visit_id in plan.at_risk:
             result.said_at_risk.setdefault(visit_id, first)

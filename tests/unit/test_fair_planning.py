@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from services.scheduling import optimiser
+from services.scheduling import optimiser, solver
 from services.scheduling.travel import household_of
-from tests.unit.test_batch_planning import CITY, plan
+from tests.unit.test_batch_planning import CITY, DAY, TRAVEL, plan
 
 NORTH = [CITY.district(d) for d in ("takazaki", "yamada", "nishidake")]  # about an hour from city hall
 CENTRE = [CITY.district(d) for d in ("himeki", "komatsubara", "tsumagaoka")]
@@ -106,8 +106,7 @@ def test_the_last_day_within_a_bound():
 def test_requests_a_solve_leaves_out_are_filled_into_the_gaps_within_their_bound():
     """A solver that places nothing: the fill-in alone must give a plan the crews can drive, each
     request within its bound, and leave out only what does not fit."""
-    from services.scheduling import routes, solver
-    from tests.unit.test_batch_planning import DAY, TRAVEL
+    from services.scheduling import routes
 
     requests = requests_of(10, CENTRE + NORTH, "r", waited=0, deadline=2)
 
@@ -142,3 +141,29 @@ def test_requests_a_solve_leaves_out_are_filled_into_the_gaps_within_their_bound
         assert routes.Timeline(stops, DAY, CITY.depot, TRAVEL).feasible, (crew, day_index)
     real = optimiser.plan_batch(requests, dataclasses.replace(fleet, solve=solver.solve))
     assert len(real.proposals) >= len(result.proposals) - 1  # the fill-in is a fallback, not better than the search
+
+
+def test_a_district_served_lately_gives_way_to_one_that_was_not():
+    """Plan after plan the shares add up: the district the last plans served is left out first now."""
+    lately = requests_of(16, CENTRE, "lately", seed=3)
+    waited = requests_of(16, CENTRE, "waited", seed=4)
+    fleet = dict(days=2, crews=("crew-1",))
+    alike = plan(lately + waited, **fleet)
+    assert alike.unplanned and abs(share_left_out(alike, lately) - share_left_out(alike, waited)) <= 0.2
+    fair = optimiser.plan_batch(
+        lately + waited,
+        dataclasses.replace(
+            optimiser.Fleet(
+                crews=["crew-1"],
+                days=2,
+                day=DAY,
+                depot=CITY.depot,
+                travel=TRAVEL,
+                step_minutes=15,
+                wait_bound=20,
+                solve=solver.solve,
+            ),
+            served={"lately": 30},
+        ),
+    )
+    assert share_left_out(fair, waited) + 0.3 < share_left_out(fair, lately)

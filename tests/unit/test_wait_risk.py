@@ -98,3 +98,16 @@ def test_a_later_plan_that_places_a_request_clears_its_mark(service, db):
     made = response_json(service.create_plan(json_request({"days": 3})))
     assert [p["visit_id"] for p in made["proposals"]] == [visit["_id"]] and not made["at_risk"]
     assert listed(service, at_risk=True) == []
+
+
+def test_the_fairness_pass_counts_the_visits_fixed_within_the_bound(service, db):
+    from services.scheduling import campaign
+
+    recent, old = (new_visit(service, db, district=d) for d in ("himeki", "yamada"))
+    new_visit(service, db, district="takazaki")  # still waiting: not served
+    for visit in (recent, old):
+        suggestion = response_json(service.suggestions(json_request(method="GET"), visit["_id"]))["suggestions"][0]
+        assert fix(service, visit["_id"], suggestion["start"], crew=suggestion["crew_id"])[0] == 200
+    bound = CITY.visits.max_wait_working_days
+    db.visits.update_one({"_id": old["_id"]}, {"$set": {"slot.fixed_at": working_days_ago(bound + 1)}})
+    assert campaign.served_lately(db, CITY) == {"himeki": 1}
