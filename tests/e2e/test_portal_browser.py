@@ -480,3 +480,40 @@ def test_an_offer_taken_meanwhile_is_refused_with_fresh_offers_on_the_same_page(
     run(reception)
     [visit] = office.get(visits, params={"booking_id": booking_id}).json()["visits"]
     assert visit["status"] == "scheduled"
+
+
+def test_the_waiting_list_puts_a_request_at_risk_of_its_bound_first_with_the_reason(stack, portal):
+    """A plan that found no room names a request at risk (unit-tested in test_wait_risk); here the
+    mark is set in scheduling's database as such a plan leaves it, and reception must see it."""
+    import datetime as dt
+
+    import pymongo
+
+    office = signed_in(stack)
+    answer = office.post(f"{stack.url('booking')}/api/v1/bookings", json=booking_body(phone="0986-22-9595"))
+    booking_id = answer.json()["booking_id"]
+    visits = f"{stack.url('scheduling')}/api/v1/visits"
+    [visit] = wait_until(lambda: office.get(visits, params={"booking_id": booking_id}).json()["visits"])
+    client = pymongo.MongoClient(stack.database_uri, serverSelectionTimeoutMS=5000)
+    [database] = [name for name in client.list_database_names() if name.endswith("scheduling")]
+    risk = {"reason": "over_capacity", "plan_id": "e2e", "said_at": dt.datetime.now(dt.UTC)}
+    client[database].visits.update_one({"_id": visit["visit_id"]}, {"$set": {"wait_risk": risk}})
+    listed = office.get(visits, params={"at_risk": "true"}).json()["visits"]
+    assert [v["visit_id"] for v in listed] == [visit["visit_id"]]
+
+    async def reception(page: Page) -> None:
+        await sign_in(page, portal, RECEPTION)
+        await page.get_by_role("link", name="未調整の申込").first.click()
+        notice = page.get_by_role("note")
+        await expect(notice).to_contain_text("上限の20業務日を超えるおそれがある申込（1件）")
+        await expect(notice).to_contain_text(f"{visit['reference']}（高崎・上限")
+        await expect(notice).to_contain_text("申込が多く、上限の日までに車の空きがありません")
+        row = page.get_by_role("row").filter(has_text=visit["reference"])
+        await expect(row).to_contain_text("上限超えのおそれ")
+        await check_page(page, "waiting-at-risk")
+        await page.goto(f"{portal}/reception/bookings/{booking_id}/offers")
+        await expect(page.get_by_role("note")).to_contain_text("を超えるおそれがあります")
+        await check_page(page, "offers-at-risk")
+
+    run(reception)
+    client[database].visits.update_one({"_id": visit["visit_id"]}, {"$set": {"wait_risk": None}})
