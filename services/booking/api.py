@@ -135,6 +135,9 @@ class OwnChoices(Schema):
     status = fields.Str(required=True, metadata={"description": "the visit's status; choices only while unscheduled"})
     waitlist = fields.List(fields.Nested(WaitlistOffer), required=True)
     suggestions = fields.List(fields.Nested(Suggestion), required=True)
+    expected_by = fields.Date(
+        allow_none=True, metadata={"description": "The expected visit date while unscheduled (an estimate)"}
+    )
 
 
 class PickedVisit(Schema):

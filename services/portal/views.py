@@ -306,7 +306,12 @@ def resident_choices(found: dict) -> dict:
         }
         for o in found.get("suggestions") or []
     ]
-    return {"waitlist": waitlist, "current": current}
+    expected = found.get("expected_by")
+    return {
+        "waitlist": waitlist,
+        "current": current,
+        "expected_by": day_label(dt.date.fromisoformat(expected)) if expected else "",
+    }
 
 
 def wish_days(count: int = 20) -> list[tuple[str, str]]:

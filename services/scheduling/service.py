@@ -110,15 +110,17 @@ class SchedulingService(HallSessionEntrypoints, Operations):
             self.db.visits.find_one({"booking_id": booking_id}, {"outbox": 0}) if is_booking_id(booking_id) else None
         )
         if visit is None:
-            return {"status": "unknown", "waitlist": [], "suggestions": []}
+            return {"status": "unknown", "waitlist": [], "suggestions": [], "expected_by": None}
         city = municipality.load()
         if visit["status"] != "unscheduled":
-            return {"status": visit["status"], "waitlist": [], "suggestions": []}
+            return {"status": visit["status"], "waitlist": [], "suggestions": [], "expected_by": None}
         options = self._options(visit, None, None, max(1, min(int(limit), 10)))
         return {
             "status": visit["status"],
             "waitlist": [waitlist.view(o, city) for o in waitlist.open_offers(self.db, visit["booking_id"])],
             "suggestions": [answers.option_view(o) for o in options],
+            # The expected visit date (ADR 21), as reception reads it out: shown to the resident too.
+            "expected_by": (visit.get("expected") or {}).get("expected_by"),
         }
 
     @rpc

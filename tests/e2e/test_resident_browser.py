@@ -351,6 +351,8 @@ def test_a_resident_picks_a_window_on_their_page_or_asks_for_other_days(stack, p
         await page.goto(f"{portal}/my/{made['picks']['link']['token']}")
         choices = page.get_by_role("group", name=re.compile("都合のよい日時を1つ選んで"))
         await expect(choices.get_by_role("radio").first).to_be_visible()
+        # The expected date, as reception would read it out (ADR 21).
+        await expect(page.locator(".expected")).to_contain_text(re.compile(r"\d+月\d+日（.）ごろまで"))
         await check(page, "own-choices")
         await page.get_by_role("button", name="この日時にする").click()
         await expect(page.get_by_role("alert")).to_contain_text("日時を選んでから")

@@ -123,3 +123,8 @@ def test_a_plan_lists_the_requests_it_says_will_pass_their_bound():
     }
     [row] = views.plan(found, waiting)["at_risk_rows"]
     assert row["reference"] == "261201-004" and row["reason_label"].startswith("申込が多く")
+
+
+def test_the_resident_reads_the_expected_date_in_words():
+    assert views.resident_choices({"expected_by": "2026-12-09"})["expected_by"] == "12月9日（水）"
+    assert views.resident_choices({"expected_by": None})["expected_by"] == ""

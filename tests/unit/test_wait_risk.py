@@ -111,3 +111,12 @@ def test_the_fairness_pass_counts_the_visits_fixed_within_the_bound(service, db)
     bound = CITY.visits.max_wait_working_days
     db.visits.update_one({"_id": old["_id"]}, {"$set": {"slot.fixed_at": working_days_ago(bound + 1)}})
     assert campaign.served_lately(db, CITY) == {"himeki": 1}
+
+
+def test_the_resident_sees_the_same_expected_date_on_their_own_page(service, db):
+    visit = new_visit(service, db)
+    choices = service.offers_for_booking(visit["booking_id"])
+    assert choices["expected_by"] == visit["expected"]["expected_by"]
+    suggestion = choices["suggestions"][0]
+    assert fix(service, visit["_id"], suggestion["start"], crew=suggestion["crew_id"])[0] == 200
+    assert service.offers_for_booking(visit["booking_id"])["expected_by"] is None  # the date is set now
