@@ -189,14 +189,19 @@ WAIT_RISK_REASONS = {
 }
 
 
+def _date_label(iso: str | None) -> str:
+    """An ISO date in reception's words (12月9日（水）); "" for none."""
+    return day_label(dt.date.fromisoformat(iso)) if iso else ""
+
+
 def wait_facts(found: dict) -> dict:
     """The expected wait and the risk of passing the bound, as reception reads them out."""
-    expected = found.get("expected")
+    expected = found.get("expected") or {}
     risk = found.get("wait_risk")
     return {
-        "expected_by": day_label(dt.date.fromisoformat(expected["expected_by"])) if expected else "",
-        "expected_days": expected["expected_working_days"] if expected else None,
-        "bound_by": day_label(dt.date.fromisoformat(expected["bound_by"])) if expected else "",
+        "expected_by": _date_label(expected.get("expected_by")),
+        "expected_days": expected.get("expected_working_days"),
+        "bound_by": _date_label(expected.get("bound_by")),
         "risk_label": WAIT_RISK_REASONS.get(risk["reason"], risk["reason"]) if risk else "",
     }
 
@@ -306,12 +311,7 @@ def resident_choices(found: dict) -> dict:
         }
         for o in found.get("suggestions") or []
     ]
-    expected = found.get("expected_by")
-    return {
-        "waitlist": waitlist,
-        "current": current,
-        "expected_by": day_label(dt.date.fromisoformat(expected)) if expected else "",
-    }
+    return {"waitlist": waitlist, "current": current, "expected_by": _date_label(found.get("expected_by"))}
 
 
 def wish_days(count: int = 20) -> list[tuple[str, str]]:

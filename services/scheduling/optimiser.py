@@ -263,7 +263,7 @@ def plan_batch(requests: Sequence[Request], fleet: Fleet) -> Plan:
             break
     plan = _fair(requests, fleet, plan)
     _fill_in(plan, fleet)
-    plan.at_risk = at_risk(plan.solved, plan, fleet.wait_bound)
+    plan.at_risk = at_risk(plan, fleet.wait_bound)
     return plan
 
 
@@ -273,7 +273,8 @@ def _fill_in(plan: Plan, fleet: Fleet) -> None:
     of relaxed wishes pushing one request out after another on a full week); the offers' own check
     (Timeline.openings) finds it."""
     by_id = {r.visit_id: r for r in plan.solved}
-    left_out = [by_id[v] for v, reason in plan.unplanned.items() if reason in ROOM_REASONS and v in by_id]
+    room = left_for_room(plan)
+    left_out = [by_id[visit_id] for visit_id in plan.unplanned if visit_id in room]
     if not left_out:
         return
     days: dict[tuple[str, int], list[RouteStop]] = {key: list(stops) for key, stops in fleet.fixed.items()}
@@ -330,6 +331,11 @@ FAIR_ROUNDS = 3
 ROOM_REASONS = ("no_room_within_wait_bound", "no_room_in_horizon")
 
 
+def left_for_room(plan: Plan) -> set[str]:
+    """The requests left out for lack of room (not for having no working day at all)."""
+    return {visit_id for visit_id, reason in plan.unplanned.items() if reason in ROOM_REASONS}
+
+
 def unfair_shortfall(
     requests: Sequence[Request], unplanned: Container[str], served: Mapping[str, int] | None = None
 ) -> dict[str, int]:
@@ -359,8 +365,7 @@ def _fair(requests: Sequence[Request], fleet: Fleet, plan: Plan) -> Plan:
     crew time per person."""
 
     def unfairness(candidate: Plan, asked: Sequence[Request]) -> tuple[dict[str, int], tuple[int, int]]:
-        left_out = {v for v, reason in candidate.unplanned.items() if reason in ROOM_REASONS}
-        shortfall = unfair_shortfall(asked, left_out, fleet.served)
+        shortfall = unfair_shortfall(asked, left_for_room(candidate), fleet.served)
         return shortfall, (sum(shortfall.values()), len(candidate.unplanned))
 
     shortfall, best_score = unfairness(plan, requests)
@@ -368,7 +373,7 @@ def _fair(requests: Sequence[Request], fleet: Fleet, plan: Plan) -> Plan:
     for _ in range(FAIR_ROUNDS):
         if not shortfall:
             break
-        left_out = set(plan.unplanned)
+        left_out = left_for_room(plan)
         lift: set[str] = set()
         for district, count in shortfall.items():
             oldest = sorted(
@@ -386,13 +391,13 @@ def _fair(requests: Sequence[Request], fleet: Fleet, plan: Plan) -> Plan:
     return best
 
 
-def at_risk(requests: Sequence[Request], plan: Plan, wait_bound: int) -> dict[str, str]:
+def at_risk(plan: Plan, wait_bound: int) -> dict[str, str]:
     """The requests this plan says will be visited past their bound, with why: left out although
     their bound falls within the plan (no room: over capacity), already past it and still not
     planned, or no working time at all before it. The bound's last day is at least WARN_DAYS away
     for a request first named by a plan made every COMMIT_DAYS (the bench's rolling check)."""
     named = {}
-    for request in requests:
+    for request in plan.solved:
         reason = plan.unplanned.get(request.visit_id)
         if reason is None:
             continue

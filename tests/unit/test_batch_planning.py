@@ -25,8 +25,9 @@ def request(visit_id, place, duration=45, waited=0, deadline=None, preferred=())
     return optimiser.Request(visit_id, place, duration, waited, deadline, tuple(preferred))
 
 
-def plan(requests, days=2, crews=("crew-1",), fixed=None, wait_bound=20, crew_off=frozenset()):
-    fleet = optimiser.Fleet(
+def fleet_of(days=2, crews=("crew-1",), fixed=None, wait_bound=20, crew_off=frozenset(), **more):
+    """Miyakonojo's day and drive times, the real solver unless `solve` is given."""
+    return optimiser.Fleet(
         crews=list(crews),
         days=days,
         day=DAY,
@@ -34,11 +35,15 @@ def plan(requests, days=2, crews=("crew-1",), fixed=None, wait_bound=20, crew_of
         travel=TRAVEL,
         step_minutes=15,
         wait_bound=wait_bound,
-        solve=solver.solve,
+        solve=more.pop("solve", solver.solve),
         fixed=fixed or {},
         crew_off=frozenset(crew_off),
+        **more,
     )
-    return optimiser.plan_batch(requests, fleet)
+
+
+def plan(requests, **fleet):
+    return optimiser.plan_batch(requests, fleet_of(**fleet))
 
 
 def test_visits_far_away_share_a_day_and_every_request_is_planned():

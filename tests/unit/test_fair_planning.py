@@ -9,7 +9,7 @@ import random
 
 from services.scheduling import optimiser, solver
 from services.scheduling.travel import household_of
-from tests.unit.test_batch_planning import CITY, DAY, TRAVEL, plan
+from tests.unit.test_batch_planning import CITY, DAY, TRAVEL, fleet_of, plan
 
 NORTH = [CITY.district(d) for d in ("takazaki", "yamada", "nishidake")]  # about an hour from city hall
 CENTRE = [CITY.district(d) for d in ("himeki", "komatsubara", "tsumagaoka")]
@@ -113,16 +113,7 @@ def test_requests_a_solve_leaves_out_are_filled_into_the_gaps_within_their_bound
     def places_nothing(problem: dict) -> dict:
         return {"routes": [], "unassigned": [{"id": job["id"]} for job in problem["jobs"]]}
 
-    fleet = optimiser.Fleet(
-        crews=["crew-1"],
-        days=4,
-        day=DAY,
-        depot=CITY.depot,
-        travel=TRAVEL,
-        step_minutes=15,
-        wait_bound=20,
-        solve=places_nothing,
-    )
+    fleet = fleet_of(days=4, solve=places_nothing)
     result = optimiser.plan_batch(requests, fleet)
     assert len(result.proposals) >= 6 and len(result.proposals) + len(result.unplanned) == 10
     by_id = {r.visit_id: r for r in requests}
@@ -150,20 +141,5 @@ def test_a_district_served_lately_gives_way_to_one_that_was_not():
     fleet = dict(days=2, crews=("crew-1",))
     alike = plan(lately + waited, **fleet)
     assert alike.unplanned and abs(share_left_out(alike, lately) - share_left_out(alike, waited)) <= 0.2
-    fair = optimiser.plan_batch(
-        lately + waited,
-        dataclasses.replace(
-            optimiser.Fleet(
-                crews=["crew-1"],
-                days=2,
-                day=DAY,
-                depot=CITY.depot,
-                travel=TRAVEL,
-                step_minutes=15,
-                wait_bound=20,
-                solve=solver.solve,
-            ),
-            served={"lately": 30},
-        ),
-    )
+    fair = plan(lately + waited, **fleet, served={"lately": 30})
     assert share_left_out(fair, waited) + 0.3 < share_left_out(fair, lately)
