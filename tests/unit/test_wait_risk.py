@@ -120,3 +120,9 @@ def test_the_resident_sees_the_same_expected_date_on_their_own_page(service, db)
     suggestion = choices["suggestions"][0]
     assert fix(service, visit["_id"], suggestion["start"], crew=suggestion["crew_id"])[0] == 200
     assert service.offers_for_booking(visit["booking_id"])["expected_by"] is None  # the date is set now
+
+
+def test_a_malformed_at_risk_filter_is_a_field_error_not_a_500(service):
+    answer = service.list_visits(json_request(method="GET", query={"at_risk": "maybe"}))
+    body = response_json(answer)
+    assert answer.status_code == 422 and body["fields"][0]["field"] == "at_risk", body
